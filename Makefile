@@ -1,0 +1,29 @@
+# Two commands a new user needs: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_OUT ?= demo_out
+
+.PHONY: demo test bench backtest-paper clean sample-data
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/slicesand run sample_data/eval_dump.csv --models sample_data/models.csv -o $(DEMO_OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+sample-data: $(STAMP)
+	$(BIN)/python sample_data/generate.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache build *.egg-info

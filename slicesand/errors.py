@@ -1,0 +1,71 @@
+"""One exception hierarchy for the whole core; the CLI maps it to exit codes in one place.
+
+Messages follow scikit-learn's manner: name the object, say what was expected and what was found,
+and end with a hint when there is an obvious fix.
+
+>>> err = InputDataError("dump.csv", "p_correct must be in [0, 1]", column="p_correct", row=7, found=1.5)
+>>> str(err)
+"dump.csv: column 'p_correct', row 7: p_correct must be in [0, 1]; found 1.5"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SlicesandError(Exception):
+    """Base class: every error the core raises on purpose. ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        source: str | None,
+        problem: str,
+        *,
+        column: str | None = None,
+        row: int | None = None,
+        found: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        self.source = source
+        self.problem = problem
+        self.column = column
+        self.row = row
+        self.found = found
+        self.hint = hint
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = []
+        if self.source:
+            where.append(str(self.source))
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        text = ", ".join(where)
+        text = f"{text}: {self.problem}" if text else self.problem
+        if self.found is not None:
+            text += f"; found {self.found!r}" if not isinstance(self.found, (int, float)) else f"; found {self.found}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+class UsageError(SlicesandError):
+    """Options that contradict each other or the data they are applied to (exit 2)."""
+
+    exit_code = 2
+
+
+class InputDataError(SlicesandError):
+    """An input file is missing, unreadable, or holds values the method cannot use (exit 3)."""
+
+    exit_code = 3
+
+
+class ArtifactError(SlicesandError):
+    """An artifact of an unknown schema, an incompatible shape, or one that is stale (exit 4)."""
+
+    exit_code = 4
