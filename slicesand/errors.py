@@ -38,14 +38,15 @@ class SlicesandError(Exception):
 
     def _message(self) -> str:
         where = []
-        if self.source:
-            where.append(str(self.source))
         if self.column is not None:
             where.append(f"column '{self.column}'")
         if self.row is not None:
             where.append(f"row {self.row}")
-        text = ", ".join(where)
-        text = f"{text}: {self.problem}" if text else self.problem
+        parts = [str(self.source)] if self.source else []
+        if where:
+            parts.append(", ".join(where))
+        parts.append(self.problem)
+        text = ": ".join(parts)
         if self.found is not None:
             text += f"; found {self.found!r}" if not isinstance(self.found, (int, float)) else f"; found {self.found}"
         if self.hint:

@@ -1,0 +1,298 @@
+"""The ``slicesand`` command line: parse options, call the core, render the result.
+
+Nothing here computes: every command calls :mod:`slicesand.pipeline` (and ``run`` calls the same
+functions as the single commands, in one process).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from slicesand import __version__
+from slicesand.artifacts import dumps, read_fit, sidecar_path
+from slicesand.cli.ui import SlicesandGroup, Ui, print_frame, stdout_format, write_stdout
+from slicesand.dump import DumpColumns
+from slicesand.errors import UsageError
+from slicesand.fitting import PAPER_OPTIONS, VARIANTS, FitOptions
+from slicesand.forecast import parse_grid, predict
+from slicesand.io.tables import STDIO
+from slicesand.pipeline import (
+    DumpOptions, fit_stage, forecast_summary, run_all, slice_stage, write_fit, write_predictions,
+    write_slice_stage,
+)
+from slicesand.report import build_facts, headline, load_outdir, render_markdown
+from slicesand.slices_table import read_slices
+from slicesand.slicing import SliceOptions
+
+app = typer.Typer(
+    cls=SlicesandGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Forecast emergent abilities of language models from per-question eval dumps "
+         "(Slice-and-Sandwich, Wu & Lo, ICLR 2025).\n\n"
+         "Exit codes: 0 success, 1 internal error, 2 usage error, 3 bad input data, "
+         "4 incompatible or stale artifact.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"slicesand {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Forecast emergent abilities of language models (Slice-and-Sandwich)."""
+
+
+# ---- options shared by several commands ------------------------------------------------------------
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no information or warnings on stderr.")]
+Cut = Annotated[Optional[float], typer.Option(
+    "--cut", help="Training compute cut in FLOPs (e.g. 3e22): models below it are the reference/training "
+                  "models, the rest are held out. Default: every model trains.")]
+Groups = Annotated[int, typer.Option("--groups", "-g", help="Number of difficulty groups.")]
+Models = Annotated[Optional[str], typer.Option(
+    "--models", help="Table of model scales: model,flops or model,params,tokens (CSV or Parquet).")]
+Layout = Annotated[str, typer.Option("--layout", help="long (one row per model and question) or wide "
+                                                      "(one row per question, one column per model).")]
+Task = Annotated[Optional[str], typer.Option("--task", help="Use only this task of a multi-task dump.")]
+IgnoreUnknown = Annotated[bool, typer.Option("--ignore-unknown-models",
+                                             help="Allow models in --models that the dump does not have.")]
+ModelColumn = Annotated[str, typer.Option("--model-column", help="Name of the model column.")]
+QuestionColumn = Annotated[str, typer.Option("--question-column", help="Name of the question column.")]
+CorrectColumn = Annotated[str, typer.Option("--correct-column", help="Name of the 0/1 correctness column.")]
+PColumn = Annotated[str, typer.Option("--p-correct-column", help="Name of the probability column.")]
+TaskColumn = Annotated[str, typer.Option("--task-column", help="Name of the task column.")]
+FlopsColumn = Annotated[str, typer.Option("--flops-column", help="Name of the FLOPs column.")]
+Chance = Annotated[float, typer.Option("--chance", help="Random-guess accuracy, for the sigmoid baseline.")]
+EasyDegree = Annotated[Optional[int], typer.Option("--easy-degree", help="Degree of the easy-group polynomial [default: 5].")]
+HardDegree = Annotated[Optional[int], typer.Option("--hard-degree", help="Degree of the hard-group polynomial [default: 2].")]
+Variant = Annotated[Optional[str], typer.Option("--variant", help=f"One of {', '.join(VARIANTS)} [default: sandwich].")]
+Paper = Annotated[bool, typer.Option("--paper", help="Exactly the paper's settings: easy degree 5, hard "
+                                                     "degree 2, sandwich, no clipping.")]
+At = Annotated[Optional[list[str]], typer.Option("--at", help="FLOPs to forecast at; repeat or comma-separate.")]
+Grid = Annotated[Optional[str], typer.Option("--grid", help="START:STOP:N FLOPs, log-spaced.")]
+Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json [default: table on "
+                                                                       "a terminal, csv when piped].")]
+
+
+def _dump_options(models, layout, task, ignore_unknown, model_col, question_col, correct_col, p_col,
+                  task_col, flops_col) -> DumpOptions:
+    columns = DumpColumns(model=model_col, question=question_col, correct=correct_col, p_correct=p_col,
+                          task=task_col, flops=flops_col)
+    return DumpOptions(columns=columns, layout=layout, models_path=models, ignore_unknown_models=ignore_unknown,
+                       task=task)
+
+
+def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOptions:
+    chosen = {"easy_degree": easy_degree, "hard_degree": hard_degree, "variant": variant}
+    if paper:
+        conflicts = [f"--{k.replace('_', '-')} {v}" for k, v in chosen.items()
+                     if v is not None and v != PAPER_OPTIONS[k]]
+        if conflicts:
+            raise UsageError(None, f"--paper fixes the paper's settings; it conflicts with {', '.join(conflicts)}")
+        chosen = dict(PAPER_OPTIONS)
+    defaults = FitOptions()
+    return FitOptions(cut=cut, chance=chance,
+                      easy_degree=chosen["easy_degree"] if chosen["easy_degree"] is not None else defaults.easy_degree,
+                      hard_degree=chosen["hard_degree"] if chosen["hard_degree"] is not None else defaults.hard_degree,
+                      variant=chosen["variant"] or defaults.variant)
+
+
+def _flops_list(values: list[str] | None) -> list[float]:
+    out = []
+    for value in values or []:
+        for item in value.split(","):
+            try:
+                out.append(float(item))
+            except ValueError:
+                raise UsageError(None, "--at takes numbers of FLOPs", found=item, hint="e.g. --at 1e24") from None
+    return out
+
+
+def _check_output(path: str, allowed: tuple[str, ...], option: str = "-o") -> None:
+    if path != STDIO and Path(path).suffix.lower() not in allowed:
+        raise UsageError(None, f"{option} must end in {', '.join(allowed)} (or be - for stdout)", found=path)
+
+
+# ---- commands ---------------------------------------------------------------------------------------
+
+@app.command("slice")
+def slice_command(
+    dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, or - for CSV on stdin.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Slices table: .csv, .parquet, or - for CSV on stdout.")] = STDIO,
+    questions: Annotated[Optional[str], typer.Option("--questions", help="Also write the questions table here.")] = None,
+    models: Models = None,
+    cut: Cut = None,
+    groups: Groups = 3,
+    layout: Layout = "long",
+    task: Task = None,
+    ignore_unknown_models: IgnoreUnknown = False,
+    model_column: ModelColumn = "model",
+    question_column: QuestionColumn = "question",
+    correct_column: CorrectColumn = "correct",
+    p_correct_column: PColumn = "p_correct",
+    task_column: TaskColumn = "task",
+    flops_column: FlopsColumn = "flops",
+    quiet: Quiet = False,
+) -> None:
+    """Score every answer, rank questions by difficulty, and average each model's score per group."""
+    ui = Ui(quiet)
+    _check_output(output, (".csv", ".parquet", ".pq"))
+    if questions is not None:
+        _check_output(questions, (".csv", ".parquet", ".pq"), "--questions")
+        if questions == STDIO and output == STDIO:
+            raise UsageError(None, "only one of --output and --questions can be stdout")
+    options = _dump_options(models, layout, task, ignore_unknown_models, model_column, question_column,
+                            correct_column, p_correct_column, task_column, flops_column)
+    with ui.status("slicing"):
+        stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups), options)
+    ui.warn_all(stage.result.warnings)
+    write_slice_stage(stage, output, questions)
+    facts = stage.result.facts
+    ui.info(f"sliced {facts['n_ranked_questions']} questions into {groups} groups on "
+            f"{facts['n_reference_models']} reference models; {facts['n_models']} models"
+            + ("" if output == STDIO else f" -> {output}"))
+
+
+@app.command("fit")
+def fit_command(
+    slices: Annotated[str, typer.Argument(help="Slices table from `slicesand slice` (or - for stdin).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="fit.json to write, or - for stdout.")] = STDIO,
+    cut: Cut = None,
+    chance: Chance = 0.25,
+    easy_degree: EasyDegree = None,
+    hard_degree: HardDegree = None,
+    variant: Variant = None,
+    paper: Paper = False,
+    quiet: Quiet = False,
+) -> None:
+    """Fit the easy and hard curves, the TC Brier-to-accuracy line, and the sigmoid baseline."""
+    ui = Ui(quiet)
+    _check_output(output, (".json",))
+    table = read_slices(slices)
+    if cut is None and table.cut is not None:
+        cut = table.cut
+        ui.info(f"using the cut the slices were ranked with: {cut:g} FLOPs")
+    fit = fit_stage(table, _fit_options(cut, chance, easy_degree, hard_degree, variant, paper))
+    ui.warn_all(fit.warnings)
+    write_fit(fit, output, table.source)
+    ui.info(f"fitted on {len(fit.training_models)} training models ({len(fit.test_models)} held out)"
+            + ("" if output == STDIO else f" -> {output}"))
+
+
+@app.command("predict")
+def predict_command(
+    fit_path: Annotated[str, typer.Argument(metavar="FIT.json", help="fit.json from `slicesand fit`.")],
+    slices: Annotated[Optional[str], typer.Argument(help="Slices table whose models to forecast (or -).")] = None,
+    at: At = None,
+    grid: Grid = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Also write predictions: .csv or .parquet (with a .meta.json sidecar).")] = None,
+    fmt: Format = None,
+    quiet: Quiet = False,
+) -> None:
+    """Forecast accuracy and TC Brier at each model, at --at scales, and on a --grid."""
+    ui = Ui(quiet)
+    fmt = stdout_format(fmt)
+    if output is not None:
+        _check_output(output, (".csv", ".parquet", ".pq"))
+        if output == STDIO:
+            raise UsageError(None, "predictions go to stdout already; give -o a file name")
+    fit, fit_source = read_fit(fit_path)
+    table = read_slices(slices) if slices is not None else None
+    forecast = predict(fit, None if table is None else table.frame, at=_flops_list(at),
+                       grid=None if grid is None else parse_grid(grid), source=None if table is None else table.name)
+    ui.warn_all(forecast.warnings)
+    summary = forecast_summary(forecast)
+    if output is not None:
+        write_predictions(forecast, output, fit_source, None if table is None else table.source,
+                          {"at": _flops_list(at), "grid": grid})
+    if fmt == "json":
+        write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
+    else:
+        print_frame(forecast.table, fmt, title="Forecast")
+    facts = build_facts(fit, forecast.table, summary, None)
+    ui.info(headline(facts))
+    if forecast.mse:
+        ui.info(f"test MSE on {forecast.n_test_scored} models: forecast {forecast.mse['forecast']:.4g}, "
+                f"sigmoid baseline {forecast.mse['baseline']:.4g}")
+
+
+@app.command("report")
+def report_command(
+    outdir: Annotated[Path, typer.Argument(help="A folder made by `slicesand run`.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, md or json.")] = "table",
+    quiet: Quiet = False,
+) -> None:
+    """Explain a forecast: models, fitted curves, forecast table, threshold and error against the baseline."""
+    if fmt not in ("table", "md", "json"):
+        raise UsageError(None, "--format must be table, md or json", found=fmt)
+    facts = load_outdir(outdir)
+    _render_report(facts, fmt, Ui(quiet))
+
+
+def _render_report(facts: dict, fmt: str, ui: Ui) -> None:
+    if fmt == "json":
+        write_stdout(dumps(facts))
+    elif fmt == "md":
+        write_stdout(render_markdown(facts))
+    else:
+        from slicesand.cli.report_view import print_report
+        print_report(facts)
+
+
+@app.command("run")
+def run_command(
+    dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, or - for CSV on stdin.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for every artifact.")] = Path("slicesand_out"),
+    models: Models = None,
+    cut: Cut = None,
+    groups: Groups = 3,
+    chance: Chance = 0.25,
+    easy_degree: EasyDegree = None,
+    hard_degree: HardDegree = None,
+    variant: Variant = None,
+    paper: Paper = False,
+    at: At = None,
+    grid: Grid = None,
+    layout: Layout = "long",
+    task: Task = None,
+    ignore_unknown_models: IgnoreUnknown = False,
+    model_column: ModelColumn = "model",
+    question_column: QuestionColumn = "question",
+    correct_column: CorrectColumn = "correct",
+    p_correct_column: PColumn = "p_correct",
+    task_column: TaskColumn = "task",
+    flops_column: FlopsColumn = "flops",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="How to print the summary: table, md or json.")] = "table",
+    quiet: Quiet = False,
+) -> None:
+    """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""
+    ui = Ui(quiet)
+    if fmt not in ("table", "md", "json"):
+        raise UsageError(None, "--format must be table, md or json", found=fmt)
+    options = _dump_options(models, layout, task, ignore_unknown_models, model_column, question_column,
+                            correct_column, p_correct_column, task_column, flops_column)
+    fit_options = _fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
+    with ui.status("slicing, fitting and forecasting"):
+        result = run_all(dump, output, SliceOptions(cut=cut, groups=groups), fit_options, options,
+                         at=_flops_list(at), grid=None if grid is None else parse_grid(grid))
+    # The report itself lists the warnings, so they are not printed twice.
+    _render_report(load_outdir(result.outdir), fmt, ui)
+    ui.info(f"artifacts in {result.outdir}/: slices.csv, questions.csv, fit.json, predictions.csv, report.md")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

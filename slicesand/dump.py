@@ -1,0 +1,315 @@
+"""Load a per-question eval dump into compact, integer-coded numpy arrays.
+
+A dump is a long table, one row per (model, question): ``model``, ``question``, an optional ``task``,
+and at least one of ``correct`` (0/1 or bool) and ``p_correct`` (a float in [0, 1]); optionally a
+``flops`` column that is constant per model. A wide response matrix (one row per question, one column
+per model) is accepted too, with ``layout="wide"``.
+
+Everything below is vectorised: models and questions are dictionary-encoded once by pyarrow, and all
+later stages work on integer codes with ``numpy.bincount``.
+
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.csv"
+>>> _ = path.write_text("model,question,correct\\nm1,q1,1\\nm1,q2,0\\nm2,q1,1\\n")
+>>> dump = load_dump(path)
+>>> dump.model_names.tolist(), dump.question_ids.tolist(), dump.score.tolist()
+(['m1', 'm2'], ['q1', 'q2'], [0.0, -1.0, 0.0])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slicesand.errors import InputDataError, UsageError
+from slicesand.io.tables import Source, display_name, read_table
+from slicesand.scoring import tc_brier
+
+DUMP_HINT = "a dump needs columns model, question and correct and/or p_correct (see `slicesand slice --help`)"
+
+
+@dataclass(frozen=True)
+class DumpColumns:
+    """Column names in the input; every one can be overridden from the command line."""
+
+    model: str = "model"
+    question: str = "question"
+    correct: str = "correct"
+    p_correct: str = "p_correct"
+    task: str = "task"
+    flops: str = "flops"
+
+
+@dataclass(frozen=True)
+class Dump:
+    """A validated dump: ``n`` answers by ``M`` models to ``Q`` questions, as integer codes.
+
+    ``question_ids`` and ``question_tasks`` describe the Q distinct questions; a question is identified
+    by (task, question) when the dump holds several tasks. ``correct`` is NaN where unknown, and is
+    ``None`` when the dump has no ``correct`` column at all. ``flops_by_model`` is NaN for a model the
+    dump gives no scale for, and ``None`` when the dump has no scale column.
+    """
+
+    source: Source
+    model_names: np.ndarray
+    question_ids: np.ndarray
+    question_tasks: np.ndarray
+    model_code: np.ndarray
+    question_code: np.ndarray
+    score: np.ndarray
+    correct: np.ndarray | None
+    flops_by_model: np.ndarray | None
+    has_p_correct: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_models(self) -> int:
+        return len(self.model_names)
+
+    @property
+    def n_questions(self) -> int:
+        return len(self.question_ids)
+
+    @property
+    def tasks(self) -> list[str]:
+        return sorted(set(self.question_tasks.tolist()))
+
+
+def load_dump(
+    path: str | Path,
+    *,
+    columns: DumpColumns = DumpColumns(),
+    layout: str = "long",
+    stdin: BinaryIO | None = None,
+) -> Dump:
+    """Read and validate a dump (CSV, Parquet, or ``-`` for CSV on stdin)."""
+    if layout not in ("long", "wide"):
+        raise UsageError(None, f"--layout must be 'long' or 'wide'", found=layout)
+    name = display_name(path)
+    text_types = {columns.model: pa.string(), columns.question: pa.string(), columns.task: pa.string()}
+    if layout == "wide":
+        table, source = read_table(path, required=[columns.question], stdin=stdin, what="dump",
+                                   column_types={columns.question: pa.string(), columns.task: pa.string()},
+                                   hint="a wide dump has a question column and one 0/1 column per model")
+        table = _wide_to_long(table, name, columns)
+    else:
+        table, source = read_table(path, required=[columns.model, columns.question], stdin=stdin,
+                                   what="dump", column_types=text_types, hint=DUMP_HINT)
+    if table.num_rows == 0:
+        raise InputDataError(name, "the dump has a header but no rows", hint=DUMP_HINT)
+    has_correct = columns.correct in table.column_names
+    has_p = columns.p_correct in table.column_names
+    if not (has_correct or has_p):
+        raise InputDataError(
+            name, f"needs a '{columns.correct}' or a '{columns.p_correct}' column",
+            found=", ".join(table.column_names), hint=DUMP_HINT,
+        )
+
+    model_code, model_names = _encode(table, columns.model, name)
+    raw_question_code, raw_question_ids = _encode(table, columns.question, name)
+    if columns.task in table.column_names:
+        task_code, task_names = _encode(table, columns.task, name)
+    else:
+        task_code, task_names = np.zeros(table.num_rows, dtype=np.int64), np.array([""], dtype=object)
+    question_code, question_ids, question_tasks = _question_keys(
+        raw_question_code, raw_question_ids, task_code, task_names
+    )
+
+    correct = _read_correct(table, columns.correct, name) if has_correct else None
+    p_correct = _read_p_correct(table, columns.p_correct, name) if has_p else None
+    if p_correct is None:
+        p_effective = correct
+    elif correct is None:
+        p_effective = p_correct
+    else:
+        # Rows without a probability (e.g. a generative task) fall back to their 0/1 correctness.
+        p_effective = np.where(np.isnan(p_correct), correct, p_correct)
+    missing = np.flatnonzero(np.isnan(p_effective))
+    if missing.size:
+        column = columns.p_correct if has_p else columns.correct
+        raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
+                             column=column, row=int(missing[0]) + 1)
+
+    _reject_duplicates(model_code, question_code, len(model_names), len(question_ids),
+                       model_names, question_ids, name)
+    flops_by_model = None
+    if columns.flops in table.column_names:
+        flops_by_model = _flops_per_model(table, columns.flops, model_code, model_names, name)
+
+    return Dump(
+        source=source,
+        model_names=model_names,
+        question_ids=question_ids,
+        question_tasks=question_tasks,
+        model_code=model_code,
+        question_code=question_code,
+        score=tc_brier(p_effective),
+        correct=correct,
+        flops_by_model=flops_by_model,
+        has_p_correct=has_p,
+    )
+
+
+def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary-encode a text column: (int64 codes per row, the distinct values)."""
+    chunked = table.column(column)
+    if chunked.null_count:
+        first = int(pc.index(pc.is_null(chunked), True).as_py())
+        raise InputDataError(name, "empty value", column=column, row=first + 1)
+    if not pa.types.is_dictionary(chunked.type):
+        if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+            chunked = chunked.cast(pa.string())
+        chunked = pc.dictionary_encode(chunked)
+    else:
+        chunked = pa.table({column: chunked}).unify_dictionaries().column(column)
+    chunks = chunked.chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
+    dictionary = chunks[-1].dictionary.cast(pa.string())
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]).astype(np.int64)
+    # Keep only values that occur, so unused dictionary entries never become phantom models.
+    used = np.bincount(codes, minlength=len(dictionary)) > 0
+    if not used.all():
+        remap = np.cumsum(used) - 1
+        codes = remap[codes]
+        dictionary = dictionary.filter(pa.array(used))
+    return codes, np.asarray(dictionary.to_pylist(), dtype=object)
+
+
+def _question_keys(
+    raw_code: np.ndarray, raw_ids: np.ndarray, task_code: np.ndarray, task_names: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Identify a question by (task, question id) so equal ids in two tasks stay distinct."""
+    if len(task_names) == 1:
+        return raw_code, raw_ids, np.full(len(raw_ids), task_names[0], dtype=object)
+    combined = task_code * len(raw_ids) + raw_code
+    unique, inverse = np.unique(combined, return_inverse=True)
+    return inverse.astype(np.int64), raw_ids[unique % len(raw_ids)], task_names[unique // len(raw_ids)]
+
+
+def _numeric(table: pa.Table, column: str, name: str, expected: str) -> np.ndarray:
+    chunked = table.column(column)
+    kind = chunked.type
+    if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return chunked.cast(pa.float64()).to_numpy()
+    if pa.types.is_null(kind):
+        return np.full(table.num_rows, np.nan)
+    bad = chunked.drop_null()
+    found = bad[0].as_py() if len(bad) else None
+    raise InputDataError(name, f"expected {expected}", column=column, found=found)
+
+
+def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
+    values = _numeric(table, column, name, "0/1 or true/false")
+    bad = np.flatnonzero(~np.isnan(values) & (values != 0.0) & (values != 1.0))
+    if bad.size:
+        raise InputDataError(name, "correct must be 0/1 or true/false", column=column,
+                             row=int(bad[0]) + 1, found=float(values[bad[0]]))
+    return values
+
+
+def _read_p_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
+    values = _numeric(table, column, name, "a probability in [0, 1]")
+    bad = np.flatnonzero((values < 0.0) | (values > 1.0))
+    if bad.size:
+        raise InputDataError(name, "p_correct must be a probability in [0, 1]", column=column,
+                             row=int(bad[0]) + 1, found=float(values[bad[0]]),
+                             hint="pass probabilities, not log-probabilities or percentages")
+    return values
+
+
+def _reject_duplicates(
+    model_code: np.ndarray, question_code: np.ndarray, n_models: int, n_questions: int,
+    model_names: np.ndarray, question_ids: np.ndarray, name: str,
+) -> None:
+    key = model_code * n_questions + question_code
+    if n_models * n_questions <= 50_000_000:
+        # A dense count is O(rows) and much faster than sorting tens of millions of keys.
+        counts = np.bincount(key, minlength=n_models * n_questions)
+        if counts.max(initial=0) <= 1:
+            return
+        rows = np.flatnonzero(counts[key] > 1)
+    else:
+        order = np.argsort(key, kind="stable")
+        same = key[order][1:] == key[order][:-1]
+        if not same.any():
+            return
+        rows = np.sort(order[1:][same])
+    row = int(rows[1]) if rows.size > 1 else int(rows[0])
+    raise InputDataError(
+        name,
+        f"duplicate row for model '{model_names[model_code[row]]}' and question "
+        f"'{question_ids[question_code[row]]}'",
+        row=row + 1,
+        hint="each (model, question) pair may appear once; deduplicate the dump first",
+    )
+
+
+def _flops_per_model(
+    table: pa.Table, column: str, model_code: np.ndarray, model_names: np.ndarray, name: str
+) -> np.ndarray:
+    flops = _numeric(table, column, name, "a positive number of FLOPs")
+    bad = np.flatnonzero(~np.isnan(flops) & ~(flops > 0) | np.isinf(flops))
+    if bad.size:
+        raise InputDataError(name, "FLOPs must be a positive, finite number", column=column,
+                             row=int(bad[0]) + 1, found=float(flops[bad[0]]))
+    by_model = np.full(len(model_names), np.nan)
+    known = ~np.isnan(flops)
+    by_model[model_code[known]] = flops[known]
+    disagree = np.flatnonzero(known & (flops != by_model[model_code]))
+    if disagree.size:
+        row = int(disagree[0])
+        raise InputDataError(name, f"FLOPs must be constant per model, but model "
+                             f"'{model_names[model_code[row]]}' has several values",
+                             column=column, row=row + 1, found=float(flops[row]))
+    return by_model
+
+
+def _wide_to_long(table: pa.Table, name: str, columns: DumpColumns) -> pa.Table:
+    """Melt a response matrix (one row per question, one column per model) into the long layout."""
+    id_columns = [c for c in (columns.question, columns.task) if c in table.column_names]
+    model_columns = [c for c in table.column_names if c not in id_columns]
+    if not model_columns:
+        raise InputDataError(name, "a wide dump needs one column per model", found=", ".join(table.column_names))
+    values = np.column_stack([_numeric(table, c, name, "0/1 or a probability") for c in model_columns])
+    answered = ~np.isnan(values)
+    q_index, m_index = np.nonzero(answered)
+    long = {
+        columns.model: pa.array(np.asarray(model_columns, dtype=object)[m_index], pa.string()),
+        columns.question: table.column(columns.question).take(pa.array(q_index)),
+    }
+    if columns.task in table.column_names:
+        long[columns.task] = table.column(columns.task).take(pa.array(q_index))
+    flat = values[q_index, m_index]
+    if np.isin(flat, (0.0, 1.0)).all():
+        long[columns.correct] = pa.array(flat)
+    else:
+        long[columns.p_correct] = pa.array(flat)
+    return pa.table(long)
+
+
+def select_task(dump: Dump, task: str) -> Dump:
+    """The part of a dump that belongs to one task, with questions re-coded densely."""
+    if task not in dump.tasks:
+        raise UsageError(dump.source.name, f"no task '{task}' in the dump", found=", ".join(dump.tasks))
+    in_task = dump.question_tasks == task
+    rows = in_task[dump.question_code]
+    new_code = np.cumsum(in_task) - 1
+    return Dump(
+        source=dump.source,
+        model_names=dump.model_names,
+        question_ids=dump.question_ids[in_task],
+        question_tasks=dump.question_tasks[in_task],
+        model_code=dump.model_code[rows],
+        question_code=new_code[dump.question_code[rows]],
+        score=dump.score[rows],
+        correct=None if dump.correct is None else dump.correct[rows],
+        flops_by_model=dump.flops_by_model,
+        has_p_correct=dump.has_p_correct,
+        notes=list(dump.notes),
+    )

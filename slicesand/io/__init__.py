@@ -1,0 +1,1 @@
+"""Reading and writing files: tables (CSV, Parquet, stdin/stdout) and atomic writes."""

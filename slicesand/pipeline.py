@@ -1,0 +1,214 @@
+"""The stages as functions over files: what the CLI's commands and ``run`` call.
+
+Each stage reads its inputs, computes in memory, and only then writes its artifacts (atomically), so
+a failure never leaves a half-written or mixed set of files. ``run_all`` chains the same functions the
+single commands use.
+
+>>> import pathlib, tempfile
+>>> out = pathlib.Path(tempfile.mkdtemp())
+>>> dump = out / "dump.csv"
+>>> rows = ["model,question,correct,flops"] + [f"m{i},q{j},{int((7 * j + i * i) % 10 < i)},{10 ** (20 + i / 3)}"
+...                                            for i in range(10) for j in range(9)]
+>>> _ = dump.write_text("\\n".join(rows) + "\\n")
+>>> result = run_all(dump, out / "run", SliceOptions(), FitOptions(easy_degree=2, hard_degree=2))
+>>> sorted(p.name for p in (out / "run").iterdir())[:3]
+['fit.json', 'predictions.csv', 'predictions.meta.json']
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from slicesand.artifacts import (
+    artifact_header, dumps, file_source, fit_document, read_json_artifact, sidecar_path,
+    write_json,
+)
+from slicesand.dump import Dump, DumpColumns, load_dump, select_task
+from slicesand.errors import UsageError
+from slicesand.fitting import Fit, FitOptions, fit_slices
+from slicesand.forecast import Forecast, predict
+from slicesand.io.atomic import write_text_atomic
+from slicesand.io.tables import STDIO, Source, read_table, sha256_file, write_table
+from slicesand.scales import flops_for_models, read_models_table
+from slicesand.slices_table import SlicesTable, read_slices
+from slicesand.slicing import SliceOptions, SliceResult, slice_dump
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    """How to read a dump and find its models' scale."""
+
+    columns: DumpColumns = DumpColumns()
+    layout: str = "long"
+    models_path: str | None = None
+    ignore_unknown_models: bool = False
+    task: str | None = None
+
+
+@dataclass
+class SliceStage:
+    """A slice result with the dump it came from and the options used."""
+
+    result: SliceResult
+    source: Source
+    dump_options: DumpOptions
+
+    def document(self, table_sha256: str | None) -> dict:
+        parameters = {**asdict(self.result.options), "layout": self.dump_options.layout,
+                      "columns": asdict(self.dump_options.columns), "task": self.dump_options.task,
+                      "models": self.dump_options.models_path}
+        document = artifact_header("slicesand.slices", parameters, self.source)
+        document.update({"n_groups": self.result.options.groups, "facts": self.result.facts,
+                         "warnings": self.result.warnings,
+                         "table": {"sha256": table_sha256}})
+        return document
+
+
+def model_scales(dump: Dump, options: DumpOptions) -> np.ndarray:
+    """FLOPs per model: the ``--models`` table wins over the dump's own ``flops`` column."""
+    flops = (dump.flops_by_model.copy() if dump.flops_by_model is not None
+             else np.full(dump.n_models, np.nan))
+    if options.models_path is not None:
+        table = read_models_table(options.models_path)
+        from_table = flops_for_models(dump.model_names, table, ignore_unknown=options.ignore_unknown_models)
+        flops = np.where(np.isfinite(from_table), from_table, flops)
+    return flops
+
+
+def slice_stage(
+    dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
+    *, stdin: BinaryIO | None = None,
+) -> SliceStage:
+    """Load a dump, attach model scales, and slice it."""
+    dump = load_dump(dump_path, columns=dump_options.columns, layout=dump_options.layout, stdin=stdin)
+    if dump_options.task is not None:
+        dump = select_task(dump, dump_options.task)
+    elif len(dump.tasks) > 1:
+        raise UsageError(dump.source.name, f"the dump holds {len(dump.tasks)} tasks; slice one at a time",
+                         found=", ".join(dump.tasks[:5]), hint="pass --task NAME")
+    result = slice_dump(dump, model_scales(dump, dump_options), slice_options)
+    result.warnings[:0] = dump.notes
+    return SliceStage(result, dump.source, dump_options)
+
+
+def write_slice_stage(stage: SliceStage, slices_path: str | Path, questions_path: str | Path | None = None,
+                      *, stdout: BinaryIO | None = None) -> None:
+    """Write the slices table (and sidecar), and the questions table when asked."""
+    if questions_path is not None:
+        write_table(stage.result.questions, questions_path, stdout=stdout)
+    write_table(stage.result.slices, slices_path, stdout=stdout)
+    if str(slices_path) != STDIO:
+        write_json(sidecar_path(slices_path), stage.document(sha256_file(Path(slices_path))))
+
+
+def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
+    """Fit on a slices table, warning when the cut differs from the one its difficulty ranking used."""
+    fit = fit_slices(slices.frame, options, source=slices.name)
+    if slices.stale_meta:
+        fit.warnings.append(f"{sidecar_path(slices.name).name} does not match {slices.name} "
+                            "(edited after slicing?); ignored it")
+    if slices.meta is not None and slices.cut != options.cut:
+        fit.warnings.append(
+            f"the difficulty groups were ranked with cut {slices.cut} but the fit uses cut {options.cut}: "
+            "test models may have influenced the groups; slice again with the same --cut")
+    return fit
+
+
+def write_fit(fit: Fit, path: str | Path, source: Source, *, stdout: BinaryIO | None = None) -> None:
+    text = dumps(fit_document(fit, source))
+    if str(path) == STDIO:
+        out = stdout or sys.stdout.buffer
+        out.write(text.encode("utf-8"))
+        out.flush()
+    else:
+        write_text_atomic(path, text)
+
+
+def forecast_summary(forecast: Forecast) -> dict:
+    """The forecast's headline numbers, as stored in the predictions sidecar and printed in JSON."""
+    return {
+        "threshold_flops": forecast.threshold_flops,
+        "threshold_log10_flops": forecast.threshold_log10_flops,
+        "threshold_search_range_flops": [10.0 ** forecast.threshold_range[0], 10.0 ** forecast.threshold_range[1]],
+        "test_mse": forecast.mse,
+        "n_test_scored": forecast.n_test_scored,
+        "warnings": forecast.warnings,
+    }
+
+
+def predictions_document(forecast: Forecast, fit_source: Source, slices_source: Source | None,
+                         parameters: dict, table_sha256: str | None) -> dict:
+    document = artifact_header("slicesand.predictions", parameters, slices_source)
+    document.update({"fit": {"name": fit_source.name, "sha256": fit_source.sha256},
+                     **forecast_summary(forecast), "table": {"sha256": table_sha256}})
+    return document
+
+
+def write_predictions(forecast: Forecast, path: str | Path, fit_source: Source, slices_source: Source | None,
+                      parameters: dict) -> None:
+    """Write the predictions table and its sidecar (which records the fit it came from)."""
+    write_table(forecast.table, path)
+    write_json(sidecar_path(path), predictions_document(forecast, fit_source, slices_source, parameters,
+                                                        sha256_file(Path(path))))
+
+
+@dataclass
+class RunResult:
+    """What ``run`` made: every stage's result and the folder holding the artifacts."""
+
+    outdir: Path
+    slice_stage: SliceStage
+    fit: Fit
+    forecast: Forecast
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_all(
+    dump_path: str | Path,
+    outdir: str | Path,
+    slice_options: SliceOptions,
+    fit_options: FitOptions,
+    dump_options: DumpOptions = DumpOptions(),
+    *,
+    at: list[float] | None = None,
+    grid: np.ndarray | None = None,
+    stdin: BinaryIO | None = None,
+) -> RunResult:
+    """slice -> fit -> predict -> report, leaving every artifact in ``outdir``.
+
+    Everything is computed before anything is written, and each file is written atomically.
+    """
+    from slicesand.report import build_facts, render_markdown
+
+    outdir = Path(outdir)
+    if slice_options.cut != fit_options.cut:
+        raise UsageError(None, "run uses one cut for slicing and fitting")
+    stage = slice_stage(dump_path, slice_options, dump_options, stdin=stdin)
+    slices_frame = stage.result.slices
+    fit = fit_slices(slices_frame, fit_options, source="slices")
+    forecast = predict(fit, slices_frame, at=at, grid=grid, source="slices")
+    report_text = render_markdown(build_facts(fit, forecast.table, forecast_summary(forecast),
+                                              stage.document(None)))
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    write_slice_stage(stage, outdir / "slices.csv", outdir / "questions.csv")
+    slices_source = file_source(outdir / "slices.csv")
+    fit_path = outdir / "fit.json"
+    write_fit(fit, fit_path, slices_source)
+    predict_parameters = {"at": list(at or []), "grid": None if grid is None else list(map(float, grid))}
+    write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
+                      predict_parameters)
+    write_text_atomic(outdir / "report.md", report_text)
+    return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings)
+
+
+def read_predictions(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """Read a predictions table and its sidecar."""
+    table, _ = read_table(path, what="predictions")
+    return table.to_pandas(), read_json_artifact(sidecar_path(path), "slicesand.predictions")

@@ -1,0 +1,178 @@
+"""The *report* stage: gather the facts of a forecast and explain them to a person.
+
+:func:`build_facts` makes one plain dictionary from a fit, its predictions and the slicing metadata;
+:func:`render_markdown` turns it into ``report.md``; the CLI renders the same facts as a terminal
+summary or JSON. :func:`load_outdir` reads a ``run`` folder back, refusing a stale mix of artifacts.
+
+>>> format_flops(3.2e22)
+'3.2e22'
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from slicesand import __version__
+from slicesand.artifacts import (
+    file_source, fit_from_document, read_json_artifact, sidecar_path,
+)
+from slicesand.errors import ArtifactError
+from slicesand.fitting import Fit
+from slicesand.io.tables import read_table
+
+
+def format_flops(value: float | None) -> str:
+    """FLOPs in compact scientific notation (``3.2e22``); ``-`` when unknown."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    mantissa, exponent = f"{value:.2g}".split("e") if "e" in f"{value:.2g}" else (f"{value:.2g}", "0")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _number(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else float(value)
+
+
+def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta: dict | None) -> dict:
+    """Every fact a report shows, as plain JSON-ready values."""
+    rows = predictions.replace({np.nan: None}).to_dict(orient="records")
+    split = predictions["split"].to_numpy()
+    largest = predictions.loc[predictions["flops"].idxmax()] if len(predictions) else None
+    warnings = list(dict.fromkeys(
+        (slices_meta or {}).get("warnings", []) + fit.warnings + summary.get("warnings", [])))
+    return {
+        "tool": {"name": "slicesand", "version": __version__},
+        "input": (slices_meta or {}).get("input"),
+        "task": ", ".join(t for t in ((slices_meta or {}).get("facts", {}).get("tasks") or []) if t) or None,
+        "settings": {
+            "cut_flops": fit.options.cut,
+            "chance": fit.options.chance,
+            "easy_degree": fit.options.easy_degree,
+            "hard_degree": fit.options.hard_degree,
+            "variant": fit.options.variant,
+            "n_groups": fit.n_groups,
+        },
+        "models": {
+            "training": len(fit.training_models),
+            "test": int((split == "test").sum()),
+            "training_flops_range": [10.0 ** fit.training_x_range[0], 10.0 ** fit.training_x_range[1]],
+        },
+        "slicing": (slices_meta or {}).get("facts"),
+        "curves": {
+            "easy": {"degree": fit.easy.degree, "r2": _number(fit.easy.r2), "n": fit.easy.n},
+            "hard": {"degree": fit.hard.degree, "r2": _number(fit.hard.r2), "n": fit.hard.n},
+            "tc_to_accuracy": None if fit.tc_to_accuracy is None else {
+                "intercept": fit.tc_to_accuracy.intercept, "slope": fit.tc_to_accuracy.slope,
+                "r2": _number(fit.tc_to_accuracy.r2)},
+            "accuracy_shift": fit.accuracy_shift,
+        },
+        "threshold_flops": summary.get("threshold_flops"),
+        "threshold_search_range_flops": summary.get("threshold_search_range_flops"),
+        "test_mse": summary.get("test_mse"),
+        "largest_scale": None if largest is None else {
+            "flops": float(largest["flops"]), "model": largest["model"] or None,
+            "pred_accuracy": _number(largest["pred_accuracy"]),
+            "pred_tc_brier": _number(largest["pred_tc_brier"]),
+        },
+        "predictions": rows,
+        "warnings": warnings,
+    }
+
+
+def headline(facts: dict) -> str:
+    """One plain sentence on the forecast."""
+    parts = []
+    largest = facts.get("largest_scale")
+    if largest and largest.get("pred_accuracy") is not None:
+        parts.append(f"accuracy is forecast to reach {largest['pred_accuracy']:.2f} at "
+                     f"{format_flops(largest['flops'])} FLOPs")
+    elif largest:
+        parts.append(f"TC Brier is forecast to reach {largest['pred_tc_brier']:.3f} at "
+                     f"{format_flops(largest['flops'])} FLOPs (accuracy is unknown)")
+    if facts.get("threshold_flops") is not None:
+        parts.append(f"the emergence threshold is predicted near {format_flops(facts['threshold_flops'])} FLOPs")
+    else:
+        low, high = facts.get("threshold_search_range_flops") or (None, None)
+        parts.append(f"the easy questions' curve has no turning point between {format_flops(low)} and "
+                     f"{format_flops(high)} FLOPs, so no emergence threshold is predicted in range")
+    sentence = "; ".join(parts)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def render_markdown(facts: dict) -> str:
+    """``report.md``: a summary paragraph, the settings, the fitted curves and the forecast table."""
+    s, m, c = facts["settings"], facts["models"], facts["curves"]
+    lines = ["# slicesand forecast" + (f": {facts['task']}" if facts.get("task") else ""), "",
+             headline(facts), ""]
+    mse = facts.get("test_mse")
+    if mse:
+        lines += [f"On the {m['test']} test models, the forecast's mean squared error is "
+                  f"{mse['forecast']:.4g}, against {mse['baseline']:.4g} for the sigmoid baseline.", ""]
+    lines += ["## Settings", "",
+              "| setting | value |", "|---|---|",
+              f"| cut (FLOPs) | {format_flops(s['cut_flops']) if s['cut_flops'] else 'none (all models train)'} |",
+              f"| training / test models | {m['training']} / {m['test']} |",
+              f"| difficulty groups | {s['n_groups']} |",
+              f"| easy / hard degree | {s['easy_degree']} / {s['hard_degree']} |",
+              f"| variant | {s['variant']} |",
+              f"| chance accuracy | {s['chance']} |", ""]
+    lines += ["## Fitted curves", "",
+              "| curve | degree | R^2 (training) |", "|---|---|---|",
+              f"| easy group | {c['easy']['degree']} | {_fmt(c['easy']['r2'])} |",
+              f"| hard group | {c['hard']['degree']} | {_fmt(c['hard']['r2'])} |"]
+    if c["tc_to_accuracy"]:
+        t = c["tc_to_accuracy"]
+        lines += ["", f"TC Brier = {t['intercept']:.4f} + {t['slope']:.4f} x accuracy "
+                  f"(R^2 {_fmt(t['r2'])}); accuracy shift {c['accuracy_shift']:+.4f}."]
+    lines += ["", "## Forecast", "",
+              "| model | FLOPs | split | predicted accuracy | baseline | observed | predicted TC Brier |",
+              "|---|---|---|---|---|---|---|"]
+    for row in facts["predictions"]:
+        lines.append(f"| {_escape(row['model'] or '')} | {format_flops(row['flops'])} | {row['split']} | "
+                     f"{_fmt(row['pred_accuracy'])} | {_fmt(row['baseline_accuracy'])} | "
+                     f"{_fmt(row['observed_accuracy'])} | {_fmt(row['pred_tc_brier'])} |")
+    if facts["warnings"]:
+        lines += ["", "## Warnings", ""] + [f"- {_escape(w)}" for w in facts["warnings"]]
+    lines += ["", f"Made by slicesand {facts['tool']['version']}"
+              + (f" from {facts['input']['name']} (sha256 {facts['input']['sha256'][:12]})" if facts.get("input") else "")
+              + ".", ""]
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def load_outdir(outdir: str | Path) -> dict:
+    """Read a ``run`` folder's artifacts and build the report facts; refuse a stale mix (exit 4)."""
+    outdir = Path(outdir)
+    fit_path, predictions_path, slices_path = outdir / "fit.json", outdir / "predictions.csv", outdir / "slices.csv"
+    fit_document = read_json_artifact(fit_path, "slicesand.fit")
+    fit = fit_from_document(fit_document, str(fit_path))
+    predictions_meta = read_json_artifact(sidecar_path(predictions_path), "slicesand.predictions")
+    if predictions_meta["fit"]["sha256"] != file_source(fit_path).sha256:
+        raise ArtifactError(str(predictions_path), "stale: made from another fit.json than the one in the folder",
+                            hint="run `slicesand predict` again, or `slicesand run`")
+    if not predictions_path.exists() or predictions_meta["table"]["sha256"] != file_source(predictions_path).sha256:
+        raise ArtifactError(str(predictions_path), "missing, or changed after it was written",
+                            hint="run `slicesand predict` again")
+    slices_meta = None
+    if sidecar_path(slices_path).exists():
+        slices_meta = read_json_artifact(sidecar_path(slices_path), "slicesand.slices")
+        if (fit_document.get("input") or {}).get("sha256") != file_source(slices_path).sha256:
+            raise ArtifactError(str(fit_path), "stale: fitted on another slices table than the one in the folder",
+                                hint="run `slicesand fit` again, or `slicesand run`")
+    table, _ = read_table(predictions_path, what="predictions")
+    predictions = table.to_pandas()
+    predictions["model"] = predictions["model"].fillna("").astype(str)
+    return build_facts(fit, predictions, predictions_meta, slices_meta)

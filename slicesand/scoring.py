@@ -1,0 +1,19 @@
+"""Per-question scores.
+
+The Target-Conditioned (TC) Brier score of one answer is ``-(1 - p_correct)**2``: 0 for full confidence
+in the right choice, -1 for none, so higher is better. ``p_correct`` is the probability the model gives
+the right choice, renormalised over the choices.
+
+>>> tc_brier(np.array([1.0, 0.5, 0.0])).tolist()
+[0.0, -0.25, -1.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def tc_brier(p_correct: np.ndarray) -> np.ndarray:
+    """Target-Conditioned Brier score, elementwise, in [-1, 0]."""
+    # Adding 0.0 turns -0.0 (a perfect answer) into 0.0, so files never show "-0.0".
+    return 0.0 - np.square(1.0 - np.asarray(p_correct, dtype=np.float64))
