@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -91,7 +92,8 @@ def load_dump(
     if layout not in ("long", "wide"):
         raise UsageError(None, f"--layout must be 'long' or 'wide'", found=layout)
     name = display_name(path)
-    text_types = {columns.model: pa.string(), columns.question: pa.string(), columns.task: pa.string()}
+    text_types = {columns.model: pa.string(), columns.question: pa.string(), columns.task: pa.string(),
+                  columns.p_correct: pa.float64(), columns.flops: pa.float64()}
     if layout == "wide":
         table, source = read_table(path, required=[columns.question], stdin=stdin, what="dump",
                                    column_types={columns.question: pa.string(), columns.task: pa.string()},
@@ -199,9 +201,14 @@ def _numeric(table: pa.Table, column: str, name: str, expected: str) -> np.ndarr
         return chunked.cast(pa.float64()).to_numpy()
     if pa.types.is_null(kind):
         return np.full(table.num_rows, np.nan)
-    bad = chunked.drop_null()
-    found = bad[0].as_py() if len(bad) else None
-    raise InputDataError(name, f"expected {expected}", column=column, found=found)
+    # A text column: name the first value that is not a number, and its row.
+    values = pd.to_numeric(pd.Series(chunked.to_pylist(), dtype=object), errors="coerce")
+    text = pd.Series(chunked.to_pylist(), dtype=object)
+    bad = np.flatnonzero(values.isna().to_numpy() & text.notna().to_numpy())
+    if bad.size == 0:
+        return values.to_numpy(dtype=float)
+    raise InputDataError(name, f"not a number; expected {expected}", column=column, row=int(bad[0]) + 1,
+                         found=text.iloc[bad[0]])
 
 
 def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:

@@ -6,8 +6,7 @@ functions as the single commands, in one process).
 
 from __future__ import annotations
 
-import json
-import sys
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -181,11 +180,12 @@ def fit_command(
     """Fit the easy and hard curves, the TC Brier-to-accuracy line, and the sigmoid baseline."""
     ui = Ui(quiet)
     _check_output(output, (".json",))
+    options = _fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
     table = read_slices(slices)
     if cut is None and table.cut is not None:
-        cut = table.cut
-        ui.info(f"using the cut the slices were ranked with: {cut:g} FLOPs")
-    fit = fit_stage(table, _fit_options(cut, chance, easy_degree, hard_degree, variant, paper))
+        options = dataclasses.replace(options, cut=table.cut)
+        ui.info(f"using the cut the slices were ranked with: {table.cut:g} FLOPs")
+    fit = fit_stage(table, options)
     ui.warn_all(fit.warnings)
     write_fit(fit, output, table.source)
     ui.info(f"fitted on {len(fit.training_models)} training models ({len(fit.test_models)} held out)"

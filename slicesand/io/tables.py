@@ -127,6 +127,8 @@ def _read_csv(
             header = _csv_header(handle)
             column = header[int(column_index)] if int(column_index) < len(header) else f"#{column_index}"
             detail = detail.strip().replace("CSV conversion error to double", "not a number")
+            if row is None and column in column_types:
+                row = _first_bad_number_row(handle, column, column_types)
             raise InputDataError(
                 name, detail, column=column, row=int(row) - 1 if row else None
             ) from None
@@ -134,6 +136,17 @@ def _read_csv(
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
     return table
+
+
+def _first_bad_number_row(handle: Path | BinaryIO, column: str, column_types: dict) -> int | None:
+    """pyarrow does not always say which row failed to parse: find it (1-based, counting the header)."""
+    if not isinstance(handle, Path):
+        handle.seek(0)
+    types = {**column_types, column: pa.string()}
+    text = pa_csv.read_csv(handle, convert_options=pa_csv.ConvertOptions(
+        column_types=types, include_columns=[column])).column(column).to_pandas()
+    bad = pd.to_numeric(text, errors="coerce").isna() & text.notna() & (text.str.strip() != "")
+    return int(bad.to_numpy().nonzero()[0][0]) + 2 if bad.any() else None
 
 
 def _csv_header(handle: Path | BinaryIO) -> list[str]:
