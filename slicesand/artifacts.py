@@ -128,6 +128,8 @@ def fit_document(fit: Fit, source: Source | None) -> dict:
         "test_models": fit.test_models,
         "training_x_range": list(fit.training_x_range),
         "warnings": fit.warnings,
+        "accuracy_floor": fit.accuracy_floor,
+        "selection": fit.selection,
     })
     return document
 
@@ -161,6 +163,8 @@ def fit_from_document(document: dict, name: str) -> Fit:
             test_models=list(document["test_models"]),
             training_x_range=tuple(document["training_x_range"]),
             warnings=list(document.get("warnings", [])),
+            selection=document.get("selection"),
+            accuracy_floor=document.get("accuracy_floor"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(name, f"the fit artifact is incomplete or malformed: {exc!r}",

@@ -27,6 +27,7 @@ from scipy import stats
 from slicesand.errors import InputDataError, UsageError
 
 VARIANTS = ("sandwich", "hard-lift")
+EXTRAPOLATIONS = ("polynomial", "linear", "clamp")
 LOGIT_EPS = 1e-6
 # The paper reports coefficients in x' = log10(flops / 1e21); we convert for comparison only.
 PAPER_X_OFFSET = 21.0
@@ -42,8 +43,17 @@ class FitOptions:
     easy_degree: int = 5
     hard_degree: int = 2
     variant: str = "sandwich"
+    # Guards (off by default so explicit-degree and --paper fits keep the published behaviour):
+    # ``clip`` bounds group curves / TC Brier to [-1, 0] and accuracy to [floor, 1];
+    # ``extrapolation`` says how group curves continue beyond the training x range
+    # (see :mod:`slicesand.guards`).
+    clip: bool = False
+    extrapolation: str = "polynomial"
 
     def __post_init__(self) -> None:
+        if self.extrapolation not in EXTRAPOLATIONS:
+            raise UsageError(None, f"extrapolation must be one of {', '.join(EXTRAPOLATIONS)}",
+                             found=self.extrapolation)
         if self.variant not in VARIANTS:
             raise UsageError(None, f"--variant must be one of {', '.join(VARIANTS)}", found=self.variant)
         for name, degree in (("--easy-degree", self.easy_degree), ("--hard-degree", self.hard_degree)):
@@ -55,7 +65,7 @@ class FitOptions:
             raise UsageError(None, "--cut must be a positive number of FLOPs", found=self.cut)
 
 
-PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich")
+PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich", clip=False, extrapolation="polynomial")
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,10 @@ class Fit:
     test_models: list[str]
     training_x_range: tuple[float, float]
     warnings: list[str] = field(default_factory=list)
+    # How the options were chosen (slicesand.selection), recorded in fit.json; None for fixed options.
+    selection: dict | None = None
+    # Lowest accuracy a clipped forecast may give: min(chance, lowest training accuracy).
+    accuracy_floor: float | None = None
 
     @property
     def has_accuracy(self) -> bool:
@@ -232,7 +246,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
     tc_lift = float(np.mean(tc_train) - np.mean(hard(x_train))) if options.variant == "hard-lift" else 0.0
 
     with_accuracy = train & np.isfinite(accuracy)
-    tc_to_accuracy = baseline = accuracy_shift = None
+    tc_to_accuracy = baseline = accuracy_shift = accuracy_floor = None
     if with_accuracy.sum() >= 3:
         if with_accuracy.sum() < train.sum():
             warnings.append(f"{int(train.sum() - with_accuracy.sum())} training model(s) have no accuracy")
@@ -249,6 +263,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         raw = _tc_to_accuracy(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant,
                                                               x[with_accuracy]))
         accuracy_shift = float(np.mean(acc_train) - np.mean(raw))
+        accuracy_floor = float(min(options.chance, float(np.min(acc_train))))
     else:
         warnings.append("accuracy is unknown for the training models: forecasting TC Brier only")
 
@@ -268,6 +283,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         test_models=models[test].tolist(),
         training_x_range=(float(x_train.min()), float(x_train.max())),
         warnings=warnings,
+        accuracy_floor=accuracy_floor,
     )
 
 

@@ -25,7 +25,8 @@ import pandas as pd
 from scipy.special import expit
 
 from slicesand.errors import ArtifactError, UsageError
-from slicesand.fitting import Fit, _predicted_tc, _tc_to_accuracy, training_mask
+from slicesand.fitting import Fit, _tc_to_accuracy, training_mask
+from slicesand.guards import clip_accuracy, clip_tc, extend
 
 PREDICTION_COLUMNS = ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
                       "pred_accuracy", "baseline_accuracy", "observed_accuracy"]
@@ -50,10 +51,18 @@ class Forecast:
 def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
     """All forecast curves at ``log10_flops``: easy, hard, TC Brier, accuracy and baseline accuracy."""
     x = np.asarray(log10_flops, dtype=float)
-    easy, hard = fit.easy(x), fit.hard(x)
-    tc = _predicted_tc(fit.easy, fit.hard, fit.tc_lift, fit.options.variant, x)
+    options = fit.options
+    # Guards (slicesand.guards): continue group curves beyond the training range as asked, and clip.
+    easy = extend(fit.easy, x, fit.training_x_range, options.extrapolation)
+    hard = extend(fit.hard, x, fit.training_x_range, options.extrapolation)
+    if options.clip:
+        easy, hard = clip_tc(easy), clip_tc(hard)
+    tc = hard + fit.tc_lift if options.variant == "hard-lift" else (easy + hard) / 2.0
     if fit.has_accuracy:
         accuracy = _tc_to_accuracy(fit.tc_to_accuracy, tc) + fit.accuracy_shift
+        if options.clip:
+            floor = fit.accuracy_floor if fit.accuracy_floor is not None else options.chance
+            accuracy = clip_accuracy(accuracy, floor)
         baseline = expit(fit.baseline(x)) + fit.options.chance
     else:
         accuracy = baseline = np.full(x.shape, np.nan)
@@ -64,6 +73,9 @@ def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
 def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
     """The last local minimum of the easy curve in [low, high] (log10 FLOPs), or ``None``."""
     poly = fit.easy.polynomial
+    if fit.options.extrapolation != "polynomial":
+        # Beyond the training range the guarded curve is a line (or flat): no turning point there.
+        high = min(high, fit.training_x_range[1])
     if poly.degree() < 2:
         return None
     slope, curvature = poly.deriv(1), poly.deriv(2)
