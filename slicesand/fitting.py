@@ -49,6 +49,9 @@ class FitOptions:
     # (see :mod:`slicesand.guards`).
     clip: bool = False
     extrapolation: str = "polynomial"
+    # Choose degrees, variant and guards automatically on the training models (slicesand.selection);
+    # the degrees and variant given here are then ignored. The CLI's default; off for library calls.
+    auto: bool = False
 
     def __post_init__(self) -> None:
         if self.extrapolation not in EXTRAPOLATIONS:
@@ -201,6 +204,10 @@ def _residual_std(residual: np.ndarray, n: int, n_params: int) -> float:
 
 def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None = None) -> Fit:
     """Fit the Slice-and-Sandwich model on a slices table's training models."""
+    if options.auto:
+        from slicesand.selection import fit_auto  # selection builds on this module
+
+        return fit_auto(frame, options, source=source)
     n_groups = group_count(frame, source)
     easy_column, hard_column = "group_1", f"group_{n_groups}"
     needed = ["model", "flops", "tc_brier", easy_column, hard_column]

@@ -42,6 +42,8 @@ class Forecast:
     mse: dict[str, float] | None
     n_test_scored: int
     warnings: list[str] = field(default_factory=list)
+    # Bootstrap summary (slicesand.trust.add_intervals); None when no bootstrap was run.
+    intervals: dict | None = None
 
     @property
     def threshold_flops(self) -> float | None:

@@ -60,6 +60,7 @@ def candidates(base: FitOptions) -> list[FitOptions]:
     tried with easy degree 2 (the lowest with a turning point) to keep the grid from counting one
     forecast five times.
     """
+    base = replace(base, auto=False)
     grid = [replace(base, easy_degree=e, hard_degree=h, variant="sandwich", **GUARDS)
             for e in EASY_DEGREES for h in HARD_DEGREES] if "sandwich" in GRID_VARIANTS else []
     grid += [replace(base, easy_degree=2, hard_degree=h, variant="hard-lift", **GUARDS) for h in HARD_DEGREES]
@@ -128,7 +129,7 @@ def select_options(frame: pd.DataFrame, base: FitOptions, *, holdout: float = HO
     limit = best["validation_mse"] + (0.0 if RULE == "min" else (best["standard_error"] or 0.0))
     chosen = next(r for r in rows if r["validation_mse"] is not None and r["validation_mse"] <= limit)
     options = replace(base, easy_degree=chosen["easy_degree"], hard_degree=chosen["hard_degree"],
-                      variant=chosen["variant"], **GUARDS)
+                      variant=chosen["variant"], auto=False, **GUARDS)
     evidence = {
         "method": "leave-future-out validation inside the training split",
         "rule": "one-standard-error" if RULE == "one-se" else "minimum",
