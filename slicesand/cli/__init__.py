@@ -96,6 +96,8 @@ def _dump_options(models, layout, task, ignore_unknown, model_col, question_col,
 
 def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOptions:
     chosen = {"easy_degree": easy_degree, "hard_degree": hard_degree, "variant": variant}
+    # No degree, variant or --paper: choose them automatically on the training models (slicesand.selection).
+    auto = not paper and all(v is None for v in chosen.values())
     if paper:
         conflicts = [f"--{k.replace('_', '-')} {v}" for k, v in chosen.items()
                      if v is not None and v != PAPER_OPTIONS[k]]
@@ -106,7 +108,7 @@ def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOp
     return FitOptions(cut=cut, chance=chance,
                       easy_degree=chosen["easy_degree"] if chosen["easy_degree"] is not None else defaults.easy_degree,
                       hard_degree=chosen["hard_degree"] if chosen["hard_degree"] is not None else defaults.hard_degree,
-                      variant=chosen["variant"] or defaults.variant)
+                      variant=chosen["variant"] or defaults.variant, auto=auto)
 
 
 def _flops_list(values: list[str] | None) -> list[float]:
@@ -296,3 +298,6 @@ def run_command(
 def main() -> None:
     """Console entry point."""
     app()
+
+
+from slicesand.cli import backtest_cmd  # noqa: E402,F401  registers `slicesand backtest`
