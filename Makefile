@@ -22,6 +22,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
+# Test MSE of --paper, the automatic default and the baselines on the paper's tables, as Markdown.
+backtest-paper: $(STAMP)
+	$(BIN)/python bench/backtest_paper.py
+
 sample-data: $(STAMP)
 	$(BIN)/python sample_data/generate.py
 
