@@ -18,7 +18,7 @@ later stages work on integer codes with ``numpy.bincount``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -101,7 +101,8 @@ def load_dump(
         table = _wide_to_long(table, name, columns)
     else:
         table, source = read_table(path, required=[columns.model, columns.question], stdin=stdin,
-                                   what="dump", column_types=text_types, hint=DUMP_HINT)
+                                   what="dump", column_types=text_types, hint=DUMP_HINT,
+                                   columns=list(asdict(columns).values()))
     if table.num_rows == 0:
         raise InputDataError(name, "the dump has a header but no rows", hint=DUMP_HINT)
     has_correct = columns.correct in table.column_names
@@ -130,8 +131,9 @@ def load_dump(
         p_effective = p_correct
     else:
         # Rows without a probability (e.g. a generative task) fall back to their 0/1 correctness.
-        p_effective = np.where(np.isnan(p_correct), correct, p_correct)
-    missing = np.flatnonzero(np.isnan(p_effective))
+        no_p = np.isnan(p_correct)
+        p_effective = np.where(no_p, correct, p_correct) if no_p.any() else p_correct
+    missing = np.flatnonzero(np.isnan(p_effective)) if _may_hold_nan(table, columns) else np.zeros(0)
     if missing.size:
         column = columns.p_correct if has_p else columns.correct
         raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
@@ -163,7 +165,8 @@ def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.nda
     if chunked.null_count:
         first = int(pc.index(pc.is_null(chunked), True).as_py())
         raise InputDataError(name, "empty value", column=column, row=first + 1)
-    if not pa.types.is_dictionary(chunked.type):
+    was_dictionary = pa.types.is_dictionary(chunked.type)
+    if not was_dictionary:
         if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
             chunked = chunked.cast(pa.string())
         chunked = pc.dictionary_encode(chunked)
@@ -171,15 +174,18 @@ def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.nda
         chunked = pa.table({column: chunked}).unify_dictionaries().column(column)
     chunks = chunked.chunks
     if not chunks:
-        return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
+        return np.zeros(0, dtype=np.intp), np.array([], dtype=object)
     dictionary = chunks[-1].dictionary.cast(pa.string())
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]).astype(np.int64)
-    # Keep only values that occur, so unused dictionary entries never become phantom models.
-    used = np.bincount(codes, minlength=len(dictionary)) > 0
-    if not used.all():
-        remap = np.cumsum(used) - 1
-        codes = remap[codes]
-        dictionary = dictionary.filter(pa.array(used))
+    if len(dictionary) == 1:  # e.g. a task column with one task: no need to materialise codes
+        return np.zeros(table.num_rows, dtype=np.intp), np.asarray(dictionary.to_pylist(), dtype=object)
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]).astype(np.intp)
+    if was_dictionary:
+        # A stored dictionary may hold unused values; drop them so they never become phantom models.
+        used = np.bincount(codes, minlength=len(dictionary)) > 0
+        if not used.all():
+            remap = np.cumsum(used) - 1
+            codes = remap[codes]
+            dictionary = dictionary.filter(pa.array(used))
     return codes, np.asarray(dictionary.to_pylist(), dtype=object)
 
 
@@ -211,8 +217,31 @@ def _numeric(table: pa.Table, column: str, name: str, expected: str) -> np.ndarr
                          found=text.iloc[bad[0]])
 
 
+def _may_hold_nan(table: pa.Table, columns: DumpColumns) -> bool:
+    """Whether a score column could be empty somewhere; cheap, so the usual clean dump skips a pass."""
+    for column in (columns.correct, columns.p_correct):
+        if column in table.column_names:
+            chunked = table.column(column)
+            if chunked.null_count or pa.types.is_floating(chunked.type):
+                return True
+    return False
+
+
+def _in_range(chunked: pa.ChunkedArray, low: float, high: float) -> bool:
+    """A fast C++ range check, so that only a bad column pays for locating its bad row."""
+    if not (pa.types.is_integer(chunked.type) or pa.types.is_floating(chunked.type)
+            or pa.types.is_boolean(chunked.type)):
+        return False
+    extremes = pc.min_max(chunked.cast(pa.float64()) if pa.types.is_boolean(chunked.type) else chunked)
+    smallest, largest = extremes["min"].as_py(), extremes["max"].as_py()
+    return smallest is None or (low <= smallest and largest <= high)
+
+
 def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
     values = _numeric(table, column, name, "0/1 or true/false")
+    chunked = table.column(column)
+    if (pa.types.is_integer(chunked.type) or pa.types.is_boolean(chunked.type)) and _in_range(chunked, 0, 1):
+        return values
     bad = np.flatnonzero(~np.isnan(values) & (values != 0.0) & (values != 1.0))
     if bad.size:
         raise InputDataError(name, "correct must be 0/1 or true/false", column=column,
@@ -222,6 +251,8 @@ def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
 
 def _read_p_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
     values = _numeric(table, column, name, "a probability in [0, 1]")
+    if _in_range(table.column(column), 0.0, 1.0):
+        return values
     bad = np.flatnonzero((values < 0.0) | (values > 1.0))
     if bad.size:
         raise InputDataError(name, "p_correct must be a probability in [0, 1]", column=column,
@@ -235,11 +266,13 @@ def _reject_duplicates(
     model_names: np.ndarray, question_ids: np.ndarray, name: str,
 ) -> None:
     key = model_code * n_questions + question_code
-    if n_models * n_questions <= 50_000_000:
-        # A dense count is O(rows) and much faster than sorting tens of millions of keys.
-        counts = np.bincount(key, minlength=n_models * n_questions)
-        if counts.max(initial=0) <= 1:
+    if n_models * n_questions <= 200_000_000:
+        # A dense bitmap is O(rows) and much faster than sorting tens of millions of keys.
+        seen = np.zeros(n_models * n_questions, dtype=bool)
+        seen[key] = True
+        if np.count_nonzero(seen) == len(key):
             return
+        counts = np.bincount(key, minlength=n_models * n_questions)
         rows = np.flatnonzero(counts[key] > 1)
     else:
         order = np.argsort(key, kind="stable")
@@ -267,8 +300,17 @@ def _flops_per_model(
                              row=int(bad[0]) + 1, found=float(flops[bad[0]]))
     by_model = np.full(len(model_names), np.nan)
     known = ~np.isnan(flops)
-    by_model[model_code[known]] = flops[known]
-    disagree = np.flatnonzero(known & (flops != by_model[model_code]))
+    if known.all():
+        # Dumps usually list a model's rows together: compare within runs of one model (sequential
+        # passes), then across runs, instead of scattering and gathering every row.
+        starts = np.flatnonzero(np.r_[True, model_code[1:] != model_code[:-1]])
+        run_min, run_max = np.minimum.reduceat(flops, starts), np.maximum.reduceat(flops, starts)
+        by_model[model_code[starts]] = run_min
+        mixed = (run_min != run_max) | (run_min != by_model[model_code[starts]])
+        disagree = (np.flatnonzero(flops != by_model[model_code]) if mixed.any() else np.zeros(0, dtype=int))
+    else:
+        by_model[model_code[known]] = flops[known]
+        disagree = np.flatnonzero(known & (flops != by_model[model_code]))
     if disagree.size:
         row = int(disagree[0])
         raise InputDataError(name, f"FLOPs must be constant per model, but model "

@@ -15,5 +15,9 @@ import numpy as np
 
 def tc_brier(p_correct: np.ndarray) -> np.ndarray:
     """Target-Conditioned Brier score, elementwise, in [-1, 0]."""
-    # Adding 0.0 turns -0.0 (a perfect answer) into 0.0, so files never show "-0.0".
-    return 0.0 - np.square(1.0 - np.asarray(p_correct, dtype=np.float64))
+    # In place, to make one temporary instead of four on dumps of tens of millions of rows.
+    out = np.subtract(1.0, np.asarray(p_correct, dtype=np.float64))
+    np.square(out, out=out)
+    np.negative(out, out=out)
+    out += 0.0  # turns -0.0 (a perfect answer) into 0.0, so files never show "-0.0"
+    return out

@@ -108,10 +108,15 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
         correct = dump.correct
 
     # Difficulty: mean score per question over the reference models' answers.
-    is_reference_row = reference[m].astype(np.float64)
-    reference_answers = np.bincount(q, weights=is_reference_row, minlength=n_questions)
+    if reference[has_scale].all():
+        q_ref, score_ref = q, score
+    else:
+        is_reference_row = reference[m]
+        q_ref, score_ref = q[is_reference_row], score[is_reference_row]
+    reference_answers = np.bincount(q_ref, minlength=n_questions)
     with np.errstate(invalid="ignore", divide="ignore"):
-        difficulty = np.bincount(q, weights=score * is_reference_row, minlength=n_questions) / reference_answers
+        difficulty = np.bincount(q_ref, weights=score_ref, minlength=n_questions) / reference_answers
+    del q_ref, score_ref
     ranked = np.flatnonzero(reference_answers > 0)
     unranked = n_questions - ranked.size
     if unranked:
@@ -128,29 +133,41 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
     group_of_question = np.full(n_questions, -1, dtype=np.int64)
     group_of_question[order] = np.repeat(np.arange(options.groups), np.diff(bounds))
 
-    answered = np.bincount(m, minlength=n_models)
+    cells = n_models * options.groups
+    if unranked:
+        row_group = group_of_question[q]
+        in_group = row_group >= 0
+        key, group_scores = m[in_group] * options.groups + row_group[in_group], score[in_group]
+    else:
+        key, group_scores = m * options.groups + group_of_question[q], score
+    group_sum = np.bincount(key, weights=group_scores, minlength=cells).reshape(n_models, options.groups)
+    group_n = np.bincount(key, minlength=cells).reshape(n_models, options.groups)
+    del key, group_scores
     with np.errstate(invalid="ignore", divide="ignore"):
-        tc_mean = np.bincount(m, weights=score, minlength=n_models) / answered
+        group_mean = np.where(group_n > 0, group_sum / np.maximum(group_n, 1), np.nan)
+
+    if unranked:
+        answered = np.bincount(m, minlength=n_models)
+        tc_sum = np.bincount(m, weights=score, minlength=n_models)
+    else:  # every answer is in some group: the per-model totals are the groups' sums
+        answered, tc_sum = group_n.sum(axis=1), group_sum.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tc_mean = tc_sum / answered
     silent = has_scale & (answered == 0)
     if silent.any():
         warnings.append(f"left out {int(silent.sum())} model(s) with no answers: "
                         f"{_names(dump.model_names[silent])}")
     if correct is not None:
         known = ~np.isnan(correct)
-        n_known = np.bincount(m, weights=known.astype(float), minlength=n_models)
+        if known.all():
+            n_known, correct_sum = answered, np.bincount(m, weights=correct, minlength=n_models)
+        else:
+            n_known = np.bincount(m[known], minlength=n_models)
+            correct_sum = np.bincount(m[known], weights=correct[known], minlength=n_models)
         with np.errstate(invalid="ignore", divide="ignore"):
-            accuracy = np.bincount(m, weights=np.where(known, correct, 0.0), minlength=n_models) / n_known
+            accuracy = correct_sum / n_known
     else:
         accuracy = np.full(n_models, np.nan)
-
-    row_group = group_of_question[q]
-    in_group = row_group >= 0
-    key = m[in_group] * options.groups + row_group[in_group]
-    cells = n_models * options.groups
-    group_sum = np.bincount(key, weights=score[in_group], minlength=cells).reshape(n_models, options.groups)
-    group_n = np.bincount(key, minlength=cells).reshape(n_models, options.groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        group_mean = np.where(group_n > 0, group_sum / np.maximum(group_n, 1), np.nan)
 
     ragged = has_scale & (answered < n_questions)
     if ragged.any():

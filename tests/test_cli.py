@@ -10,7 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import write_dump
+from tests.conftest import write_dump
 from slicesand import __version__
 from slicesand.cli import app
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import PAPER_TASKS, paper_cut, paper_table, write_dump
+from tests.conftest import PAPER_TASKS, paper_cut, paper_table, write_dump
 from slicesand.cli import app
 
 GOOD_ROWS = [(f"m{i}", f"q{j}", c, 0.25 + 0.5 * c + 0.01 * j, 10 ** (20 + i / 3))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PAPER_TASKS, paper_cut, paper_table
+from tests.conftest import PAPER_TASKS, paper_cut, paper_table
 from slicesand.cli import app
 from slicesand.fitting import FitOptions, fit_slices
 from slicesand.forecast import predict

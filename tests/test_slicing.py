@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import write_dump
+from tests.conftest import write_dump
 from slicesand.dump import DumpColumns, load_dump
 from slicesand.pipeline import DumpOptions, slice_stage
 from slicesand.slicing import SliceOptions, group_boundaries

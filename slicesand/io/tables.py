@@ -72,12 +72,17 @@ def read_table(
     path: str | Path,
     *,
     required: list[str] | None = None,
+    columns: list[str] | None = None,
     column_types: dict[str, pa.DataType] | None = None,
     stdin: BinaryIO | None = None,
     what: str = "table",
     hint: str | None = None,
 ) -> tuple[pa.Table, Source]:
-    """Read a CSV or Parquet table (``-`` is CSV on stdin) and check its required columns."""
+    """Read a CSV or Parquet table (``-`` is CSV on stdin) and check its required columns.
+
+    ``columns`` limits what is read from a Parquet file (a CSV is read whole); ``column_types``
+    fixes types, and string columns of a Parquet file come dictionary-encoded.
+    """
     name = display_name(path)
     column_types = column_types or {}
     if str(path) == STDIO:
@@ -94,7 +99,7 @@ def read_table(
         if path.stat().st_size == 0:
             raise InputDataError(name, "the file is empty", hint=hint)
         if is_parquet(path):
-            table = _read_parquet(path, name, column_types)
+            table = _read_parquet(path, name, column_types, columns)
         else:
             table = _read_csv(path, name, column_types, hint)
     missing = [column for column in (required or []) if column not in table.column_names]
@@ -159,14 +164,26 @@ def _csv_header(handle: Path | BinaryIO) -> list[str]:
     return [cell.strip().strip('"') for cell in first.decode("utf-8", "replace").rstrip("\r\n").split(",")]
 
 
-def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType]) -> pa.Table:
+def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
+                  columns: list[str] | None = None) -> pa.Table:
     try:
-        table = pq.read_table(path)
+        present = pq.read_schema(path).names
+        selected = None if columns is None else [c for c in present if c in columns]
+        # Text columns arrive dictionary-encoded: decoding millions of repeated model names is the
+        # slowest part of a read, and the slicer only needs integer codes anyway.
+        text = [c for c, kind in column_types.items()
+                if kind == pa.string() and c in present and (selected is None or c in selected)]
+        table = pq.read_table(path, columns=selected, read_dictionary=text)
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputDataError(name, f"not a readable Parquet file: {first}", hint="is the file complete?") from None
     for column, wanted in column_types.items():
-        if column in table.column_names and table.schema.field(column).type != wanted:
+        if column not in table.column_names:
+            continue
+        kind = table.schema.field(column).type
+        if pa.types.is_dictionary(kind) and kind.value_type in (pa.string(), pa.large_string()):
+            continue
+        if kind != wanted:
             try:
                 index = table.column_names.index(column)
                 table = table.set_column(index, column, table.column(column).cast(wanted))
