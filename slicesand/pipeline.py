@@ -58,6 +58,9 @@ class SliceStage:
     result: SliceResult
     source: Source
     dump_options: DumpOptions
+    # Kept so ``run`` can slice the same dump again (the 10-group spectrum) without re-reading it.
+    dump: Dump | None = None
+    scales: np.ndarray | None = None
 
     def document(self, table_sha256: str | None) -> dict:
         parameters = {**asdict(self.result.options), "layout": self.dump_options.layout,
@@ -92,9 +95,24 @@ def slice_stage(
     elif len(dump.tasks) > 1:
         raise UsageError(dump.source.name, f"the dump holds {len(dump.tasks)} tasks; slice one at a time",
                          found=", ".join(dump.tasks[:5]), hint="pass --task NAME")
-    result = slice_dump(dump, model_scales(dump, dump_options), slice_options)
+    scales = model_scales(dump, dump_options)
+    result = slice_dump(dump, scales, slice_options)
     result.warnings[:0] = dump.notes
-    return SliceStage(result, dump.source, dump_options)
+    return SliceStage(result, dump.source, dump_options, dump, scales)
+
+
+def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame | None, str | None]:
+    """The same dump sliced into ``groups`` difficulty groups (same cut), for the spectrum figure.
+
+    Returns ``(slices, None)``, or ``(None, reason)`` when the dump cannot be split that finely.
+    """
+    if stage.dump is None or stage.scales is None:
+        return None, "the dump is not at hand"
+    try:
+        options = SliceOptions(cut=stage.result.options.cut, groups=groups)
+        return slice_dump(stage.dump, stage.scales, options).slices, None
+    except UsageError as exc:
+        return None, f"no {groups}-group difficulty spectrum: {exc}"
 
 
 def write_slice_stage(stage: SliceStage, slices_path: str | Path, questions_path: str | Path | None = None,
@@ -167,6 +185,7 @@ class RunResult:
     fit: Fit
     forecast: Forecast
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the report only (e.g. no spectrum)
 
 
 def run_all(
@@ -179,12 +198,18 @@ def run_all(
     at: list[float] | None = None,
     grid: np.ndarray | None = None,
     stdin: BinaryIO | None = None,
+    spectrum_groups: int | None = 10,
+    argv: list[str] | None = None,
+    figures: bool = True,
 ) -> RunResult:
     """slice -> fit -> predict -> report, leaving every artifact in ``outdir``.
 
-    Everything is computed before anything is written, and each file is written atomically.
+    Everything is computed before anything is written, and each file is written atomically. The report
+    (``report.md`` and its PNG figures) is made from the written artifacts, exactly as
+    ``slicesand report OUTDIR --format md`` remakes it. ``spectrum_groups`` slices the same dump a second
+    time for the difficulty-spectrum figure (``spectrum.csv``); ``argv`` is recorded in ``run.json``.
     """
-    from slicesand.report import build_facts, render_markdown
+    from slicesand.report_output import write_markdown_report, write_run_files
 
     outdir = Path(outdir)
     if slice_options.cut != fit_options.cut:
@@ -193,8 +218,7 @@ def run_all(
     slices_frame = stage.result.slices
     fit = fit_slices(slices_frame, fit_options, source="slices")
     forecast = predict(fit, slices_frame, at=at, grid=grid, source="slices")
-    report_text = render_markdown(build_facts(fit, forecast.table, forecast_summary(forecast),
-                                              stage.document(None)))
+    spectrum, spectrum_note = spectrum_slices(stage, spectrum_groups) if spectrum_groups else (None, None)
 
     outdir.mkdir(parents=True, exist_ok=True)
     write_slice_stage(stage, outdir / "slices.csv", outdir / "questions.csv")
@@ -204,8 +228,10 @@ def run_all(
     predict_parameters = {"at": list(at or []), "grid": None if grid is None else list(map(float, grid))}
     write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
                       predict_parameters)
-    write_text_atomic(outdir / "report.md", report_text)
-    return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings)
+    write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
+    write_markdown_report(outdir, figures=figures)
+    return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
+                     [spectrum_note] if spectrum_note else [])
 
 
 def read_predictions(path: str | Path) -> tuple[pd.DataFrame, dict]:

@@ -109,8 +109,12 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def render_markdown(facts: dict) -> str:
-    """``report.md``: a summary paragraph, the settings, the fitted curves and the forecast table."""
+def render_markdown(facts: dict, figures: dict[str, tuple[str, str]] | None = None) -> str:
+    """``report.md``: a summary paragraph, the settings, the fitted curves and the forecast table.
+
+    ``figures`` maps a figure key to ``(title, relative file name)``; they are linked under "Figures".
+    ``facts["run"]`` (when present) adds the exact command and the versions that made the run.
+    """
     s, m, c = facts["settings"], facts["models"], facts["curves"]
     lines = ["# slicesand forecast" + (f": {facts['task']}" if facts.get("task") else ""), "",
              headline(facts), ""]
@@ -141,8 +145,18 @@ def render_markdown(facts: dict) -> str:
         lines.append(f"| {_escape(row['model'] or '')} | {format_flops(row['flops'])} | {row['split']} | "
                      f"{_fmt(row['pred_accuracy'])} | {_fmt(row['baseline_accuracy'])} | "
                      f"{_fmt(row['observed_accuracy'])} | {_fmt(row['pred_tc_brier'])} |")
+    if figures:
+        lines += ["", "## Figures", ""]
+        for title, name in figures.values():  # at most four figures
+            lines += [f"![{title}]({name})", ""]
+        lines.pop()
     if facts["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {_escape(w)}" for w in facts["warnings"]]
+    run = facts.get("run")
+    if run:
+        lines += ["", "## How this report was made", "", "Command (OUTDIR is the folder holding this report's "
+                  "artifacts):", "", "```", run["command"], "```", "",
+                  "Versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()) + "."]
     lines += ["", f"Made by slicesand {facts['tool']['version']}"
               + (f" from {facts['input']['name']} (sha256 {facts['input']['sha256'][:12]})" if facts.get("input") else "")
               + ".", ""]

@@ -24,7 +24,7 @@ from slicesand.pipeline import (
     DumpOptions, fit_stage, forecast_summary, run_all, slice_stage, write_fit, write_predictions,
     write_slice_stage,
 )
-from slicesand.report import build_facts, headline, load_outdir, render_markdown
+from slicesand.report import build_facts, headline
 from slicesand.slices_table import read_slices
 from slicesand.slicing import SliceOptions
 
@@ -234,21 +234,42 @@ def predict_command(
 @app.command("report")
 def report_command(
     outdir: Annotated[Path, typer.Argument(help="A folder made by `slicesand run`.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, md or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table (terminal summary), md (report.md with "
+                                                             "PNG figures beside it), html (one self-contained "
+                                                             "report.html) or json (facts, no images).")] = "table",
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the report here (md, html, json). Default: OUTDIR/report.md or "
+                               "OUTDIR/report.html; json goes to stdout.")] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Explain a forecast: models, fitted curves, forecast table, threshold and error against the baseline."""
-    if fmt not in ("table", "md", "json"):
-        raise UsageError(None, "--format must be table, md or json", found=fmt)
-    facts = load_outdir(outdir)
-    _render_report(facts, fmt, Ui(quiet))
+    """Explain a forecast: summary, settings, fitted curves, figures, forecast table, and how it was made."""
+    if fmt not in ("table", "md", "html", "json"):
+        raise UsageError(None, "--format must be table, md, html or json", found=fmt)
+    if fmt == "table" and output is not None:
+        raise UsageError(None, "--output needs --format md, html or json", found=str(output))
+    _render_report(outdir, fmt, Ui(quiet), output)
 
 
-def _render_report(facts: dict, fmt: str, ui: Ui) -> None:
+def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *, printed: bool = True) -> None:
+    """Write (md, html; json with -o) and print (table; md and json without -o) a folder's report."""
+    from slicesand.io.atomic import write_text_atomic
+    from slicesand.report_output import load_report, write_html_report, write_markdown_report
+
+    facts = load_report(outdir)
     if fmt == "json":
-        write_stdout(dumps(facts))
+        if output is None:
+            write_stdout(dumps(facts))
+        else:
+            write_text_atomic(output, dumps(facts))
+            ui.info(f"report -> {output}")
     elif fmt == "md":
-        write_stdout(render_markdown(facts))
+        path, text = write_markdown_report(outdir, output, facts=facts)
+        if output is None and printed:
+            write_stdout(text)
+        ui.info(f"report -> {path} (figures beside it)")
+    elif fmt == "html":
+        path, _ = write_html_report(outdir, output, facts=facts)
+        ui.info(f"report -> {path}")
     else:
         from slicesand.cli.report_view import print_report
         print_report(facts)
@@ -256,6 +277,7 @@ def _render_report(facts: dict, fmt: str, ui: Ui) -> None:
 
 @app.command("run")
 def run_command(
+    ctx: typer.Context,
     dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, or - for CSV on stdin.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for every artifact.")] = Path("slicesand_out"),
     models: Models = None,
@@ -278,6 +300,9 @@ def run_command(
     task_column: TaskColumn = "task",
     flops_column: FlopsColumn = "flops",
     fmt: Annotated[str, typer.Option("--format", "-f", help="How to print the summary: table, md or json.")] = "table",
+    spectrum_groups: Annotated[int, typer.Option("--spectrum-groups", help="Difficulty groups in the spectrum "
+                                                                            "figure (0: no spectrum).")] = 10,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="Draw the report's PNG figures.")] = True,
     quiet: Quiet = False,
 ) -> None:
     """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""
@@ -289,10 +314,17 @@ def run_command(
     fit_options = _fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
     with ui.status("slicing, fitting and forecasting"):
         result = run_all(dump, output, SliceOptions(cut=cut, groups=groups), fit_options, options,
-                         at=_flops_list(at), grid=None if grid is None else parse_grid(grid))
+                         at=_flops_list(at), grid=None if grid is None else parse_grid(grid),
+                         spectrum_groups=spectrum_groups or None, figures=figures,
+                         argv=ctx.meta.get("slicesand.argv"))
+    ui.warn_all(result.notes)
     # The report itself lists the warnings, so they are not printed twice.
-    _render_report(load_outdir(result.outdir), fmt, ui)
-    ui.info(f"artifacts in {result.outdir}/: slices.csv, questions.csv, fit.json, predictions.csv, report.md")
+    if fmt == "md":
+        write_stdout((result.outdir / "report.md").read_text(encoding="utf-8"))
+    else:
+        _render_report(result.outdir, fmt, ui)
+    ui.info(f"artifacts in {result.outdir}/: slices.csv, questions.csv, fit.json, predictions.csv, report.md"
+            + (" and figures" if figures else ""))
 
 
 def main() -> None:

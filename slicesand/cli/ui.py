@@ -120,6 +120,13 @@ def _silence_stdout() -> None:
 class SlicesandGroup(TyperGroup):
     """The command group: the one place where exceptions become messages and exit codes."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        # Keep the command line as typed (before parsing consumes it) so `run` can record it.
+        argv = ["slicesand", *args]
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta["slicesand.argv"] = argv
+        return ctx
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
