@@ -266,6 +266,8 @@ def _reject_duplicates(
     model_names: np.ndarray, question_ids: np.ndarray, name: str,
 ) -> None:
     key = model_code * n_questions + question_code
+    if np.all(key[1:] > key[:-1]):
+        return  # a dump sorted by model then question: one sequential pass proves uniqueness
     if n_models * n_questions <= 200_000_000:
         # A dense bitmap is O(rows) and much faster than sorting tens of millions of keys.
         seen = np.zeros(n_models * n_questions, dtype=bool)

@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -95,13 +96,16 @@ def read_table(
             raise InputDataError(name, f"no such {what} file", hint="check the path")
         if path.is_dir():
             raise InputDataError(name, f"is a folder, expected a {what} file (CSV or Parquet)")
-        source = Source(path.name, sha256_file(path))
         if path.stat().st_size == 0:
             raise InputDataError(name, "the file is empty", hint=hint)
-        if is_parquet(path):
-            table = _read_parquet(path, name, column_types, columns)
-        else:
-            table = _read_csv(path, name, column_types, hint)
+        # Hash while pyarrow parses: hashlib releases the GIL, so a big file costs little extra.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(sha256_file, path)
+            if is_parquet(path):
+                table = _read_parquet(path, name, column_types, columns)
+            else:
+                table = _read_csv(path, name, column_types, hint)
+            source = Source(path.name, digest.result())
     missing = [column for column in (required or []) if column not in table.column_names]
     if missing:
         raise InputDataError(

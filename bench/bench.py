@@ -1,0 +1,100 @@
+"""Benchmark: time and peak memory of ``slice`` and ``run`` on synthetic dumps (``make bench``).
+
+Each measurement runs in a fresh Python process (so peak memory is that stage's own), imports first,
+and then times only the work. Every stage is measured ``--repeat`` times, interleaved with a plain
+``pyarrow.parquet.read_table`` of the same file, and the best time is kept: this machine is shared and
+noisy, so the ratio to pyarrow measured in the same run is the number to trust.
+
+Targets (issue 2, on a 2-core machine): ``slice`` and ``run`` under 1 s on the MMLU-size dump and under
+30 s on the 30-million-row dump, and at most 3 times what pyarrow alone needs to read the file.
+
+    python bench/bench.py                 # both dumps
+    python bench/bench.py --only mmlu_size --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+TARGETS = {"mmlu_size": 1.0, "large": 30.0}
+MAX_RATIO = 3.0
+
+
+def measure(stage: str, path: str) -> dict:
+    """Run one stage once in this process; return seconds and peak resident memory (MB)."""
+    import pyarrow.parquet as pq
+
+    from slicesand.fitting import FitOptions
+    from slicesand.pipeline import run_all, slice_stage, write_slice_stage
+    from slicesand.slicing import SliceOptions
+
+    cut = 3e22
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        if stage == "pyarrow_read":
+            pq.read_table(path)
+        elif stage == "slice":
+            write_slice_stage(slice_stage(path, SliceOptions(cut=cut)), Path(tmp) / "slices.csv")
+        elif stage == "run":
+            run_all(path, Path(tmp) / "out", SliceOptions(cut=cut), FitOptions(cut=cut), at=[1e24])
+        else:
+            raise SystemExit(f"unknown stage {stage}")
+        seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak_mb}
+
+
+def _in_subprocess(stage: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--measure", stage, str(path)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=sorted(TARGETS))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--measure", nargs=2, metavar=("STAGE", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(*args.measure)))
+        return
+
+    from make_dumps import ensure_dumps
+
+    dumps = ensure_dumps(HERE / "_data")
+    names = [args.only] if args.only else list(TARGETS)
+    rows = []
+    for name in names:
+        path = Path(dumps[name])
+        best: dict[str, dict] = {}
+        for _ in range(args.repeat):
+            for stage in ("pyarrow_read", "slice", "run"):
+                result = _in_subprocess(stage, path)
+                if stage not in best or result["seconds"] < best[stage]["seconds"]:
+                    best[stage] = result
+        read = best["pyarrow_read"]["seconds"]
+        for stage in ("pyarrow_read", "slice", "run"):
+            seconds = best[stage]["seconds"]
+            ratio = seconds / read
+            ok = stage == "pyarrow_read" or (seconds < TARGETS[name] and ratio <= MAX_RATIO)
+            rows.append((name, stage, seconds, best[stage]["peak_mb"], ratio,
+                         "" if stage == "pyarrow_read" else ("ok" if ok else "MISSED")))
+    print(f"{'dump':<10} {'stage':<13} {'best s':>8} {'peak MB':>9} {'x pyarrow':>10}  target")
+    for name, stage, seconds, peak, ratio, verdict in rows:
+        print(f"{name:<10} {stage:<13} {seconds:>8.2f} {peak:>9.0f} {ratio:>10.2f}  {verdict}")
+    print(f"(best of {args.repeat}; targets: < {TARGETS} s and <= {MAX_RATIO}x pyarrow's read)")
+
+
+if __name__ == "__main__":
+    main()
