@@ -109,7 +109,7 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     w = resample_weights(len(x), draws, seed)
 
     easy = _weighted_polyfit(t, easy_y, w, options.easy_degree)
-    hard = _weighted_polyfit(t, hard_y, w, options.hard_degree)
+    hard = _hard_coefficients(t, hard_y, w, options.hard_degree, options.hard_average)
     # Each draw's own training range (models drawn at least once) decides where extrapolation starts.
     low = np.where(w > 0, t, np.inf).min(axis=1)
     high = np.where(w > 0, t, -np.inf).max(axis=1)
@@ -134,6 +134,8 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     accuracy = (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
     if options.clip:
         accuracy = clip_accuracy(accuracy, fit.accuracy_floor if fit.accuracy_floor is not None else options.chance)
+    if options.baseline_floor:
+        accuracy = np.maximum(accuracy, _baseline(x, acc_y, w, options.chance, np.asarray(log10_flops, dtype=float)))
     tail = (1.0 - level) / 2.0
     lo, hi = np.nanquantile(accuracy, [tail, 1.0 - tail], axis=0)
 
@@ -144,6 +146,30 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     if found.mean() > 0:
         t_lo, t_hi = (float(v * half + centre) for v in np.quantile(thresholds[found], [tail, 1.0 - tail]))
     return BootstrapResult(draws, seed, level, lo, hi, t_lo, t_hi, float(found.mean()))
+
+
+def _hard_coefficients(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int, average: bool) -> np.ndarray:
+    """Per-draw hard polynomial (draws, degree + 1); with ``average``, the mean of degrees 1 .. degree
+    (as :func:`slicesand.fitting.fit_polynomial_average`)."""
+    if not average or degree <= 1:
+        return _weighted_polyfit(t, y, w, degree)
+    fits = [np.pad(_weighted_polyfit(t, y, w, d), ((0, 0), (0, degree - d))) for d in range(1, degree + 1)]
+    return np.mean(fits, axis=0)
+
+
+def _baseline(x: np.ndarray, accuracy: np.ndarray, w: np.ndarray, chance: float, points: np.ndarray) -> np.ndarray:
+    """Per-draw sigmoid baseline (draws, m): weighted OLS of the logit target on x, then back to accuracy."""
+    from scipy.special import expit
+
+    from slicesand.fitting import logit_accuracy
+
+    target = logit_accuracy(accuracy, chance)
+    total = w.sum(axis=1)
+    mean_x, mean_y = w @ x / total, w @ target / total
+    var_x = w @ np.square(x) / total - mean_x ** 2
+    # A draw of a single distinct scale has no slope: keep it flat rather than divide by zero.
+    slope = np.where(var_x > 1e-12, (w @ (x * target) / total - mean_x * mean_y) / np.where(var_x > 1e-12, var_x, 1.0), 0.0)
+    return expit(mean_y[:, None] + slope[:, None] * (points[None, :] - mean_x[:, None])) + chance
 
 
 def _thresholds(easy: np.ndarray, low: float, high: float) -> np.ndarray:

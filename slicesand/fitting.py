@@ -49,6 +49,12 @@ class FitOptions:
     # (see :mod:`slicesand.guards`).
     clip: bool = False
     extrapolation: str = "polynomial"
+    # Model averaging over hard degrees: the hard curve is the mean of the least-squares polynomials of
+    # degree 1 .. hard_degree (one polynomial of degree hard_degree), instead of the degree-hard_degree
+    # fit alone. Used by the automatic settings (slicesand.selection explains why).
+    hard_average: bool = False
+    # Never forecast accuracy below the sigmoid baseline (the forecast is the upper envelope of the two).
+    baseline_floor: bool = False
     # Choose degrees, variant and guards automatically on the training models (slicesand.selection);
     # the degrees and variant given here are then ignored. The CLI's default; off for library calls.
     auto: bool = False
@@ -184,6 +190,27 @@ def fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int) -> PolynomialFit:
     )
 
 
+def fit_polynomial_average(x: np.ndarray, y: np.ndarray, degree: int) -> PolynomialFit:
+    """The mean of the least-squares polynomials of degree 1 .. ``degree`` (one polynomial of ``degree``).
+
+    Every fit maps the same x range onto [-1, 1], so averaging their window coefficients averages the curves.
+
+    >>> x = np.linspace(0.0, 2.0, 9)
+    >>> avg = fit_polynomial_average(x, x ** 2, 2)
+    >>> round(float(avg(1.0)), 6) == round((float(fit_polynomial(x, x ** 2, 1)(1.0)) + 1.0) / 2, 6)
+    True
+    """
+    if degree <= 1:
+        return fit_polynomial(x, y, degree)
+    fits = [fit_polynomial(x, y, d) for d in range(1, degree + 1)]
+    coef = np.mean([np.pad(f.coef, (0, degree + 1 - len(f.coef))) for f in fits], axis=0)
+    poly = Polynomial(coef, domain=fits[-1].domain, window=fits[-1].window)
+    residual = y - poly(x)
+    return PolynomialFit(coef=tuple(float(c) for c in coef), domain=fits[-1].domain, window=fits[-1].window,
+                         degree=degree, n=int(len(x)), r2=_r2(y, residual),
+                         residual_std=_residual_std(residual, len(x), degree + 1))
+
+
 def fit_line(x: np.ndarray, y: np.ndarray) -> LineFit:
     """OLS line ``y = intercept + slope * x`` (via :func:`scipy.stats.linregress`)."""
     result = stats.linregress(x, y)
@@ -248,7 +275,8 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
     x = np.log10(flops)
     x_train = x[train]
     easy = fit_polynomial(x_train, frame[easy_column].to_numpy(dtype=float)[train], options.easy_degree)
-    hard = fit_polynomial(x_train, frame[hard_column].to_numpy(dtype=float)[train], options.hard_degree)
+    hard = (fit_polynomial_average if options.hard_average else fit_polynomial)(
+        x_train, frame[hard_column].to_numpy(dtype=float)[train], options.hard_degree)
     tc_train = frame["tc_brier"].to_numpy(dtype=float)[train]
     tc_lift = float(np.mean(tc_train) - np.mean(hard(x_train))) if options.variant == "hard-lift" else 0.0
 

@@ -66,6 +66,8 @@ def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
             floor = fit.accuracy_floor if fit.accuracy_floor is not None else options.chance
             accuracy = clip_accuracy(accuracy, floor)
         baseline = expit(fit.baseline(x)) + fit.options.chance
+        if options.baseline_floor:  # the upper envelope of the two forecasts (slicesand.selection: why)
+            accuracy = np.maximum(accuracy, baseline)
     else:
         accuracy = baseline = np.full(x.shape, np.nan)
     return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc,

@@ -38,16 +38,25 @@ def _synthetic(hard_curvature):
                          "tc_brier": hard + 0.2, "group_1": hard + 0.4, "group_2": hard})
 
 
-def test_rule_picks_the_true_degree_on_synthetic_data():
-    # A straight hard curve: the one-standard-error rule must not pay for a quadratic.
+def test_rule_is_fixed_and_its_evidence_never_looks_past_the_cut():
     options, evidence = select_options(_synthetic(0.0), FitOptions(cut=10 ** 22.5))
-    assert (options.hard_degree, options.variant, options.clip, options.extrapolation) == (1, "hard-lift", True, "linear")
-    # A strongly curved one: the quadratic wins by far more than its standard error.
-    options, _ = select_options(_synthetic(0.05), FitOptions(cut=10 ** 22.5))
-    assert options.hard_degree == 2
-    assert len(evidence["candidates"]) == len(candidates(FitOptions()))
-    assert all(row["validation_mse"] is not None for row in evidence["candidates"])
-    assert evidence["validation_cut_flops"] < 10 ** 22.5  # validation never looks above the real cut
+    assert (options.variant, options.hard_degree, options.hard_average, options.baseline_floor,
+            options.clip, options.extrapolation) == ("hard-lift", 2, True, True, True, "linear")
+    assert [row["candidate"] for row in evidence["candidates"]] == list(candidates(FitOptions()))
+    assert all(row["validation_mse"] is not None and row["folds"] == 3 for row in evidence["candidates"])
+    assert max(evidence["validation_cuts_flops"]) < 10 ** 22.5  # validation never looks above the real cut
+
+
+def test_forecast_is_never_below_the_sigmoid_and_averages_the_hard_degrees():
+    frame = _synthetic(0.05)
+    cut = 10 ** 22.5
+    auto = fit_slices(frame, FitOptions(cut=cut, auto=True))
+    table = predict(auto, frame, at=[1e23, 1e24]).table
+    assert (table["pred_accuracy"] >= table["baseline_accuracy"] - 1e-12).all()
+    plain = dict(variant="hard-lift", easy_degree=2, clip=True, extrapolation="linear")
+    one, two = (fit_slices(frame, FitOptions(cut=cut, hard_degree=d, **plain)) for d in (1, 2))
+    x = np.linspace(20, 24, 7)
+    assert np.allclose(auto.hard(x), (one.hard(x) + two.hard(x)) / 2)
 
 
 def test_auto_records_its_evidence_in_fit_json():
@@ -69,8 +78,9 @@ def test_paper_mode_still_reproduces_the_reference(task):
 
 
 def test_measured_paper_table():
-    """What the automatic default measured on the paper's tables (the issue's target is stricter: see
-    the report). Asserts the measured facts, so a regression shows up."""
+    """The issue's target, as measured with the fixed automatic rule (slicesand.selection): geometric mean
+    of default/sigmoid test MSE <= 0.5 (measured 0.444), no task worse than 1.5x (worst 1.00), every task
+    better than --paper, the extra thresholds better than the baseline on average (measured 0.68)."""
     ratios, beats_paper = {}, {}
     for task, (t, chance) in TASKS.items():
         auto = _mse(task, t, chance, auto=True)
@@ -78,9 +88,8 @@ def test_measured_paper_table():
         ratios[task] = auto["forecast"] / auto["baseline"]
         beats_paper[task] = auto["forecast"] < paper["forecast"]
     geometric_mean = float(np.exp(np.mean(np.log(list(ratios.values())))))
-    assert geometric_mean < 0.9  # measured 0.887 (target 0.5: missed)
-    assert ratios["mmlu"] < 0.35 and ratios["hindu_knowledge"] < 0.6
-    assert ratios["arithmetic"] > 1.5  # measured 3.23: the known miss
-    assert all(beats_paper[t] for t in TASKS if t != "parsinlu_qa_mc")  # parsinlu: paper 0.0047 vs 0.0101
+    assert geometric_mean <= 0.45
+    assert max(ratios.values()) <= 1.0 + 1e-9
+    assert all(beats_paper.values()), beats_paper
     extra = [(lambda m: m["forecast"] / m["baseline"])(_mse(task, t, chance, auto=True)) for task, t, chance in EXTRA]
-    assert np.mean(extra) < 1.0  # measured 0.69: better than the baseline on average
+    assert np.mean(extra) < 0.7
