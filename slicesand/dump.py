@@ -103,6 +103,16 @@ def load_dump(
         table, source = read_table(path, required=[columns.model, columns.question], stdin=stdin,
                                    what="dump", column_types=text_types, hint=DUMP_HINT,
                                    columns=list(asdict(columns).values()))
+    return dump_from_table(table, source, columns=columns, name=name)
+
+
+def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = DumpColumns(),
+                    name: str | None = None) -> Dump:
+    """Validate and encode a long table already in memory (e.g. one an importer made).
+
+    ``name`` is how messages name the input (default: the source's name).
+    """
+    name = name or source.name
     if table.num_rows == 0:
         raise InputDataError(name, "the dump has a header but no rows", hint=DUMP_HINT)
     has_correct = columns.correct in table.column_names

@@ -29,15 +29,18 @@ from slicesand.artifacts import (
     artifact_header, dumps, file_source, fit_document, read_json_artifact, sidecar_path,
     write_json,
 )
-from slicesand.dump import Dump, DumpColumns, load_dump, select_task
+from slicesand.dump import Dump, DumpColumns, select_task
 from slicesand.errors import UsageError
 from slicesand.fitting import Fit, FitOptions, fit_slices
 from slicesand.forecast import Forecast, predict
+from slicesand.trust import add_intervals
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import STDIO, Source, read_table, sha256_file, write_table
-from slicesand.scales import flops_for_models, read_models_table
+from slicesand.importers import ImportOptions
+from slicesand.scales import ScaleResolution, read_models_table, resolve_scales
 from slicesand.slices_table import SlicesTable, read_slices
 from slicesand.slicing import SliceOptions, SliceResult, slice_dump
+from slicesand.sources import SourceOptions, load_source
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,13 @@ class DumpOptions:
     models_path: str | None = None
     ignore_unknown_models: bool = False
     task: str | None = None
+    source_kind: str | None = None  # --from; None sniffs
+    import_options: ImportOptions = ImportOptions()
+
+    @property
+    def source_options(self) -> SourceOptions:
+        return SourceOptions(kind=self.source_kind, layout=self.layout, columns=self.columns,
+                             import_options=self.import_options)
 
 
 @dataclass
@@ -65,7 +75,8 @@ class SliceStage:
     def document(self, table_sha256: str | None) -> dict:
         parameters = {**asdict(self.result.options), "layout": self.dump_options.layout,
                       "columns": asdict(self.dump_options.columns), "task": self.dump_options.task,
-                      "models": self.dump_options.models_path}
+                      "models": self.dump_options.models_path, "from": self.dump_options.source_kind,
+                      "import": asdict(self.dump_options.import_options)}
         document = artifact_header("slicesand.slices", parameters, self.source)
         document.update({"n_groups": self.result.options.groups, "facts": self.result.facts,
                          "warnings": self.result.warnings,
@@ -73,32 +84,37 @@ class SliceStage:
         return document
 
 
-def model_scales(dump: Dump, options: DumpOptions) -> np.ndarray:
-    """FLOPs per model: the ``--models`` table wins over the dump's own ``flops`` column."""
-    flops = (dump.flops_by_model.copy() if dump.flops_by_model is not None
-             else np.full(dump.n_models, np.nan))
-    if options.models_path is not None:
-        table = read_models_table(options.models_path)
-        from_table = flops_for_models(dump.model_names, table, ignore_unknown=options.ignore_unknown_models)
-        flops = np.where(np.isfinite(from_table), from_table, flops)
-    return flops
+def model_scales(dump: Dump, options: DumpOptions, imported: pd.DataFrame | None = None) -> ScaleResolution:
+    """FLOPs per model: ``--models`` wins, then the dump's ``flops`` column, then what an importer
+    found, then the bundled table of public models."""
+    models_table = read_models_table(options.models_path) if options.models_path is not None else None
+    return resolve_scales(dump.model_names, dump_flops=dump.flops_by_model, imported=imported,
+                          models_table=models_table, ignore_unknown=options.ignore_unknown_models,
+                          use_known=options.import_options.known_scales)
+
+
+def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: BinaryIO | None = None
+                    ) -> tuple[Dump, np.ndarray, list[str]]:
+    """Read any supported source and resolve its models' scales: (dump, FLOPs per model, notes)."""
+    dump, imported = load_source(dump_path, dump_options.source_options, stdin=stdin)
+    scales = model_scales(dump, dump_options, imported)
+    return dump, scales.flops, list(dump.notes) + scales.notes
 
 
 def slice_stage(
     dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
-    *, stdin: BinaryIO | None = None,
+    *, stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[str]] | None = None,
 ) -> SliceStage:
-    """Load a dump, attach model scales, and slice it."""
-    dump = load_dump(dump_path, columns=dump_options.columns, layout=dump_options.layout, stdin=stdin)
+    """Load a dump (or take one already ``loaded``), attach model scales, and slice it."""
+    dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
     if dump_options.task is not None:
         dump = select_task(dump, dump_options.task)
     elif len(dump.tasks) > 1:
         raise UsageError(dump.source.name, f"the dump holds {len(dump.tasks)} tasks; slice one at a time",
-                         found=", ".join(dump.tasks[:5]), hint="pass --task NAME")
-    scales = model_scales(dump, dump_options)
-    result = slice_dump(dump, scales, slice_options)
-    result.warnings[:0] = dump.notes
-    return SliceStage(result, dump.source, dump_options, dump, scales)
+                         found=", ".join(dump.tasks[:5]), hint="pass --task NAME (`run` forecasts every task)")
+    result = slice_dump(dump, flops, slice_options)
+    result.warnings[:0] = notes
+    return SliceStage(result, dump.source, dump_options, dump, flops)
 
 
 def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame | None, str | None]:
@@ -157,6 +173,8 @@ def forecast_summary(forecast: Forecast) -> dict:
         "test_mse": forecast.mse,
         "n_test_scored": forecast.n_test_scored,
         "warnings": forecast.warnings,
+        # Bootstrap draws, seed, level and the threshold's interval (slicesand.trust); None when off.
+        "intervals": forecast.intervals,
     }
 
 
@@ -201,6 +219,9 @@ def run_all(
     spectrum_groups: int | None = 10,
     argv: list[str] | None = None,
     figures: bool = True,
+    loaded: tuple[Dump, np.ndarray, list[str]] | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
 ) -> RunResult:
     """slice -> fit -> predict -> report, leaving every artifact in ``outdir``.
 
@@ -208,16 +229,18 @@ def run_all(
     (``report.md`` and its PNG figures) is made from the written artifacts, exactly as
     ``slicesand report OUTDIR --format md`` remakes it. ``spectrum_groups`` slices the same dump a second
     time for the difficulty-spectrum figure (``spectrum.csv``); ``argv`` is recorded in ``run.json``.
+    ``bootstrap`` draws (0: none) with ``seed`` add 90% intervals to the predictions (slicesand.trust).
     """
     from slicesand.report_output import write_markdown_report, write_run_files
 
     outdir = Path(outdir)
     if slice_options.cut != fit_options.cut:
         raise UsageError(None, "run uses one cut for slicing and fitting")
-    stage = slice_stage(dump_path, slice_options, dump_options, stdin=stdin)
+    stage = slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded)
     slices_frame = stage.result.slices
     fit = fit_slices(slices_frame, fit_options, source="slices")
-    forecast = predict(fit, slices_frame, at=at, grid=grid, source="slices")
+    forecast = add_intervals(predict(fit, slices_frame, at=at, grid=grid, source="slices"), fit, slices_frame,
+                             draws=bootstrap, seed=seed)
     spectrum, spectrum_note = spectrum_slices(stage, spectrum_groups) if spectrum_groups else (None, None)
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -225,7 +248,8 @@ def run_all(
     slices_source = file_source(outdir / "slices.csv")
     fit_path = outdir / "fit.json"
     write_fit(fit, fit_path, slices_source)
-    predict_parameters = {"at": list(at or []), "grid": None if grid is None else list(map(float, grid))}
+    predict_parameters = {"at": list(at or []), "grid": None if grid is None else list(map(float, grid)),
+                          "bootstrap": bootstrap, "seed": seed}
     write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
                       predict_parameters)
     write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)

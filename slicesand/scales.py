@@ -18,9 +18,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dataclasses import dataclass
+
 from slicesand.errors import InputDataError
 from slicesand.io.tables import display_name, read_table
+from slicesand.known_models import lookup_scales
 
+KNOWN_ORIGIN = "the bundled table of public models (ObsScaling)"
 MODELS_HINT = "a models table has columns model and flops, or model, params and tokens"
 
 
@@ -81,3 +85,55 @@ def flops_for_models(
             hint="check the names, or pass --ignore-unknown-models to use a larger shared table",
         )
     return models_table.set_index("model")["flops"].reindex(index).to_numpy(dtype=float)
+
+
+@dataclass
+class ScaleResolution:
+    """FLOPs per model, where each number came from, and a sentence saying so."""
+
+    flops: np.ndarray
+    origin: np.ndarray
+    notes: list[str]
+
+
+def resolve_scales(
+    model_names: np.ndarray,
+    *,
+    dump_flops: np.ndarray | None = None,
+    imported: pd.DataFrame | None = None,
+    models_table: pd.DataFrame | None = None,
+    ignore_unknown: bool = False,
+    use_known: bool = True,
+) -> ScaleResolution:
+    """FLOPs for each model, from the most specific source that has them.
+
+    Priority, highest first: the user's ``--models`` table, the dump's own ``flops`` column, what an
+    importer found (source metadata or the bundled table), and the bundled table of public models.
+    """
+    n = len(model_names)
+    flops = np.full(n, np.nan)
+    origin = np.full(n, None, dtype=object)
+    layers = []
+    if use_known and imported is None:
+        known = lookup_scales(list(model_names))
+        layers.append((known["flops"].to_numpy(dtype=float), KNOWN_ORIGIN))
+    if imported is not None:
+        found = imported.set_index("model").reindex(pd.Index(model_names))
+        layers.append((found["flops"].to_numpy(dtype=float), KNOWN_ORIGIN))
+    if dump_flops is not None:
+        layers.append((np.asarray(dump_flops, dtype=float), "the dump's flops column"))
+    if models_table is not None:
+        layers.append((flops_for_models(model_names, models_table, ignore_unknown=ignore_unknown),
+                       f"{models_table.attrs.get('source', 'the models table')}"))
+    for values, name in layers:
+        has = np.isfinite(values)
+        flops = np.where(has, values, flops)
+        origin = np.where(has, name, origin)
+    counts = pd.Series(origin[pd.notna(origin)]).value_counts(sort=False)
+    notes = []
+    if KNOWN_ORIGIN in counts.index:
+        from_known = model_names[origin == KNOWN_ORIGIN]
+        notes.append(f"scale of {len(from_known)} model(s) from {KNOWN_ORIGIN}: "
+                     + ", ".join(map(str, from_known[:5])) + (" ..." if len(from_known) > 5 else "")
+                     + "; pass --models to override")
+    return ScaleResolution(flops, origin, notes)

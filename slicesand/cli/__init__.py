@@ -19,6 +19,7 @@ from slicesand.dump import DumpColumns
 from slicesand.errors import UsageError
 from slicesand.fitting import PAPER_OPTIONS, VARIANTS, FitOptions
 from slicesand.forecast import parse_grid, predict
+from slicesand.importers import ImportOptions
 from slicesand.io.tables import STDIO
 from slicesand.pipeline import (
     DumpOptions, fit_stage, forecast_summary, run_all, slice_stage, write_fit, write_predictions,
@@ -27,6 +28,7 @@ from slicesand.pipeline import (
 from slicesand.report import build_facts, headline
 from slicesand.slices_table import read_slices
 from slicesand.slicing import SliceOptions
+from slicesand.trust import add_intervals
 
 app = typer.Typer(
     cls=SlicesandGroup,
@@ -82,16 +84,40 @@ Paper = Annotated[bool, typer.Option("--paper", help="Exactly the paper's settin
                                                      "degree 2, sandwich, no clipping.")]
 At = Annotated[Optional[list[str]], typer.Option("--at", help="FLOPs to forecast at; repeat or comma-separate.")]
 Grid = Annotated[Optional[str], typer.Option("--grid", help="START:STOP:N FLOPs, log-spaced.")]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap draws (resampling the training "
+                                                                   "models) for 90% intervals; 0 turns them off.")]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Random seed of the bootstrap: the same seed gives "
+                                                         "byte-identical artifacts.")]
 Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json [default: table on "
                                                                        "a terminal, csv when piped].")]
 
 
+From = Annotated[Optional[str], typer.Option(
+    "--from", help="Kind of source: lm-eval, helm, matrix-csv, py-irt or long [default: sniffed].")]
+Metric = Annotated[str, typer.Option("--metric", help="lm-eval multiple choice: acc or acc_norm.")]
+FilterName = Annotated[Optional[str], typer.Option("--filter", help="lm-eval filter to keep [default: the first].")]
+GroupSubtasks = Annotated[bool, typer.Option("--group-subtasks", help="Fold subtasks (mmlu_anatomy) into their parent task.")]
+CorrectMetric = Annotated[Optional[str], typer.Option("--correct-metric", help="Per-record metric giving correct "
+                                                                                "(lm-eval generative tasks, HELM).")]
+Orientation = Annotated[str, typer.Option("--orientation", help="0/1 matrix: where the models are: auto, rows or columns.")]
+TaskName = Annotated[Optional[str], typer.Option("--task-name", help="Task label for a source that has none.")]
+KnownScales = Annotated[bool, typer.Option("--known-scales/--no-known-scales",
+                                           help="Fill missing model scales from the bundled table of public models.")]
+
+
+def _import_options(metric="acc", filter_name=None, group_subtasks=False, correct_metric=None,
+                    orientation="auto", task_name=None, known_scales=True) -> ImportOptions:
+    return ImportOptions(metric=metric, filter_name=filter_name, group_subtasks=group_subtasks,
+                         correct_metric=correct_metric, matrix_orientation=orientation, task_name=task_name,
+                         known_scales=known_scales)
+
+
 def _dump_options(models, layout, task, ignore_unknown, model_col, question_col, correct_col, p_col,
-                  task_col, flops_col) -> DumpOptions:
+                  task_col, flops_col, source_kind=None, import_options=ImportOptions()) -> DumpOptions:
     columns = DumpColumns(model=model_col, question=question_col, correct=correct_col, p_correct=p_col,
                           task=task_col, flops=flops_col)
     return DumpOptions(columns=columns, layout=layout, models_path=models, ignore_unknown_models=ignore_unknown,
-                       task=task)
+                       task=task, source_kind=source_kind, import_options=import_options)
 
 
 def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOptions:
@@ -131,7 +157,8 @@ def _check_output(path: str, allowed: tuple[str, ...], option: str = "-o") -> No
 
 @app.command("slice")
 def slice_command(
-    dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, or - for CSV on stdin.")],
+    dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, - for CSV on stdin, or an lm-eval/"
+                                             "HELM output folder, 0/1 matrix or py-irt file.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Slices table: .csv, .parquet, or - for CSV on stdout.")] = STDIO,
     questions: Annotated[Optional[str], typer.Option("--questions", help="Also write the questions table here.")] = None,
     models: Models = None,
@@ -146,6 +173,14 @@ def slice_command(
     p_correct_column: PColumn = "p_correct",
     task_column: TaskColumn = "task",
     flops_column: FlopsColumn = "flops",
+    source_kind: From = None,
+    metric: Metric = "acc",
+    filter_name: FilterName = None,
+    group_subtasks: GroupSubtasks = False,
+    correct_metric: CorrectMetric = None,
+    orientation: Orientation = "auto",
+    task_name: TaskName = None,
+    known_scales: KnownScales = True,
     quiet: Quiet = False,
 ) -> None:
     """Score every answer, rank questions by difficulty, and average each model's score per group."""
@@ -156,7 +191,9 @@ def slice_command(
         if questions == STDIO and output == STDIO:
             raise UsageError(None, "only one of --output and --questions can be stdout")
     options = _dump_options(models, layout, task, ignore_unknown_models, model_column, question_column,
-                            correct_column, p_correct_column, task_column, flops_column)
+                            correct_column, p_correct_column, task_column, flops_column, source_kind,
+                            _import_options(metric, filter_name, group_subtasks, correct_metric, orientation,
+                                            task_name, known_scales))
     with ui.status("slicing"):
         stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups), options)
     ui.warn_all(stage.result.warnings)
@@ -202,6 +239,8 @@ def predict_command(
     grid: Grid = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Also write predictions: .csv or .parquet (with a .meta.json sidecar).")] = None,
     fmt: Format = None,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
     quiet: Quiet = False,
 ) -> None:
     """Forecast accuracy and TC Brier at each model, at --at scales, and on a --grid."""
@@ -215,11 +254,15 @@ def predict_command(
     table = read_slices(slices) if slices is not None else None
     forecast = predict(fit, None if table is None else table.frame, at=_flops_list(at),
                        grid=None if grid is None else parse_grid(grid), source=None if table is None else table.name)
+    if table is not None:  # the bootstrap refits on the training models, so it needs the slices table
+        forecast = add_intervals(forecast, fit, table.frame, draws=bootstrap, seed=seed)
+    elif bootstrap and fit.has_accuracy:
+        ui.info("no intervals: give the slices table the fit was made on to bootstrap them")
     ui.warn_all(forecast.warnings)
     summary = forecast_summary(forecast)
     if output is not None:
         write_predictions(forecast, output, fit_source, None if table is None else table.source,
-                          {"at": _flops_list(at), "grid": grid})
+                          {"at": _flops_list(at), "grid": grid, "bootstrap": bootstrap, "seed": seed})
     if fmt == "json":
         write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
     else:
@@ -278,7 +321,8 @@ def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *
 @app.command("run")
 def run_command(
     ctx: typer.Context,
-    dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, or - for CSV on stdin.")],
+    dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, - for CSV on stdin, or an lm-eval/"
+                                             "HELM output folder, 0/1 matrix or py-irt file.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for every artifact.")] = Path("slicesand_out"),
     models: Models = None,
     cut: Cut = None,
@@ -299,10 +343,20 @@ def run_command(
     p_correct_column: PColumn = "p_correct",
     task_column: TaskColumn = "task",
     flops_column: FlopsColumn = "flops",
+    source_kind: From = None,
+    metric: Metric = "acc",
+    filter_name: FilterName = None,
+    group_subtasks: GroupSubtasks = False,
+    correct_metric: CorrectMetric = None,
+    orientation: Orientation = "auto",
+    task_name: TaskName = None,
+    known_scales: KnownScales = True,
     fmt: Annotated[str, typer.Option("--format", "-f", help="How to print the summary: table, md or json.")] = "table",
     spectrum_groups: Annotated[int, typer.Option("--spectrum-groups", help="Difficulty groups in the spectrum "
                                                                             "figure (0: no spectrum).")] = 10,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="Draw the report's PNG figures.")] = True,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
     quiet: Quiet = False,
 ) -> None:
     """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""
@@ -310,12 +364,14 @@ def run_command(
     if fmt not in ("table", "md", "json"):
         raise UsageError(None, "--format must be table, md or json", found=fmt)
     options = _dump_options(models, layout, task, ignore_unknown_models, model_column, question_column,
-                            correct_column, p_correct_column, task_column, flops_column)
+                            correct_column, p_correct_column, task_column, flops_column, source_kind,
+                            _import_options(metric, filter_name, group_subtasks, correct_metric, orientation,
+                                            task_name, known_scales))
     fit_options = _fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
     with ui.status("slicing, fitting and forecasting"):
         result = run_all(dump, output, SliceOptions(cut=cut, groups=groups), fit_options, options,
                          at=_flops_list(at), grid=None if grid is None else parse_grid(grid),
-                         spectrum_groups=spectrum_groups or None, figures=figures,
+                         spectrum_groups=spectrum_groups or None, figures=figures, bootstrap=bootstrap, seed=seed,
                          argv=ctx.meta.get("slicesand.argv"))
     ui.warn_all(result.notes)
     # The report itself lists the warnings, so they are not printed twice.
@@ -332,4 +388,4 @@ def main() -> None:
     app()
 
 
-from slicesand.cli import backtest_cmd  # noqa: E402,F401  registers `slicesand backtest`
+from slicesand.cli import backtest_cmd, import_cmd  # noqa: E402,F401  register `backtest`, `import`, `models`

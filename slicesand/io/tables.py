@@ -212,3 +212,20 @@ def write_table(frame: pd.DataFrame, target: str | Path, *, stdout: BinaryIO | N
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
         else:
             frame.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def write_arrow_table(table: pa.Table, target: str | Path, *, stdout: BinaryIO | None = None) -> None:
+    """Write an Arrow table as CSV or Parquet (by extension), atomically; ``-`` writes CSV to stdout."""
+    if str(target) == STDIO:
+        sink = io.BytesIO()
+        pa_csv.write_csv(table, sink)
+        out = stdout or sys.stdout.buffer
+        out.write(sink.getvalue())
+        out.flush()
+        return
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        if target.suffix.lower() in PARQUET_SUFFIXES:
+            pq.write_table(table, tmp)
+        else:
+            pa_csv.write_csv(table, tmp)

@@ -1,0 +1,73 @@
+"""``slicesand import`` (any supported source -> slicesand's long table) and ``slicesand models``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pyarrow as pa
+import typer
+
+from slicesand.cli import (
+    CorrectMetric, FilterName, Format, From, GroupSubtasks, KnownScales, Metric, Orientation, Quiet,
+    TaskName, _check_output, _import_options, app,
+)
+from slicesand.cli.ui import Ui, print_frame, stdout_format
+from slicesand.errors import UsageError
+from slicesand.importers import read_source
+from slicesand.io.tables import STDIO, write_arrow_table, write_table
+from slicesand.known_models import known_models
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[str, typer.Argument(help="lm-eval output folder, HELM run folder(s), 0/1 matrix CSV, "
+                                               "py-irt JSONL, or a long CSV/Parquet.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Long dump to write: .parquet, .csv, or - for "
+                                                               "CSV on stdout.")] = STDIO,
+    source_kind: From = None,
+    metric: Metric = "acc",
+    filter_name: FilterName = None,
+    group_subtasks: GroupSubtasks = False,
+    correct_metric: CorrectMetric = None,
+    orientation: Orientation = "auto",
+    task_name: TaskName = None,
+    known_scales: KnownScales = True,
+    quiet: Quiet = False,
+) -> None:
+    """Convert an eval dump into the long table `slice` reads, with a flops column where the scale is known.
+
+    Beside a file output it writes `<name>.models.csv` (model, params, tokens, flops, scale_source):
+    fill in what is missing and pass it to `slice --models`.
+    """
+    ui = Ui(quiet)
+    _check_output(output, (".csv", ".parquet", ".pq"))
+    if source == STDIO:
+        raise UsageError(None, "import reads files and folders, not stdin", hint="`slice -` reads a long CSV on stdin")
+    with ui.status("importing"):
+        result = read_source(source, source_kind, options=_import_options(
+            metric, filter_name, group_subtasks, correct_metric, orientation, task_name, known_scales))
+    models = result.models
+    flops = models.set_index("model")["flops"]
+    dump = result.dump
+    if flops.notna().any():
+        per_row = flops.reindex(dump.column("model").to_pandas()).to_numpy()
+        dump = dump.append_column("flops", pa.array(per_row, pa.float64()))
+    ui.warn_all(result.notes)
+    write_arrow_table(dump, output)
+    if output != STDIO:
+        models_path = Path(output).with_name(Path(output).name.split(".")[0] + ".models.csv")
+        write_table(models, models_path)
+        ui.info(f"read {result.kind}: {dump.num_rows} answers by {len(models)} models "
+                f"({int(flops.notna().sum())} with a known scale) -> {output}, {models_path.name}")
+
+
+@app.command("models")
+def models_command(
+    fmt: Format = None,
+    quiet: Quiet = False,
+) -> None:
+    """List the bundled table of public base models' scale (parameters, tokens, FLOPs)."""
+    table = known_models()
+    print_frame(table, stdout_format(fmt), title="Known base models (ObsScaling, Apache-2.0)")
+    Ui(quiet).info(f"{len(table)} models; `--models FILE` always wins over this table")
