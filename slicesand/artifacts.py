@@ -28,6 +28,7 @@ SCHEMA_VERSIONS = {
     "slicesand.fit": 1,
     "slicesand.slices": 1,
     "slicesand.predictions": 1,
+    "slicesand.tasks": 1,
 }
 
 
@@ -130,6 +131,7 @@ def fit_document(fit: Fit, source: Source | None) -> dict:
         "warnings": fit.warnings,
         "accuracy_floor": fit.accuracy_floor,
         "selection": fit.selection,
+        "task": fit.task,
     })
     return document
 
@@ -165,6 +167,7 @@ def fit_from_document(document: dict, name: str) -> Fit:
             warnings=list(document.get("warnings", [])),
             selection=document.get("selection"),
             accuracy_floor=document.get("accuracy_floor"),
+            task=document.get("task"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(name, f"the fit artifact is incomplete or malformed: {exc!r}",

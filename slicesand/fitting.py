@@ -143,6 +143,8 @@ class Fit:
     selection: dict | None = None
     # Lowest accuracy a clipped forecast may give: min(chance, lowest training accuracy).
     accuracy_floor: float | None = None
+    # The task the slices came from, when the dump named one; predictions then carry a task column.
+    task: str | None = None
 
     @property
     def has_accuracy(self) -> bool:

@@ -147,6 +147,8 @@ def predict(
     for column, values in curves(fit, np.log10(table["flops"].to_numpy(dtype=float))).items():
         table[column] = values
     table = table[PREDICTION_COLUMNS]
+    if fit.task:
+        table.insert(0, "task", fit.task)
 
     x_all = np.log10(table["flops"].to_numpy(dtype=float))
     low = fit.training_x_range[0]

@@ -18,7 +18,7 @@ single commands use.
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -141,9 +141,16 @@ def write_slice_stage(stage: SliceStage, slices_path: str | Path, questions_path
         write_json(sidecar_path(slices_path), stage.document(sha256_file(Path(slices_path))))
 
 
+def single_task(slice_facts: dict | None) -> str | None:
+    """The task a slicing covered, when the dump named exactly one."""
+    tasks = [t for t in (slice_facts or {}).get("tasks") or [] if t]
+    return tasks[0] if len(tasks) == 1 else None
+
+
 def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
     """Fit on a slices table, warning when the cut differs from the one its difficulty ranking used."""
     fit = fit_slices(slices.frame, options, source=slices.name)
+    fit = replace(fit, task=single_task((slices.meta or {}).get("facts")))
     if slices.stale_meta:
         fit.warnings.append(f"{sidecar_path(slices.name).name} does not match {slices.name} "
                             "(edited after slicing?); ignored it")
@@ -238,7 +245,7 @@ def run_all(
         raise UsageError(None, "run uses one cut for slicing and fitting")
     stage = slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded)
     slices_frame = stage.result.slices
-    fit = fit_slices(slices_frame, fit_options, source="slices")
+    fit = replace(fit_slices(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
     forecast = add_intervals(predict(fit, slices_frame, at=at, grid=grid, source="slices"), fit, slices_frame,
                              draws=bootstrap, seed=seed)
     spectrum, spectrum_note = spectrum_slices(stage, spectrum_groups) if spectrum_groups else (None, None)

@@ -20,6 +20,7 @@ from slicesand.errors import UsageError
 from slicesand.fitting import PAPER_OPTIONS, VARIANTS, FitOptions
 from slicesand.forecast import parse_grid, predict
 from slicesand.importers import ImportOptions
+from slicesand.multitask import is_multitask_folder, read_tasks_index, render_tasks_markdown, run_tasks
 from slicesand.io.tables import STDIO
 from slicesand.pipeline import (
     DumpOptions, fit_stage, forecast_summary, run_all, slice_stage, write_fit, write_predictions,
@@ -293,11 +294,28 @@ def report_command(
     _render_report(outdir, fmt, Ui(quiet), output)
 
 
+def _render_tasks_report(outdir: Path, fmt: str) -> None:
+    """The cross-task summary of a multi-task run folder."""
+    index = read_tasks_index(outdir)
+    if fmt == "json":
+        write_stdout(dumps(index))
+    elif fmt == "md":
+        write_stdout(render_tasks_markdown(index))
+    else:
+        import pandas as pd
+        frame = pd.DataFrame(index["tasks"]).drop(columns=["folder"]).fillna({"error": ""})
+        frame = frame.astype({c: float for c in frame.columns if c not in ("task", "error")})
+        print_frame(frame, "table", title="Forecast per task")
+
+
 def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *, printed: bool = True) -> None:
     """Write (md, html; json with -o) and print (table; md and json without -o) a folder's report."""
     from slicesand.io.atomic import write_text_atomic
     from slicesand.report_output import load_report, write_html_report, write_markdown_report
 
+    if is_multitask_folder(outdir) and fmt in ("table", "md", "json") and output is None:
+        _render_tasks_report(outdir, fmt)
+        return
     facts = load_report(outdir)
     if fmt == "json":
         if output is None:
@@ -369,10 +387,16 @@ def run_command(
                                             task_name, known_scales))
     fit_options = _fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
     with ui.status("slicing, fitting and forecasting"):
-        result = run_all(dump, output, SliceOptions(cut=cut, groups=groups), fit_options, options,
+        runs = run_tasks(dump, output, SliceOptions(cut=cut, groups=groups), fit_options, options,
                          at=_flops_list(at), grid=None if grid is None else parse_grid(grid),
                          spectrum_groups=spectrum_groups or None, figures=figures, bootstrap=bootstrap, seed=seed,
                          argv=ctx.meta.get("slicesand.argv"))
+    if runs.multitask:
+        ui.warn_all(runs.notes)
+        _render_tasks_report(runs.outdir, fmt)
+        ui.info(f"one folder per task in {runs.outdir}/, with tasks.csv and report.md across tasks")
+        return
+    result = next(iter(runs.runs.values()))
     ui.warn_all(result.notes)
     # The report itself lists the warnings, so they are not printed twice.
     if fmt == "md":
