@@ -71,6 +71,8 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
             "accuracy_shift": fit.accuracy_shift,
         },
         "threshold_flops": summary.get("threshold_flops"),
+        # Bootstrap summary (draws, seed, level, threshold interval); None when no bootstrap was run.
+        "intervals": summary.get("intervals"),
         "threshold_search_range_flops": summary.get("threshold_search_range_flops"),
         "test_mse": summary.get("test_mse"),
         "largest_scale": None if largest is None else {
@@ -138,12 +140,18 @@ def render_markdown(facts: dict, figures: dict[str, tuple[str, str]] | None = No
         t = c["tc_to_accuracy"]
         lines += ["", f"TC Brier = {t['intercept']:.4f} + {t['slope']:.4f} x accuracy "
                   f"(R^2 {_fmt(t['r2'])}); accuracy shift {c['accuracy_shift']:+.4f}."]
-    lines += ["", "## Forecast", "",
-              "| model | FLOPs | split | predicted accuracy | baseline | observed | predicted TC Brier |",
-              "|---|---|---|---|---|---|---|"]
+    intervals = facts.get("intervals")
+    with_band = bool(facts["predictions"]) and "pred_accuracy_lo" in facts["predictions"][0]
+    lines += ["", "## Forecast", ""]
+    if intervals:
+        lines += [interval_sentence(intervals), ""]
+    band_head, band_rule = (f" {_level(intervals)} interval |", "---|") if with_band else ("", "")
+    lines += [f"| model | FLOPs | split | predicted accuracy |{band_head} baseline | observed | predicted TC Brier |",
+              f"|---|---|---|---|{band_rule}---|---|---|"]
     for row in facts["predictions"]:
+        band = f" {interval_text(row)} |" if with_band else ""
         lines.append(f"| {_escape(row['model'] or '')} | {format_flops(row['flops'])} | {row['split']} | "
-                     f"{_fmt(row['pred_accuracy'])} | {_fmt(row['baseline_accuracy'])} | "
+                     f"{_fmt(row['pred_accuracy'])} |{band} {_fmt(row['baseline_accuracy'])} | "
                      f"{_fmt(row['observed_accuracy'])} | {_fmt(row['pred_tc_brier'])} |")
     if figures:
         lines += ["", "## Figures", ""]
@@ -161,6 +169,36 @@ def render_markdown(facts: dict, figures: dict[str, tuple[str, str]] | None = No
               + (f" from {facts['input']['name']} (sha256 {facts['input']['sha256'][:12]})" if facts.get("input") else "")
               + ".", ""]
     return "\n".join(lines)
+
+
+def _level(intervals: dict | None) -> str:
+    return f"{round(100 * (intervals or {}).get('level', 0.9))}%"
+
+
+def interval_text(row: dict) -> str:
+    """``0.312-0.458`` for a predictions row with an interval, ``""`` without one.
+
+    >>> interval_text({"pred_accuracy_lo": 0.3124, "pred_accuracy_hi": 0.4581})
+    '0.312-0.458'
+    """
+    lo, hi = row.get("pred_accuracy_lo"), row.get("pred_accuracy_hi")
+    return "" if lo is None or hi is None else f"{_fmt(float(lo))}-{_fmt(float(hi))}"
+
+
+def interval_sentence(intervals: dict) -> str:
+    """How the intervals were made, and the threshold's interval.
+
+    >>> interval_sentence({"draws": 1000, "seed": 0, "level": 0.9, "share_of_draws_with_threshold": 0.5,
+    ...                    "threshold_flops_interval": [1e22, 3e23]})
+    '90% bootstrap intervals from 1000 resamples of the training models (seed 0). Emergence threshold: 1e22 to 3e23 FLOPs (50% of draws have one).'
+    """
+    text = (f"{_level(intervals)} bootstrap intervals from {intervals['draws']} resamples of the training models "
+            f"(seed {intervals['seed']}).")
+    low, high = intervals.get("threshold_flops_interval") or (None, None)
+    if low is not None and high is not None:
+        text += (f" Emergence threshold: {format_flops(low)} to {format_flops(high)} FLOPs "
+                 f"({intervals['share_of_draws_with_threshold']:.0%} of draws have one).")
+    return text
 
 
 def _escape(text: str) -> str:

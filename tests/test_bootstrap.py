@@ -57,3 +57,27 @@ def test_intervals_and_warnings_on_the_forecast():
         "pred_accuracy_lo", "pred_accuracy_hi"]
     assert forecast.intervals["draws"] == 200
     assert any("decades beyond" in w for w in forecast.warnings)
+
+
+def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
+    from tests.report_fixtures import run_synthetic
+
+    files = ["predictions.csv", "predictions.meta.json", "fit.json", "report.md"]
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir(), (tmp_path / "c").mkdir(), (tmp_path / "d").mkdir()
+    a = run_synthetic(tmp_path / "a", monkeypatch, extra=["--seed", "3", "--no-figures"])
+    b = run_synthetic(tmp_path / "b", monkeypatch, extra=["--seed", "3", "--no-figures"])
+    c = run_synthetic(tmp_path / "c", monkeypatch, extra=["--seed", "4", "--no-figures"])
+    off = run_synthetic(tmp_path / "d", monkeypatch, extra=["--bootstrap", "0", "--no-figures"])
+    for name in files:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "predictions.csv").read_bytes() != (c / "predictions.csv").read_bytes()
+    table = pd.read_csv(a / "predictions.csv")
+    assert {"pred_accuracy_lo", "pred_accuracy_hi"} <= set(table.columns)
+    assert (table["pred_accuracy_lo"] <= table["pred_accuracy_hi"]).all()
+    import json
+    meta = json.loads((a / "predictions.meta.json").read_text())
+    assert meta["intervals"]["draws"] == 1000 and meta["intervals"]["seed"] == 3
+    assert meta["parameters"]["bootstrap"] == 1000
+    assert "90% interval" in (a / "report.md").read_text()
+    assert "pred_accuracy_lo" not in pd.read_csv(off / "predictions.csv").columns
+    assert json.loads((off / "predictions.meta.json").read_text())["intervals"] is None

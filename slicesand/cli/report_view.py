@@ -7,7 +7,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from slicesand.report import format_flops, headline
+from slicesand.report import format_flops, headline, interval_sentence, interval_text
 
 
 def _num(value, digits: int = 3) -> str:
@@ -29,13 +29,18 @@ def print_report(facts: dict) -> None:
                   f"{s['n_groups']} groups; easy degree {s['easy_degree']} (R^2 {_num(c['easy']['r2'])}), "
                   f"hard degree {s['hard_degree']} (R^2 {_num(c['hard']['r2'])}); variant {s['variant']}.",
                   markup=False)
+    if facts.get("intervals"):
+        console.print(interval_sentence(facts["intervals"]), markup=False)
+    with_band = bool(facts["predictions"]) and "pred_accuracy_lo" in facts["predictions"][0]
     table = Table(header_style="bold")
-    for column, justify in (("model", "left"), ("FLOPs", "right"), ("split", "left"), ("forecast", "right"),
-                            ("baseline", "right"), ("observed", "right")):
+    columns = [("model", "left"), ("FLOPs", "right"), ("split", "left"), ("forecast", "right")]
+    columns += [("90% interval", "right")] if with_band else []
+    for column, justify in columns + [("baseline", "right"), ("observed", "right")]:
         table.add_column(column, justify=justify)
     for row in facts["predictions"]:
+        band = [interval_text(row)] if with_band else []
         table.add_row(row["model"] or "", format_flops(row["flops"]), row["split"], _num(row["pred_accuracy"]),
-                      _num(row["baseline_accuracy"]), _num(row["observed_accuracy"]))
+                      *band, _num(row["baseline_accuracy"]), _num(row["observed_accuracy"]))
     console.print(table)
     for warning in facts["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
