@@ -1,26 +1,65 @@
 """``slicesand backtest``: score the forecast at past cuts against simple baselines.
 
-Registered on :data:`slicesand.cli.app` by importing this module (last line of ``slicesand/cli/__init__.py``).
+Takes a slices table or a per-question dump (told apart by columns: a dump has a ``question`` column;
+a folder or a non-table source is a dump). A dump is re-sliced at every cut, so nothing above the cut is
+seen. Registered on :data:`slicesand.cli.app` by importing this module (last line of
+``slicesand/cli/__init__.py``).
 """
 
 from __future__ import annotations
 
+import io
+import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
+import pyarrow.parquet as pq
 import typer
 
 from slicesand.artifacts import dumps
-from slicesand.backtest import NOTE_TABLE, backtest
-from slicesand.cli import Chance, EasyDegree, HardDegree, Paper, Quiet, Variant, _fit_options, app
+from slicesand.backtest import backtest, backtest_dump
+from slicesand.cli import (Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task,
+                           Variant, _dump_options, _fit_options, app)
 from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
 from slicesand.errors import UsageError
+from slicesand.io.tables import STDIO
 from slicesand.slices_table import read_slices
+
+
+def table_columns(path: str, stdin: bytes | None = None) -> list[str] | None:
+    """Column names of a CSV or Parquet file (or of CSV bytes read from stdin); ``None`` for anything else.
+
+    >>> table_columns("-", b"model,question,correct\\nm,q,1\\n")
+    ['model', 'question', 'correct']
+    """
+    if path == STDIO:
+        return (stdin or b"").split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+    file = Path(path)
+    if not file.is_file():
+        return None
+    try:
+        return list(pq.read_schema(file).names)
+    except Exception:  # noqa: BLE001 - not Parquet: read the CSV header line
+        pass
+    if file.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return None
+    with open(file, "rb") as handle:
+        return handle.readline().decode("utf-8", "replace").strip().split(",")
+
+
+def is_dump(path: str, stdin: bytes | None = None) -> bool:
+    """A dump has a ``question`` column; a folder or a non-table file (lm-eval, HELM, py-irt) is one too."""
+    columns = table_columns(path, stdin)
+    if columns is None:
+        return Path(path).exists()
+    return "question" in [c.strip().strip('"') for c in columns]
 
 
 @app.command("backtest")
 def backtest_command(
-    slices: Annotated[str, typer.Argument(metavar="SLICES_OR_TABLE",
-                                          help="Slices table (or a paper group table), CSV/Parquet or -.")],
+    source: Annotated[str, typer.Argument(metavar="SLICES_OR_DUMP",
+                                          help="Slices table (or a paper group table), or a per-question dump "
+                                               "(re-sliced at every cut); CSV/Parquet, a folder, or -.")],
     cuts: Annotated[Optional[str], typer.Option("--cuts", help="Comma-separated cuts in FLOPs. Default: every "
                                                                "0.25 decade leaving >= 10 training and >= 5 test models.")] = None,
     chance: Chance = 0.25,
@@ -28,10 +67,16 @@ def backtest_command(
     hard_degree: HardDegree = None,
     variant: Variant = None,
     paper: Paper = False,
+    groups: Groups = 3,
+    models: Models = None,
+    task: Task = None,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json.")] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Forecast the models above each cut from those below it; score against sigmoid, linear and flat."""
+    """Forecast the models above each cut from those below it; score against sigmoid, linear and flat,
+    with the 90% interval's coverage and the threshold's error."""
     ui = Ui(quiet)
     fmt = stdout_format(fmt)
     try:
@@ -39,11 +84,19 @@ def backtest_command(
     except ValueError:
         raise UsageError(None, "--cuts takes comma-separated numbers of FLOPs", found=cuts) from None
     options = _fit_options(None, chance, easy_degree, hard_degree, variant, paper)
-    table = read_slices(slices)
-    result = backtest(table.frame, cut_list, chance=chance, options=None if options.auto else options)
-    notes = [NOTE_TABLE] + result.notes
-    ui.warn_all(notes)
+    fixed = None if options.auto else options
+    stdin = sys.stdin.buffer.read() if source == STDIO else None  # read once: sniffed, then parsed
+    if is_dump(source, stdin):
+        dump_options = _dump_options(models, "long", task, False, "model", "question", "correct", "p_correct",
+                                     "task", "flops")
+        result = backtest_dump(source, cut_list, groups=groups, chance=chance, options=fixed,
+                               dump_options=dump_options, draws=bootstrap, seed=seed,
+                               stdin=None if stdin is None else io.BytesIO(stdin))
+    else:
+        table = read_slices(source, stdin=None if stdin is None else io.BytesIO(stdin))
+        result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=bootstrap, seed=seed)
+    ui.warn_all(result.notes)
     if fmt == "json":
-        write_stdout(dumps({"notes": notes, "rows": result.table.to_dict(orient="records")}))
+        write_stdout(dumps({"notes": result.notes, "rows": result.table.to_dict(orient="records")}))
     else:
         print_frame(result.table, fmt, title="Backtest: accuracy error on the models above each cut")
