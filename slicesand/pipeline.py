@@ -34,6 +34,7 @@ from slicesand.errors import UsageError
 from slicesand.fitting import Fit, FitOptions, fit_slices
 from slicesand.forecast import Forecast, predict
 from slicesand.trust import add_intervals
+from slicesand.stability import dump_instability
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import STDIO, Source, read_table, sha256_file, write_table
 from slicesand.importers import ImportOptions
@@ -129,6 +130,21 @@ def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame |
         return slice_dump(stage.dump, stage.scales, options).slices, None
     except UsageError as exc:
         return None, f"no {groups}-group difficulty spectrum: {exc}"
+
+
+def add_stability(stage: SliceStage, *, seed: int = 0) -> SliceStage:
+    """Record how stable the difficulty groups are under resampling (slicesand.stability) in the slice
+    facts (``group_instability``), and warn when more than 20% of questions change group."""
+    if stage.dump is None or stage.scales is None:
+        return stage
+    instability = dump_instability(stage.dump, stage.scales, stage.result.options.cut, stage.result.options.groups,
+                                   seed=seed)
+    if instability is not None:
+        stage.result.facts["group_instability"] = instability.facts()
+        warning = instability.warning()
+        if warning and warning not in stage.result.warnings:
+            stage.result.warnings.append(warning)
+    return stage
 
 
 def write_slice_stage(stage: SliceStage, slices_path: str | Path, questions_path: str | Path | None = None,
@@ -243,7 +259,7 @@ def run_all(
     outdir = Path(outdir)
     if slice_options.cut != fit_options.cut:
         raise UsageError(None, "run uses one cut for slicing and fitting")
-    stage = slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded)
+    stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded))
     slices_frame = stage.result.slices
     fit = replace(fit_slices(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
     forecast = add_intervals(predict(fit, slices_frame, at=at, grid=grid, source="slices"), fit, slices_frame,

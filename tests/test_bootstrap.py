@@ -81,3 +81,19 @@ def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
     assert "90% interval" in (a / "report.md").read_text()
     assert "pred_accuracy_lo" not in pd.read_csv(off / "predictions.csv").columns
     assert json.loads((off / "predictions.meta.json").read_text())["intervals"] is None
+
+
+def test_group_instability_is_recorded_and_warned(tmp_path, monkeypatch):
+    import json
+
+    from slicesand.stability import group_instability
+    from tests.report_fixtures import run_synthetic
+
+    out = run_synthetic(tmp_path, monkeypatch, extra=["--bootstrap", "0", "--no-figures"])
+    facts = json.loads((out / "slices.meta.json").read_text())["facts"]["group_instability"]
+    assert 0.0 <= facts["share_changed"] <= 1.0 and facts["draws"] == 40
+    # Same seed, same answer; agreeing models give stable groups, three noisy ones do not.
+    noisy = np.random.default_rng(1).normal(-0.5, 0.3, (3, 60))
+    assert group_instability(noisy, 3, seed=5) == group_instability(noisy, 3, seed=5)
+    assert group_instability(noisy, 3).warning() is not None
+    assert group_instability(np.tile(np.linspace(-1, 0, 60), (10, 1)), 3).warning() is None
