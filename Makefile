@@ -7,14 +7,15 @@ DEMO_OUT ?= demo_out
 
 .PHONY: demo test bench backtest-paper clean sample-data
 
+# pip's chatter goes to .venv/install.log, and is shown only if the install fails.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@test -x $(BIN)/python || (echo "creating $(VENV) and installing slicesand (first run only)..." && $(PYTHON) -m venv $(VENV))
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(BIN)/python -m pip install -e '.[test]' >> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/slicesand run sample_data/eval_dump.csv --models sample_data/models.csv -o $(DEMO_OUT)
+	$(BIN)/slicesand run sample_data/eval_dump.csv --models sample_data/models.csv --cut 3e22 --at 1e24 -o $(DEMO_OUT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
