@@ -93,3 +93,14 @@ def test_measured_paper_table():
     assert all(beats_paper.values()), beats_paper
     extra = [(lambda m: m["forecast"] / m["baseline"])(_mse(task, t, chance, auto=True)) for task, t, chance in EXTRA]
     assert np.mean(extra) < 0.7
+
+
+def test_default_locates_a_threshold_before_the_observed_rise_on_every_paper_task():
+    from slicesand.backtest import backtest
+
+    errors = []
+    for task, (t, chance) in TASKS.items():
+        row = backtest(_table(task, t), [10 ** t * 1e21], chance=chance, draws=0).table.iloc[0]
+        errors.append(row["threshold_error_decades"])
+    assert np.isfinite(errors).all()  # measured -0.86 -0.19 -0.29 -1.27 -1.18 -1.45
+    assert all(-1.6 < e < 0 for e in errors)
