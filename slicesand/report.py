@@ -55,6 +55,10 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
             "hard_degree": fit.options.hard_degree,
             "variant": fit.options.variant,
             "n_groups": fit.n_groups,
+            # The automatic rule's extras (slicesand.selection): hard degrees averaged, sigmoid floor.
+            "hard_average": fit.options.hard_average,
+            "baseline_floor": fit.options.baseline_floor,
+            "automatic": fit.selection is not None,
         },
         "models": {
             "training": len(fit.training_models),
@@ -131,6 +135,9 @@ def render_markdown(facts: dict, figures: dict[str, tuple[str, str]] | None = No
               f"| difficulty groups | {s['n_groups']} |",
               f"| easy / hard degree | {s['easy_degree']} / {s['hard_degree']} |",
               f"| variant | {s['variant']} |",
+              *([f"| hard curve | mean of degree 1 .. {s['hard_degree']} fits |"] if s.get("hard_average") else []),
+              *(["| floor | never below the sigmoid baseline |"] if s.get("baseline_floor") else []),
+              *(["| chosen by | the automatic rule (fit.json: selection) |"] if s.get("automatic") else []),
               f"| chance accuracy | {s['chance']} |", ""]
     lines += ["## Fitted curves", "",
               "| curve | degree | R^2 (training) |", "|---|---|---|",
