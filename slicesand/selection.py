@@ -31,6 +31,13 @@ quadratic where the accuracy is about to outrun it (arithmetic). Measured on the
 mean 0.68). The validation scores are still computed and stored as evidence (``fit.json``,
 ``selection``) so a user sees how each candidate did on the training models' own future.
 
+Caveat on the floor: it inherits the sigmoid baseline's behaviour. That baseline (the paper's) takes
+``log(y + 1e-6)`` of accuracy above chance, so training models at or below chance pull its slope hard;
+arithmetic's gain rests partly on that: with a floor fitted on accuracy clipped to [chance + 0.01, 1]
+arithmetic at T = 1.8 gets 3.9x the baseline's MSE (geometric mean 0.547). On few training models near
+chance the baseline can shoot up, and the forecast with it; :func:`slicesand.trust.trust_warnings`
+warns when the floor lifts the forecast more than 0.1 above the group curves' forecast.
+
 Caveat: the rule was designed by measuring on those six tables (at 12 cuts); it has no per-task
 parameter, but its numbers there are not an out-of-sample estimate.
 

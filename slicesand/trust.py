@@ -6,7 +6,10 @@ threshold's interval) on the forecast. :func:`trust_warnings` lists the reasons 
 
 * a forecast more than one decade of compute beyond the training models;
 * fewer than 10 training models;
-* a 90% interval wider than 0.3 accuracy.
+* a 90% interval wider than 0.3 accuracy;
+* with the sigmoid floor (the automatic rule), a forecast lifted more than 0.1 above the group curves'
+  forecast by the sigmoid baseline: the baseline's logit fit is unstable when training accuracy sits at
+  chance, and then the forecast inherits it.
 (The easy curve without a turning point is warned about by :func:`slicesand.forecast.predict`.)
 
 >>> import numpy as np, pandas as pd
@@ -36,6 +39,7 @@ from slicesand.forecast import Forecast
 MAX_DECADES = 1.0
 MIN_TRAINING = 10
 MAX_WIDTH = 0.3
+MAX_LIFT = 0.1
 
 
 def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame, *, draws: int = 1000,
@@ -65,6 +69,17 @@ def trust_warnings(fit: Fit, forecast: Forecast) -> list[str]:
     if len(fit.training_models) < MIN_TRAINING:
         warnings.append(f"only {len(fit.training_models)} training models: fewer than {MIN_TRAINING} "
                         "make every fitted curve fragile")
+    if fit.options.baseline_floor and fit.has_accuracy and x.size:
+        from dataclasses import replace
+
+        from slicesand.forecast import curves
+
+        plain = curves(replace(fit, options=replace(fit.options, baseline_floor=False)), x)["pred_accuracy"]
+        lift = forecast.table["pred_accuracy"].to_numpy(dtype=float) - plain
+        if np.nanmax(lift, initial=0.0) > MAX_LIFT:
+            warnings.append(f"the sigmoid floor lifts the forecast by up to {np.nanmax(lift):.2f} above the group "
+                            f"curves' forecast at {int((lift > MAX_LIFT).sum())} scale(s): it follows the sigmoid "
+                            "baseline there, whose logit fit is unstable when training accuracy sits near chance")
     if "pred_accuracy_lo" in forecast.table.columns:
         width = (forecast.table["pred_accuracy_hi"] - forecast.table["pred_accuracy_lo"]).to_numpy(dtype=float)
         if np.nanmax(width, initial=0.0) > MAX_WIDTH:

@@ -97,3 +97,16 @@ def test_group_instability_is_recorded_and_warned(tmp_path, monkeypatch):
     assert group_instability(noisy, 3, seed=5) == group_instability(noisy, 3, seed=5)
     assert group_instability(noisy, 3).warning() is not None
     assert group_instability(np.tile(np.linspace(-1, 0, 60), (10, 1)), 3).warning() is None
+
+
+def test_warns_when_the_sigmoid_floor_lifts_the_forecast():
+    from slicesand.trust import trust_warnings
+
+    x = np.linspace(20, 22, 12)
+    acc = np.r_[np.full(8, 0.25), [0.27, 0.28, 0.3, 0.32]]  # at chance, then a little above: a steep logit fit
+    frame = pd.DataFrame({"model": [f"m{i}" for i in range(12)], "flops": 10 ** x, "accuracy": acc,
+                          "tc_brier": acc - 1, "group_1": acc - 0.8 + 0.001 * np.sin(7 * x),
+                          "group_2": -0.9 + 0.001 * np.cos(5 * x), "group_3": acc - 1.05})
+    fit = fit_slices(frame, FitOptions(auto=True))
+    forecast = predict(fit, frame, at=[1e23])
+    assert any("sigmoid floor lifts" in w for w in trust_warnings(fit, forecast))
