@@ -52,7 +52,8 @@ class Dump:
 
     ``question_ids`` and ``question_tasks`` describe the Q distinct questions; a question is identified
     by (task, question) when the dump holds several tasks. ``correct`` is NaN where unknown, and is
-    ``None`` when the dump has no ``correct`` column at all. ``flops_by_model`` is NaN for a model the
+    ``None`` when the dump has no ``correct`` column at all; a column with no empty cell keeps its own
+    type (e.g. int8 0/1), which saves a conversion of every row. ``flops_by_model`` is NaN for a model the
     dump gives no scale for, and ``None`` when the dump has no scale column.
     """
 
@@ -67,6 +68,8 @@ class Dump:
     flops_by_model: np.ndarray | None
     has_p_correct: bool
     notes: list[str] = field(default_factory=list)
+    # Every (model, question) once, rows ordered by model then question: scores form an M x Q matrix.
+    dense: bool = False
 
     @property
     def n_models(self) -> int:
@@ -149,11 +152,13 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
                              column=column, row=int(missing[0]) + 1)
 
-    _reject_duplicates(model_code, question_code, len(model_names), len(question_ids),
-                       model_names, question_ids, name)
+    dense = is_dense_layout(model_code, question_code, len(model_names), len(question_ids))
+    if not dense:  # a dense layout has each pair exactly once by construction
+        _reject_duplicates(model_code, question_code, len(model_names), len(question_ids),
+                           model_names, question_ids, name)
     flops_by_model = None
     if columns.flops in table.column_names:
-        flops_by_model = _flops_per_model(table, columns.flops, model_code, model_names, name)
+        flops_by_model = _flops_per_model(table, columns.flops, model_code, model_names, name, dense)
 
     return Dump(
         source=source,
@@ -166,6 +171,7 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         correct=correct,
         flops_by_model=flops_by_model,
         has_p_correct=has_p,
+        dense=dense,
     )
 
 
@@ -188,10 +194,11 @@ def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.nda
     dictionary = chunks[-1].dictionary.cast(pa.string())
     if len(dictionary) == 1:  # e.g. a task column with one task: no need to materialise codes
         return np.zeros(table.num_rows, dtype=np.intp), np.asarray(dictionary.to_pylist(), dtype=object)
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]).astype(np.intp)
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks])
     if was_dictionary:
         # A stored dictionary may hold unused values; drop them so they never become phantom models.
-        used = np.bincount(codes, minlength=len(dictionary)) > 0
+        used = np.zeros(len(dictionary), dtype=bool)
+        used[codes] = True  # a scatter into a small array: no full-size temporary
         if not used.all():
             remap = np.cumsum(used) - 1
             codes = remap[codes]
@@ -205,14 +212,21 @@ def _question_keys(
     """Identify a question by (task, question id) so equal ids in two tasks stay distinct."""
     if len(task_names) == 1:
         return raw_code, raw_ids, np.full(len(raw_ids), task_names[0], dtype=object)
-    combined = task_code * len(raw_ids) + raw_code
+    combined = task_code.astype(np.int64) * len(raw_ids) + raw_code
     unique, inverse = np.unique(combined, return_inverse=True)
     return inverse.astype(np.int64), raw_ids[unique % len(raw_ids)], task_names[unique // len(raw_ids)]
 
 
-def _numeric(table: pa.Table, column: str, name: str, expected: str) -> np.ndarray:
+def _numeric(table: pa.Table, column: str, name: str, expected: str, *, native: bool = False) -> np.ndarray:
+    """A numeric column as float64 with NaN for empty cells; with ``native``, a column without empty
+    cells keeps its own type (int8 0/1, float32 probabilities): no full-size conversion pass."""
     chunked = table.column(column)
     kind = chunked.type
+    if native and chunked.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                                              or pa.types.is_boolean(kind)):
+        values = np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunked.chunks]
+                                or [np.zeros(0)])
+        return values.view(np.int8) if values.dtype == np.bool_ else values
     if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
         return chunked.cast(pa.float64()).to_numpy()
     if pa.types.is_null(kind):
@@ -248,7 +262,7 @@ def _in_range(chunked: pa.ChunkedArray, low: float, high: float) -> bool:
 
 
 def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
-    values = _numeric(table, column, name, "0/1 or true/false")
+    values = _numeric(table, column, name, "0/1 or true/false", native=True)
     chunked = table.column(column)
     if (pa.types.is_integer(chunked.type) or pa.types.is_boolean(chunked.type)) and _in_range(chunked, 0, 1):
         return values
@@ -260,7 +274,7 @@ def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
 
 
 def _read_p_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
-    values = _numeric(table, column, name, "a probability in [0, 1]")
+    values = _numeric(table, column, name, "a probability in [0, 1]", native=True)
     if _in_range(table.column(column), 0.0, 1.0):
         return values
     bad = np.flatnonzero((values < 0.0) | (values > 1.0))
@@ -271,11 +285,25 @@ def _read_p_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
     return values
 
 
+def is_dense_layout(model_code: np.ndarray, question_code: np.ndarray, n_models: int, n_questions: int) -> bool:
+    """Whether row ``i`` is model ``i // Q`` and question ``i % Q``: a complete dump in the order big
+    dumps are usually written. Two sequential comparisons; then slicing can use matrix products.
+
+    >>> is_dense_layout(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), 2, 2)
+    True
+    """
+    if len(model_code) != n_models * n_questions or n_models == 0:
+        return False
+    models = model_code.reshape(n_models, n_questions)
+    questions = question_code.reshape(n_models, n_questions)
+    return bool((models == np.arange(n_models)[:, None]).all() and (questions == np.arange(n_questions)).all())
+
+
 def _reject_duplicates(
     model_code: np.ndarray, question_code: np.ndarray, n_models: int, n_questions: int,
     model_names: np.ndarray, question_ids: np.ndarray, name: str,
 ) -> None:
-    key = model_code * n_questions + question_code
+    key = model_code.astype(np.int64) * n_questions + question_code
     if np.all(key[1:] > key[:-1]):
         return  # a dump sorted by model then question: one sequential pass proves uniqueness
     if n_models * n_questions <= 200_000_000:
@@ -303,9 +331,15 @@ def _reject_duplicates(
 
 
 def _flops_per_model(
-    table: pa.Table, column: str, model_code: np.ndarray, model_names: np.ndarray, name: str
+    table: pa.Table, column: str, model_code: np.ndarray, model_names: np.ndarray, name: str,
+    dense: bool = False,
 ) -> np.ndarray:
     flops = _numeric(table, column, name, "a positive number of FLOPs")
+    if dense and np.isfinite(flops).all() and (flops > 0).all():
+        # One row of the matrix per model: constant rows are the whole check.
+        matrix = flops.reshape(len(model_names), -1)
+        if (matrix == matrix[:, :1]).all():
+            return matrix[:, 0].copy()
     bad = np.flatnonzero(~np.isnan(flops) & ~(flops > 0) | np.isinf(flops))
     if bad.size:
         raise InputDataError(name, "FLOPs must be a positive, finite number", column=column,

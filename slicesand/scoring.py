@@ -16,8 +16,7 @@ import numpy as np
 def tc_brier(p_correct: np.ndarray) -> np.ndarray:
     """Target-Conditioned Brier score, elementwise, in [-1, 0]."""
     # In place, to make one temporary instead of four on dumps of tens of millions of rows.
-    out = np.subtract(1.0, np.asarray(p_correct, dtype=np.float64))
+    out = np.subtract(np.asarray(p_correct), 1.0, dtype=np.float64)
     np.square(out, out=out)
-    np.negative(out, out=out)
-    out += 0.0  # turns -0.0 (a perfect answer) into 0.0, so files never show "-0.0"
-    return out
+    # 0.0 - x rather than -x: a perfect answer scores 0.0, never "-0.0" in a file.
+    return np.subtract(0.0, out, out=out)

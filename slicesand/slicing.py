@@ -98,25 +98,11 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
                              found=f"largest model has {np.nanmax(flops_by_model):.3g} FLOPs",
                              hint="lower --cut, or omit it to use every model")
 
-    m, q, score = dump.model_code, dump.question_code, dump.score
     n_models, n_questions = dump.n_models, dump.n_questions
-    if not has_scale.all():
-        keep = has_scale[m]
-        m, q, score = m[keep], q[keep], score[keep]
-        correct = dump.correct[keep] if dump.correct is not None else None
-    else:
-        correct = dump.correct
+    stats = _DenseStats(dump) if dump.dense else _SparseStats(dump, has_scale)
 
     # Difficulty: mean score per question over the reference models' answers.
-    if reference[has_scale].all():
-        q_ref, score_ref = q, score
-    else:
-        is_reference_row = reference[m]
-        q_ref, score_ref = q[is_reference_row], score[is_reference_row]
-    reference_answers = np.bincount(q_ref, minlength=n_questions)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        difficulty = np.bincount(q_ref, weights=score_ref, minlength=n_questions) / reference_answers
-    del q_ref, score_ref
+    reference_answers, difficulty = stats.question_means(reference)
     ranked = np.flatnonzero(reference_answers > 0)
     unranked = n_questions - ranked.size
     if unranked:
@@ -133,41 +119,21 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
     group_of_question = np.full(n_questions, -1, dtype=np.int64)
     group_of_question[order] = np.repeat(np.arange(options.groups), np.diff(bounds))
 
-    cells = n_models * options.groups
-    if unranked:
-        row_group = group_of_question[q]
-        in_group = row_group >= 0
-        key, group_scores = m[in_group] * options.groups + row_group[in_group], score[in_group]
-    else:
-        key, group_scores = m * options.groups + group_of_question[q], score
-    group_sum = np.bincount(key, weights=group_scores, minlength=cells).reshape(n_models, options.groups)
-    group_n = np.bincount(key, minlength=cells).reshape(n_models, options.groups)
-    del key, group_scores
+    group_sum, group_n, answered, tc_sum = stats.group_sums(group_of_question, options.groups, unranked > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         group_mean = np.where(group_n > 0, group_sum / np.maximum(group_n, 1), np.nan)
-
-    if unranked:
-        answered = np.bincount(m, minlength=n_models)
-        tc_sum = np.bincount(m, weights=score, minlength=n_models)
-    else:  # every answer is in some group: the per-model totals are the groups' sums
-        answered, tc_sum = group_n.sum(axis=1), group_sum.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
         tc_mean = tc_sum / answered
     silent = has_scale & (answered == 0)
     if silent.any():
         warnings.append(f"left out {int(silent.sum())} model(s) with no answers: "
                         f"{_names(dump.model_names[silent])}")
-    if correct is not None:
-        known = ~np.isnan(correct)
-        if known.all():
-            n_known, correct_sum = answered, np.bincount(m, weights=correct, minlength=n_models)
-        else:
-            n_known = np.bincount(m[known], minlength=n_models)
-            correct_sum = np.bincount(m[known], weights=correct[known], minlength=n_models)
+    if stats.correct is not None:
+        correct_sum, n_known = stats.correct_sums(answered)
         with np.errstate(invalid="ignore", divide="ignore"):
             accuracy = correct_sum / n_known
     else:
         accuracy = np.full(n_models, np.nan)
+    correct = stats.correct
 
     ragged = has_scale & (answered < n_questions)
     if ragged.any():
@@ -214,3 +180,86 @@ def _rank_of(question_ids: np.ndarray, question_tasks: np.ndarray) -> np.ndarray
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return rank
+
+
+class _SparseStats:
+    """Sums over a dump in any row order, with ``numpy.bincount`` on integer codes."""
+
+    def __init__(self, dump: Dump, has_scale: np.ndarray) -> None:
+        self.n_models, self.n_questions = dump.n_models, dump.n_questions
+        self.m, self.q, self.score, self.correct = dump.model_code, dump.question_code, dump.score, dump.correct
+        if not has_scale.all():
+            keep = has_scale[self.m]
+            self.m, self.q, self.score = self.m[keep], self.q[keep], self.score[keep]
+            self.correct = self.correct[keep] if self.correct is not None else None
+        self.models_present = np.bincount(self.m, minlength=self.n_models) > 0
+
+    def question_means(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if reference[self.models_present].all():
+            q_ref, score_ref = self.q, self.score
+        else:
+            is_reference_row = reference[self.m]
+            q_ref, score_ref = self.q[is_reference_row], self.score[is_reference_row]
+        answers = np.bincount(q_ref, minlength=self.n_questions)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return answers, np.bincount(q_ref, weights=score_ref, minlength=self.n_questions) / answers
+
+    def group_sums(self, group_of_question: np.ndarray, groups: int, some_unranked: bool):
+        cells = self.n_models * groups
+        if some_unranked:
+            row_group = group_of_question[self.q]
+            in_group = row_group >= 0
+            key, scores = self.m[in_group] * groups + row_group[in_group], self.score[in_group]
+        else:
+            key, scores = self.m * groups + group_of_question[self.q], self.score
+        group_sum = np.bincount(key, weights=scores, minlength=cells).reshape(self.n_models, groups)
+        group_n = np.bincount(key, minlength=cells).reshape(self.n_models, groups)
+        if some_unranked:
+            answered = np.bincount(self.m, minlength=self.n_models)
+            tc_sum = np.bincount(self.m, weights=self.score, minlength=self.n_models)
+        else:  # every answer is in some group: the per-model totals are the groups' sums
+            answered, tc_sum = group_n.sum(axis=1), group_sum.sum(axis=1)
+        return group_sum, group_n, answered, tc_sum
+
+    def correct_sums(self, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        known = ~np.isnan(self.correct)
+        if known.all():
+            return np.bincount(self.m, weights=self.correct, minlength=self.n_models), answered
+        m = self.m[known]
+        return (np.bincount(m, weights=self.correct[known], minlength=self.n_models),
+                np.bincount(m, minlength=self.n_models))
+
+
+class _DenseStats:
+    """The same sums for a complete dump stored model by model, question by question (the usual
+    layout of a big dump): the scores form an M x Q matrix, and every sum is one BLAS product."""
+
+    def __init__(self, dump: Dump) -> None:
+        self.n_models, self.n_questions = dump.n_models, dump.n_questions
+        self.scores = dump.score.reshape(self.n_models, self.n_questions)
+        self.correct = dump.correct
+
+    def question_means(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_reference = int(reference.sum())
+        answers = np.full(self.n_questions, n_reference, dtype=np.int64)
+        return answers, (reference.astype(np.float64) @ self.scores) / n_reference
+
+    def group_sums(self, group_of_question: np.ndarray, groups: int, some_unranked: bool):
+        membership = np.zeros((self.n_questions, groups))
+        membership[np.arange(self.n_questions), group_of_question] = 1.0
+        group_sum = self.scores @ membership
+        sizes = np.bincount(group_of_question, minlength=groups)
+        group_n = np.broadcast_to(sizes, (self.n_models, groups))
+        return group_sum, group_n, np.full(self.n_models, self.n_questions), group_sum.sum(axis=1)
+
+    def correct_sums(self, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        matrix = self.correct.reshape(self.n_models, self.n_questions)
+        if not np.issubdtype(matrix.dtype, np.floating):  # 0/1 integers: no unknowns, no float copy
+            return matrix.sum(axis=1, dtype=np.float64), answered.astype(np.float64)
+        sums = matrix @ np.ones(self.n_questions)
+        counts = answered.astype(np.float64)
+        unknown = np.isnan(sums)
+        if unknown.any():  # some answers without correctness: count only the known ones
+            sums[unknown] = np.nansum(matrix[unknown], axis=1)
+            counts[unknown] = (~np.isnan(matrix[unknown])).sum(axis=1)
+        return sums, counts

@@ -112,3 +112,18 @@ def test_models_table_wins_over_flops_column(tmp_path, tiny_dump):
     models.write_text("model,params,tokens\na,1e9,1e9\nb,1e9,1e10\nc,1e9,1e11\n")
     stage = slice_stage(tiny_dump, SliceOptions(groups=2), DumpOptions(models_path=str(models)))
     assert stage.result.slices.set_index("model")["flops"].to_dict() == {"a": 6e18, "b": 6e19, "c": 6e20}
+
+
+def test_row_order_does_not_change_the_slices(tmp_path):
+    """A sorted, complete dump takes the matrix path; shuffled, the bincount path: same numbers."""
+    rng = np.random.default_rng(3)
+    rows = [(f"m{i}", f"q{j:03d}", int(rng.random() < 0.3 + 0.05 * i), round(rng.random(), 5), 10 ** (19 + i / 2))
+            for i in range(12) for j in range(50)]
+    sorted_path = write_dump(tmp_path / "sorted.csv", rows)
+    shuffled = [rows[k] for k in rng.permutation(len(rows))]
+    shuffled_path = write_dump(tmp_path / "shuffled.csv", shuffled)
+    dense = slice_stage(sorted_path, SliceOptions(cut=1e23, groups=4))
+    sparse = slice_stage(shuffled_path, SliceOptions(cut=1e23, groups=4))
+    assert dense.dump.dense and not sparse.dump.dense
+    pd.testing.assert_frame_equal(dense.result.slices, sparse.result.slices, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(dense.result.questions, sparse.result.questions, check_exact=False, rtol=1e-12)

@@ -187,6 +187,9 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
         kind = table.schema.field(column).type
         if pa.types.is_dictionary(kind) and kind.value_type in (pa.string(), pa.large_string()):
             continue
+        numeric = (pa.types.is_integer, pa.types.is_floating)
+        if any(f(kind) for f in numeric) and any(f(wanted) for f in numeric):
+            continue  # e.g. float32 probabilities: the reader converts (or not) as it needs
         if kind != wanted:
             try:
                 index = table.column_names.index(column)
