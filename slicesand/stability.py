@@ -76,16 +76,21 @@ def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, se
     where a model did not answer)."""
     scores = np.asarray(scores, dtype=float)
     n_models, n_questions = scores.shape
-    answered = np.isfinite(scores)
-    total, count = np.where(answered, scores, 0.0), answered.astype(float)
     tie_rank = np.arange(n_questions) if tie_rank is None else np.asarray(tie_rank)
     rng = np.random.default_rng(seed)
     model_weights = rng.multinomial(n_models, np.full(n_models, 1.0 / n_models), size=draws).astype(float)
     question_counts = rng.multinomial(n_questions, np.full(n_questions, 1.0 / n_questions), size=draws)
+    complete = bool(np.isfinite(scores).all())
     with np.errstate(invalid="ignore", divide="ignore"):
-        base_difficulty = total.sum(axis=0) / count.sum(axis=0)
-        # A question no drawn model answered keeps its full-data difficulty (no information to move it).
-        drawn = (model_weights @ total) / (model_weights @ count)
+        if complete:  # every model answered every question: plain weighted means, no masks
+            base_difficulty = scores.mean(axis=0)
+            drawn = (model_weights @ scores) / model_weights.sum(axis=1, keepdims=True)
+        else:
+            answered = np.isfinite(scores)
+            total, count = np.where(answered, scores, 0.0), answered.astype(float)
+            base_difficulty = total.sum(axis=0) / count.sum(axis=0)
+            # A question no drawn model answered keeps its full-data difficulty (no information to move it).
+            drawn = (model_weights @ total) / (model_weights @ count)
     drawn = np.where(np.isfinite(drawn), drawn, base_difficulty)
     base = _groups(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
     changed = _groups(drawn, question_counts, tie_rank, groups) != base[None, :]
@@ -104,15 +109,18 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     reference = np.isfinite(flops) & (True if cut is None else flops < cut)
     if reference.sum() < 2 or dump.n_questions < groups:
         return None
-    row = np.full(dump.n_models, -1)
-    row[reference] = np.arange(int(reference.sum()))
-    keep = reference[dump.model_code]
-    cells = int(reference.sum()) * dump.n_questions
-    key = row[dump.model_code[keep]] * dump.n_questions + dump.question_code[keep]
-    total = np.bincount(key, weights=dump.score[keep], minlength=cells)
-    count = np.bincount(key, minlength=cells)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(-1, dump.n_questions)
+    if dump.dense:  # the scores already are a models x questions matrix: take the reference rows
+        scores = dump.score.reshape(dump.n_models, dump.n_questions)[reference]
+    else:
+        row = np.full(dump.n_models, -1)
+        row[reference] = np.arange(int(reference.sum()))
+        keep = reference[dump.model_code]
+        cells = int(reference.sum()) * dump.n_questions
+        key = row[dump.model_code[keep]] * dump.n_questions + dump.question_code[keep]
+        total = np.bincount(key, weights=dump.score[keep], minlength=cells)
+        count = np.bincount(key, minlength=cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(-1, dump.n_questions)
     answered_by_someone = np.isfinite(scores).any(axis=0)  # questions slicing ranks; the rest are left out
     return group_instability(scores[:, answered_by_someone], groups, draws=draws, seed=seed,
                              tie_rank=_rank_of(dump.question_ids, dump.question_tasks)[answered_by_someone])
