@@ -78,9 +78,9 @@ PColumn = Annotated[str, typer.Option("--p-correct-column", help="Name of the pr
 TaskColumn = Annotated[str, typer.Option("--task-column", help="Name of the task column.")]
 FlopsColumn = Annotated[str, typer.Option("--flops-column", help="Name of the FLOPs column.")]
 Chance = Annotated[float, typer.Option("--chance", help="Random-guess accuracy, for the sigmoid baseline.")]
-EasyDegree = Annotated[Optional[int], typer.Option("--easy-degree", help="Degree of the easy-group polynomial [default: 5].")]
-HardDegree = Annotated[Optional[int], typer.Option("--hard-degree", help="Degree of the hard-group polynomial [default: 2].")]
-Variant = Annotated[Optional[str], typer.Option("--variant", help=f"One of {', '.join(VARIANTS)} [default: sandwich].")]
+EasyDegree = Annotated[Optional[int], typer.Option("--easy-degree", help="Degree of the easy-group polynomial; fixes the settings (default: automatic; the paper: 5).")]
+HardDegree = Annotated[Optional[int], typer.Option("--hard-degree", help="Degree of the hard-group polynomial; fixes the settings (default: automatic; the paper: 2).")]
+Variant = Annotated[Optional[str], typer.Option("--variant", help=f"One of {', '.join(VARIANTS)}; fixes the settings (default: automatic; the paper: sandwich).")]
 Paper = Annotated[bool, typer.Option("--paper", help="Exactly the paper's settings: easy degree 5, hard "
                                                      "degree 2, sandwich, no clipping.")]
 At = Annotated[Optional[list[str]], typer.Option("--at", help="FLOPs to forecast at; repeat or comma-separate.")]
@@ -89,14 +89,14 @@ Bootstrap = Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap dr
                                                                    "models) for 90% intervals; 0 turns them off.")]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Random seed of the bootstrap: the same seed gives "
                                                          "byte-identical artifacts.")]
-Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json [default: table on "
-                                                                       "a terminal, csv when piped].")]
+Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json (default: table on "
+                                                                       "a terminal, csv when piped).")]
 
 
 From = Annotated[Optional[str], typer.Option(
-    "--from", help="Kind of source: lm-eval, helm, matrix-csv, py-irt or long [default: sniffed].")]
+    "--from", help="Kind of source: lm-eval, helm, matrix-csv, py-irt or long (default: sniffed).")]
 Metric = Annotated[str, typer.Option("--metric", help="lm-eval multiple choice: acc or acc_norm.")]
-FilterName = Annotated[Optional[str], typer.Option("--filter", help="lm-eval filter to keep [default: the first].")]
+FilterName = Annotated[Optional[str], typer.Option("--filter", help="lm-eval filter to keep (default: the first).")]
 GroupSubtasks = Annotated[bool, typer.Option("--group-subtasks", help="Fold subtasks (mmlu_anatomy) into their parent task.")]
 CorrectMetric = Annotated[Optional[str], typer.Option("--correct-metric", help="Per-record metric giving correct "
                                                                                 "(lm-eval generative tasks, HELM).")]
