@@ -76,7 +76,9 @@ def automatic_cuts(flops: np.ndarray, *, step: float = STEP_DECADES, min_test: i
     grid = np.arange(start, stop + step / 2, step)
     below = np.searchsorted(x, grid, side="left")
     ok = (below >= min_train) & (len(x) - below >= min_test)
-    return [float(10.0 ** g) for g in grid[ok]]
+    # Two cuts with no model between them split the models the same way: keep the first of each split.
+    new_split = np.r_[True, below[1:] != below[:-1]]
+    return [float(10.0 ** g) for g in grid[ok & new_split]]
 
 
 def observed_threshold(log10_flops: np.ndarray, accuracy: np.ndarray, *, min_rise: float = MIN_RISE) -> float | None:
