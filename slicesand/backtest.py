@@ -151,6 +151,7 @@ def _finish(rows: list[dict], notes: list[str]) -> Backtest:
                "threshold_error_decades": float(np.abs(table["threshold_error_decades"]).mean())
                if table["threshold_error_decades"].notna().any() else np.nan}
     table = pd.concat([table.astype({"cut": object}), pd.DataFrame([overall])], ignore_index=True)
+    table["n_train"] = table["n_train"].astype("Int64")  # a count, blank on the overall row
     return Backtest(table, notes + [NOTE_THRESHOLD])
 
 
