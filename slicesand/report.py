@@ -216,6 +216,9 @@ def load_outdir(outdir: str | Path) -> dict:
     """Read a ``run`` folder's artifacts and build the report facts; refuse a stale mix (exit 4)."""
     outdir = Path(outdir)
     fit_path, predictions_path, slices_path = outdir / "fit.json", outdir / "predictions.csv", outdir / "slices.csv"
+    if not fit_path.exists():
+        raise ArtifactError(str(outdir), "no fit.json here: not a folder made by `slicesand run`",
+                            hint="run `slicesand run DUMP -o FOLDER` first, then `slicesand report FOLDER`")
     fit_document = read_json_artifact(fit_path, "slicesand.fit")
     fit = fit_from_document(fit_document, str(fit_path))
     predictions_meta = read_json_artifact(sidecar_path(predictions_path), "slicesand.predictions")
