@@ -7,8 +7,9 @@ the models at or above it, and score accuracy MSE and MAE of the forecast and of
 * ``linear``: accuracy linear in log10 FLOPs (OLS on the training models);
 * ``flat``: the mean accuracy of the three largest training models.
 
-Each cut also reports the **coverage** of the forecast's 90% bootstrap interval (the share of test
-models whose observed accuracy lies inside it; :mod:`slicesand.bootstrap`) and, where the observed
+Each cut also reports the **coverage** of the forecast's 90% prediction interval (the share of test
+models whose observed accuracy lies inside it; :mod:`slicesand.calibration`), its mean width over the
+test models, and, where the observed
 accuracy shows an emergence, the **threshold error** in decades of FLOPs (predicted minus observed; see
 :func:`observed_threshold` for how the observed one is found).
 
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import isotonic_regression
 
-from slicesand.bootstrap import bootstrap
+from slicesand.calibration import prediction_interval
 from slicesand.errors import UsageError
 from slicesand.fitting import FitOptions, fit_slices
 from slicesand.forecast import curves, emergence_threshold
@@ -124,10 +125,11 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
     forecast = curves(fit, x[test])
     line = np.polyfit(x[train], observed[train], 1)
     last3 = observed[train][np.argsort(flops[train], kind="stable")[-3:]].mean()
-    coverage = np.nan
+    coverage = width = np.nan
     if draws > 0:
-        band = bootstrap(fit, data, x[test], draws=draws, seed=seed)
-        coverage = float(np.mean((observed[test] >= band.accuracy_lo) & (observed[test] <= band.accuracy_hi)))
+        band = prediction_interval(fit, data, x[test], draws=draws, seed=seed)
+        coverage = float(np.mean((observed[test] >= band.lo) & (observed[test] <= band.hi)))
+        width = float(np.mean(band.hi - band.lo))
     predicted = emergence_threshold(fit, fit.training_x_range[0], float(x.max()))
     return {"cut": cut, "log10_cut": float(np.log10(cut)), "n_train": int(train.sum()), "n_test": int(test.sum()),
             "settings": f"{fit.options.variant} easy {fit.options.easy_degree} hard {fit.options.hard_degree}",
@@ -135,7 +137,7 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
                                        "sigmoid": forecast["baseline_accuracy"],
                                        "linear": np.polyval(line, x[test]),
                                        "flat": np.full(int(test.sum()), last3)}),
-            "coverage_90": coverage,
+            "coverage_90": coverage, "width_90": width,
             "threshold_predicted_log10": np.nan if predicted is None else predicted,
             "threshold_observed_log10": np.nan if observed_log10 is None else observed_log10,
             "threshold_error_decades": (np.nan if predicted is None or observed_log10 is None
@@ -144,7 +146,7 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
 
 def _finish(rows: list[dict], notes: list[str]) -> Backtest:
     table = pd.DataFrame(rows)
-    metric_columns = [c for c in table.columns if c.startswith(("mse_", "mae_")) or c == "coverage_90"]
+    metric_columns = [c for c in table.columns if c.startswith(("mse_", "mae_")) or c in ("coverage_90", "width_90")]
     overall = {"cut": "overall", "log10_cut": np.nan, "n_train": np.nan, "n_test": int(table["n_test"].sum()),
                "settings": "", **table[metric_columns].mean().to_dict(),
                # The mean absolute error over the cuts that have both thresholds.

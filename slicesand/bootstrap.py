@@ -1,9 +1,21 @@
-"""Bootstrap intervals: resample the training models, refit everything, forecast again.
+"""Bootstrap intervals: resample the training models (and, with a per-question dump, the questions),
+refit everything, forecast again.
+
+These percentile intervals measure *fit noise* only: how much the forecast moves when the training data
+are drawn again. They say nothing about how wrong the curves are beyond the training range, so on their
+own they are not prediction intervals (on the paper's tables they covered 58% of test models).
+:mod:`slicesand.calibration` widens them into calibrated 90% prediction intervals.
 
 A draw that resamples models with replacement is the same as a weighted least-squares fit whose
 weights are how often each model was drawn. So every draw's easy and hard polynomials, TC Brier line and
 accuracy shift come from weighted normal equations solved for all draws at once (one ``einsum`` and one
 batched ``solve``): no Python loop over draws. 1000 draws on ~40 models take a few milliseconds.
+
+With ``questions`` (a :class:`slicesand.question_resampling.QuestionMatrix`), each draw also resamples
+the questions: the easy/hard group means, TC Brier and accuracy of every training model are recomputed
+for that draw's question multiplicities (re-ranking and regrouping the questions;
+:func:`slicesand.question_resampling.question_draws`), so the responses of the weighted fits differ per
+draw too. The algebra is the same, with a (draws, models) response matrix instead of one vector.
 
 The guards of the fit (extrapolation, clipping) are applied per draw, with each draw's own training
 range. The threshold of each draw is the last local minimum of its easy curve, found on a fine grid.
@@ -47,9 +59,10 @@ class BootstrapResult:
     threshold_lo: float | None  # log10 FLOPs
     threshold_hi: float | None
     threshold_share: float  # share of draws whose easy curve has a turning point in range
+    resampled: str = "models"  # what each draw resamples: "models" or "models and questions"
 
     def summary(self) -> dict:
-        return {"draws": self.draws, "seed": self.seed, "level": self.level,
+        return {"draws": self.draws, "seed": self.seed, "level": self.level, "resampled": self.resampled,
                 "threshold_log10_flops_interval": [self.threshold_lo, self.threshold_hi],
                 "threshold_flops_interval": [None if v is None else 10.0 ** v
                                              for v in (self.threshold_lo, self.threshold_hi)],
@@ -58,10 +71,11 @@ class BootstrapResult:
 
 def _weighted_polyfit(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int) -> np.ndarray:
     """Coefficients (draws, degree + 1) of the weighted least-squares polynomial in ``t`` for each row
-    of weights ``w`` (draws, n). A tiny ridge keeps draws with few distinct models solvable."""
+    of weights ``w`` (draws, n) and responses ``y`` (draws, n). A tiny ridge keeps draws with few distinct
+    models solvable."""
     vander = np.vander(t, degree + 1, increasing=True)  # (n, d + 1)
     gram = np.einsum("bn,ni,nj->bij", w, vander, vander)
-    rhs = np.einsum("bn,ni,n->bi", w, vander, y)
+    rhs = np.einsum("bn,ni,bn->bi", w, vander, y)
     ridge = 1e-10 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(degree + 1)
     return np.linalg.solve(gram + ridge, rhs[..., None])[..., 0]
 
@@ -94,25 +108,44 @@ def resample_weights(n: int, draws: int, seed: int) -> np.ndarray:
 
 
 def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: int = 1000, seed: int = 0,
-              level: float = LEVEL) -> BootstrapResult:
-    """Percentile intervals for predicted accuracy at ``log10_flops`` and for the emergence threshold."""
+              level: float = LEVEL, questions=None) -> BootstrapResult:
+    """Percentile intervals for predicted accuracy at ``log10_flops`` and for the emergence threshold.
+
+    ``questions`` (:class:`slicesand.question_resampling.QuestionMatrix`, optional) makes every draw
+    resample the questions as well as the models; the model draws are the same with or without it.
+    """
     options = fit.options
     flops = frame["flops"].to_numpy(dtype=float)
     needed = frame[[fit.easy_column, fit.hard_column, "tc_brier", "accuracy"]].to_numpy(dtype=float)
     train = training_mask(flops, options.cut) & np.isfinite(needed).all(axis=1)
     x = np.log10(flops[train])
-    easy_y, hard_y, tc_y, acc_y = needed[train].T
     # Fit in a centred, scaled variable (as numpy's Polynomial.fit does) so degree 5 stays well conditioned.
     centre, half = (x.max() + x.min()) / 2.0, max((x.max() - x.min()) / 2.0, 1e-12)
     t = (x - centre) / half
     points = (np.asarray(log10_flops, dtype=float) - centre) / half
     w = resample_weights(len(x), draws, seed)
+    responses = np.broadcast_to(needed[train].T[:, None, :], (4, len(w), len(x)))  # (4, draws, n), no copy
+    resampled = "models"
+    if questions is not None:
+        from slicesand.question_resampling import question_draws
+
+        models = frame["model"].astype(str).to_numpy()[train]
+        drawn = question_draws(questions, models, w, seed=seed)
+        # A value a draw leaves undefined (a model with no answer among that draw's questions of a group)
+        # carries no information from the draw: keep the full-data value there.
+        responses = np.where(np.isfinite(drawn), drawn, responses)
+        resampled = "models and questions"
+    easy_y, hard_y, tc_y, acc_y = responses
 
     easy = _weighted_polyfit(t, easy_y, w, options.easy_degree)
     hard = _hard_coefficients(t, hard_y, w, options.hard_degree, options.hard_average)
     # Each draw's own training range (models drawn at least once) decides where extrapolation starts.
     low = np.where(w > 0, t, np.inf).min(axis=1)
     high = np.where(w > 0, t, -np.inf).max(axis=1)
+    total = w.sum(axis=1)
+
+    def mean(values: np.ndarray) -> np.ndarray:  # weighted mean per draw of (draws, n) values
+        return np.einsum("bn,bn->b", w, values) / total
 
     def tc_at(where: np.ndarray, guarded: bool) -> np.ndarray:
         mode = options.extrapolation if guarded else "polynomial"
@@ -120,18 +153,20 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
         if guarded and options.clip:
             e, h = clip_tc(e), clip_tc(h)
         if options.variant == "hard-lift":
-            lift = (w @ tc_y - np.einsum("bn,bn->b", w, _evaluate(hard, t))) / w.sum(axis=1)
+            lift = mean(tc_y) - mean(_evaluate(hard, t))
             return h + lift[:, None]
         return (e + h) / 2.0
 
-    # Weighted OLS tc_brier = a + b * accuracy, and the mean-shift, per draw (closed forms).
-    total = w.sum(axis=1)
-    mean_acc, mean_tc = w @ acc_y / total, w @ tc_y / total
-    slope = (w @ (acc_y * tc_y) / total - mean_acc * mean_tc) / (w @ np.square(acc_y) / total - mean_acc ** 2)
-    intercept = mean_tc - slope * mean_acc
-    raw_train = (tc_at(t, guarded=False) - intercept[:, None]) / slope[:, None]
-    shift = mean_acc - np.einsum("bn,bn->b", w, raw_train) / total
-    accuracy = (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
+    # Weighted OLS tc_brier = a + b * accuracy, and the mean-shift, per draw (closed forms). A draw whose
+    # drawn models share one accuracy (possible with few models) has no line: it gives NaN, which the
+    # percentiles (nanquantile) leave out.
+    mean_acc, mean_tc = mean(acc_y), mean(tc_y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (mean(acc_y * tc_y) - mean_acc * mean_tc) / (mean(np.square(acc_y)) - mean_acc ** 2)
+        intercept = mean_tc - slope * mean_acc
+        raw_train = (tc_at(t, guarded=False) - intercept[:, None]) / slope[:, None]
+        shift = mean_acc - mean(raw_train)
+        accuracy = (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
     if options.clip:
         accuracy = clip_accuracy(accuracy, fit.accuracy_floor if fit.accuracy_floor is not None else options.chance)
     if options.baseline_floor:
@@ -145,7 +180,7 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     t_lo = t_hi = None
     if found.mean() > 0:
         t_lo, t_hi = (float(v * half + centre) for v in np.quantile(thresholds[found], [tail, 1.0 - tail]))
-    return BootstrapResult(draws, seed, level, lo, hi, t_lo, t_hi, float(found.mean()))
+    return BootstrapResult(draws, seed, level, lo, hi, t_lo, t_hi, float(found.mean()), resampled)
 
 
 def _hard_coefficients(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int, average: bool) -> np.ndarray:
@@ -158,17 +193,19 @@ def _hard_coefficients(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int,
 
 
 def _baseline(x: np.ndarray, accuracy: np.ndarray, w: np.ndarray, chance: float, points: np.ndarray) -> np.ndarray:
-    """Per-draw sigmoid baseline (draws, m): weighted OLS of the logit target on x, then back to accuracy."""
+    """Per-draw sigmoid baseline (draws, m): weighted OLS of the logit target on x, then back to accuracy.
+    ``accuracy`` is (draws, n): with question resampling every draw has its own training accuracies."""
     from scipy.special import expit
 
     from slicesand.fitting import logit_accuracy
 
     target = logit_accuracy(accuracy, chance)
     total = w.sum(axis=1)
-    mean_x, mean_y = w @ x / total, w @ target / total
+    mean_x, mean_y = w @ x / total, np.einsum("bn,bn->b", w, target) / total
     var_x = w @ np.square(x) / total - mean_x ** 2
+    cross = np.einsum("bn,bn->b", w, x * target) / total
     # A draw of a single distinct scale has no slope: keep it flat rather than divide by zero.
-    slope = np.where(var_x > 1e-12, (w @ (x * target) / total - mean_x * mean_y) / np.where(var_x > 1e-12, var_x, 1.0), 0.0)
+    slope = np.where(var_x > 1e-12, (cross - mean_x * mean_y) / np.where(var_x > 1e-12, var_x, 1.0), 0.0)
     return expit(mean_y[:, None] + slope[:, None] * (points[None, :] - mean_x[:, None])) + chance
 
 

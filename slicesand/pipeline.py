@@ -252,7 +252,9 @@ def run_all(
     (``report.md`` and its PNG figures) is made from the written artifacts, exactly as
     ``slicesand report OUTDIR --format md`` remakes it. ``spectrum_groups`` slices the same dump a second
     time for the difficulty-spectrum figure (``spectrum.csv``); ``argv`` is recorded in ``run.json``.
-    ``bootstrap`` draws (0: none) with ``seed`` add 90% intervals to the predictions (slicesand.trust).
+    ``bootstrap`` draws (0: none) with ``seed`` add 90% prediction intervals to the predictions
+    (slicesand.trust); each draw resamples the training models and, from the dump, the questions
+    (re-slicing them; slicesand.question_resampling).
     """
     from slicesand.report_output import write_markdown_report, write_run_files
 
@@ -262,8 +264,13 @@ def run_all(
     stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded))
     slices_frame = stage.result.slices
     fit = replace(fit_slices(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
+    questions, questions_note = None, None
+    if bootstrap > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
+        from slicesand.question_resampling import question_matrix
+
+        questions, questions_note = question_matrix(stage.dump, stage.scales, slice_options.cut, slice_options.groups)
     forecast = add_intervals(predict(fit, slices_frame, at=at, grid=grid, source="slices"), fit, slices_frame,
-                             draws=bootstrap, seed=seed)
+                             draws=bootstrap, seed=seed, questions=questions, questions_note=questions_note)
     spectrum, spectrum_note = spectrum_slices(stage, spectrum_groups) if spectrum_groups else (None, None)
 
     outdir.mkdir(parents=True, exist_ok=True)

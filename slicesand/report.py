@@ -152,7 +152,7 @@ def render_markdown(facts: dict, figures: dict[str, tuple[str, str]] | None = No
     lines += ["", "## Forecast", ""]
     if intervals:
         lines += [interval_sentence(intervals), ""]
-    band_head, band_rule = (f" {_level(intervals)} interval |", "---|") if with_band else ("", "")
+    band_head, band_rule = (f" {_level(intervals)} {_kind(intervals)} interval |", "---|") if with_band else ("", "")
     lines += [f"| model | FLOPs | split | predicted accuracy |{band_head} baseline | observed | predicted TC Brier |",
               f"|---|---|---|---|{band_rule}---|---|---|"]
     for row in facts["predictions"]:
@@ -182,6 +182,11 @@ def _level(intervals: dict | None) -> str:
     return f"{round(100 * (intervals or {}).get('level', 0.9))}%"
 
 
+def _kind(intervals: dict | None) -> str:
+    """``prediction`` for a calibrated interval (slicesand.calibration), ``bootstrap`` for fit noise only."""
+    return (intervals or {}).get("interval", "bootstrap")
+
+
 def interval_text(row: dict) -> str:
     """``0.312-0.458`` for a predictions row with an interval, ``""`` without one.
 
@@ -197,13 +202,22 @@ def interval_sentence(intervals: dict) -> str:
 
     >>> interval_sentence({"draws": 1000, "seed": 0, "level": 0.9, "share_of_draws_with_threshold": 0.5,
     ...                    "threshold_flops_interval": [1e22, 3e23]})
-    '90% bootstrap intervals from 1000 resamples of the training models (seed 0). Emergence threshold: 1e22 to 3e23 FLOPs (50% of draws have one).'
+    '90% bootstrap intervals from 1000 resamples of the training models (seed 0). Emergence threshold (bootstrap, fit noise only): 1e22 to 3e23 FLOPs (50% of draws have one).'
     """
-    text = (f"{_level(intervals)} bootstrap intervals from {intervals['draws']} resamples of the training models "
-            f"(seed {intervals['seed']}).")
+    resampled = intervals.get("resampled", "models").replace("models", "the training models")
+    if _kind(intervals) == "prediction":
+        text = (f"{_level(intervals)} prediction intervals: the bootstrap interval ({intervals['draws']} resamples "
+                f"of {resampled}, seed {intervals['seed']}) widened by leave-future-out conformal "
+                f"calibration on the training models, more the further beyond them; "
+                f"{intervals.get('measured_coverage') or ''}.")
+    else:
+        text = (f"{_level(intervals)} bootstrap intervals from {intervals['draws']} resamples of {resampled} "
+                f"(seed {intervals['seed']}).")
+    if intervals.get("questions_note"):
+        text += f" ({intervals['questions_note']}.)"
     low, high = intervals.get("threshold_flops_interval") or (None, None)
     if low is not None and high is not None:
-        text += (f" Emergence threshold: {format_flops(low)} to {format_flops(high)} FLOPs "
+        text += (f" Emergence threshold (bootstrap, fit noise only): {format_flops(low)} to {format_flops(high)} FLOPs "
                  f"({intervals['share_of_draws_with_threshold']:.0%} of draws have one).")
     return text
 

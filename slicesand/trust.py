@@ -1,12 +1,16 @@
-"""When not to trust a forecast: bootstrap intervals on the predictions table, and warnings.
+"""When not to trust a forecast: prediction intervals on the predictions table, and warnings.
 
-:func:`add_intervals` adds ``pred_accuracy_lo`` / ``pred_accuracy_hi`` (a 90% bootstrap percentile
-interval, :mod:`slicesand.bootstrap`) after ``pred_accuracy`` and stores the interval summary (with the
-threshold's interval) on the forecast. :func:`trust_warnings` lists the reasons for caution:
+:func:`add_intervals` adds ``pred_accuracy_lo`` / ``pred_accuracy_hi`` after ``pred_accuracy``: a 90%
+*prediction* interval, the bootstrap percentile interval (:mod:`slicesand.bootstrap`; models, and
+questions when the per-question data are given) widened by leave-future-out conformal calibration on
+the training models (:mod:`slicesand.calibration`, which also says how often it covered on the
+paper's tables). It stores the interval summary (method, calibration, the threshold's bootstrap
+interval) on the forecast. :func:`trust_warnings` lists the reasons for caution:
 
 * a forecast more than one decade of compute beyond the training models;
 * fewer than 10 training models;
-* a 90% interval wider than 0.3 accuracy;
+* a 90% prediction interval wider than 0.3 accuracy;
+* an interval that could not be calibrated (too few training models): it is then fit noise only;
 * with the sigmoid floor (the automatic rule), a forecast lifted more than 0.1 above the group curves'
   forecast by the sigmoid baseline: the baseline's logit fit is unstable when training accuracy sits at
   chance, and then the forecast inherits it.
@@ -24,7 +28,7 @@ threshold's interval) on the forecast. :func:`trust_warnings` lists the reasons 
 >>> "pred_accuracy_lo" in forecast.table.columns
 True
 >>> [w.split(":")[0] for w in trust_warnings(fit, forecast)]
-['forecast 2 decades beyond the largest training model', 'only 8 training models']
+['forecast 2 decades beyond the largest training model', 'only 8 training models', 'the 90% prediction interval rests on only 3 leave-future-out errors of the training models']
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from slicesand.bootstrap import bootstrap
+from slicesand.calibration import prediction_interval
 from slicesand.fitting import Fit
 from slicesand.forecast import Forecast
 
@@ -43,17 +47,21 @@ MAX_LIFT = 0.1
 
 
 def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame, *, draws: int = 1000,
-                  seed: int = 0) -> Forecast:
-    """The forecast with bootstrap interval columns and summary (unchanged when ``draws`` is 0)."""
+                  seed: int = 0, questions=None, questions_note: str | None = None) -> Forecast:
+    """The forecast with 90% prediction interval columns and summary (unchanged when ``draws`` is 0).
+
+    ``questions`` (:class:`slicesand.question_resampling.QuestionMatrix`) makes the bootstrap resample
+    questions too; ``questions_note`` records why it could not (stored in the summary)."""
     if draws <= 0 or not fit.has_accuracy:
         return forecast
     table = forecast.table.copy()
-    result = bootstrap(fit, frame, np.log10(table["flops"].to_numpy(dtype=float)), draws=draws, seed=seed)
+    result = prediction_interval(fit, frame, np.log10(table["flops"].to_numpy(dtype=float)), draws=draws,
+                                 seed=seed, questions=questions)
     at = table.columns.get_loc("pred_accuracy") + 1
-    table.insert(at, "pred_accuracy_hi", result.accuracy_hi)
-    table.insert(at, "pred_accuracy_lo", result.accuracy_lo)
+    table.insert(at, "pred_accuracy_hi", result.hi)
+    table.insert(at, "pred_accuracy_lo", result.lo)
     forecast.table = table
-    forecast.intervals = result.summary()
+    forecast.intervals = {**result.summary(), **({"questions_note": questions_note} if questions_note else {})}
     forecast.warnings.extend(w for w in trust_warnings(fit, forecast) if w not in forecast.warnings)
     return forecast
 
@@ -81,8 +89,18 @@ def trust_warnings(fit: Fit, forecast: Forecast) -> list[str]:
                             f"curves' forecast at {int((lift > MAX_LIFT).sum())} scale(s): it follows the sigmoid "
                             "baseline there, whose logit fit is unstable when training accuracy sits near chance")
     if "pred_accuracy_lo" in forecast.table.columns:
+        calibrated = (forecast.intervals or {}).get("interval", "prediction") == "prediction"
         width = (forecast.table["pred_accuracy_hi"] - forecast.table["pred_accuracy_lo"]).to_numpy(dtype=float)
+        name = "90% prediction interval" if calibrated else "90% bootstrap interval"
         if np.nanmax(width, initial=0.0) > MAX_WIDTH:
-            warnings.append(f"the 90% bootstrap interval of predicted accuracy is up to {np.nanmax(width):.2f} "
+            warnings.append(f"the {name} of predicted accuracy is up to {np.nanmax(width):.2f} "
                             f"wide (more than {MAX_WIDTH:g}): the data do not pin the forecast down")
+        calibration = (forecast.intervals or {}).get("calibration") or {}
+        if calibrated and not calibration.get("finite_sample_guarantee", True):
+            warnings.append(f"the 90% prediction interval rests on only {calibration['n_scores']} leave-future-out "
+                            "errors of the training models: too few for a 90% guarantee, so it may be too narrow")
+        if not calibrated:
+            warnings.append("the 90% bootstrap interval could not be calibrated (too few training models for "
+                            "leave-future-out folds): it shows fit noise only and covers far less than 90% "
+                            "of models beyond the training range")
     return warnings

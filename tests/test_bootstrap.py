@@ -78,7 +78,7 @@ def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
     meta = json.loads((a / "predictions.meta.json").read_text())
     assert meta["intervals"]["draws"] == 1000 and meta["intervals"]["seed"] == 3
     assert meta["parameters"]["bootstrap"] == 1000
-    assert "90% interval" in (a / "report.md").read_text()
+    assert "90% prediction interval" in (a / "report.md").read_text()
     assert "pred_accuracy_lo" not in pd.read_csv(off / "predictions.csv").columns
     assert json.loads((off / "predictions.meta.json").read_text())["intervals"] is None
 

@@ -86,7 +86,9 @@ Paper = Annotated[bool, typer.Option("--paper", help="Exactly the paper's settin
 At = Annotated[Optional[list[str]], typer.Option("--at", help="FLOPs to forecast at; repeat or comma-separate.")]
 Grid = Annotated[Optional[str], typer.Option("--grid", help="START:STOP:N FLOPs, log-spaced.")]
 Bootstrap = Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap draws (resampling the training "
-                                                                   "models) for 90% intervals; 0 turns them off.")]
+                                                                   "models, and the questions when `run` has the dump) "
+                                                                   "for 90% prediction intervals (calibrated on the "
+                                                                   "training models' own future); 0 turns them off.")]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Random seed of the bootstrap: the same seed gives "
                                                          "byte-identical artifacts.")]
 Format = Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json (default: table on "

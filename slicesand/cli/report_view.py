@@ -34,7 +34,8 @@ def print_report(facts: dict) -> None:
     with_band = bool(facts["predictions"]) and "pred_accuracy_lo" in facts["predictions"][0]
     table = Table(header_style="bold")
     columns = [("model", "left"), ("FLOPs", "right"), ("split", "left"), ("forecast", "right")]
-    columns += [("90% interval", "right")] if with_band else []
+    kind = (facts.get("intervals") or {}).get("interval", "bootstrap")  # "prediction" once calibrated
+    columns += [(f"90% {kind} interval", "right")] if with_band else []
     for column, justify in columns + [("baseline", "right"), ("observed", "right")]:
         table.add_column(column, justify=justify)
     for row in facts["predictions"]:
