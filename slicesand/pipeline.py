@@ -25,23 +25,20 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from slicesand.artifacts import (
-    artifact_header, dumps, file_source, fit_document, read_json_artifact, sidecar_path,
-    write_json,
-)
+from slicesand.artifacts import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
 from slicesand.dump import Dump, DumpColumns, select_task
 from slicesand.errors import UsageError
 from slicesand.fitting import Fit, FitOptions, fit_slices
 from slicesand.forecast import Forecast, predict
-from slicesand.trust import add_intervals
-from slicesand.stability import dump_instability
-from slicesand.io.atomic import write_text_atomic
-from slicesand.io.tables import STDIO, Source, read_table, sha256_file, write_table
 from slicesand.importers import ImportOptions
+from slicesand.io.atomic import write_text_atomic
+from slicesand.io.tables import STDIO, Source, sha256_file, write_table
 from slicesand.scales import ScaleResolution, read_models_table, resolve_scales
-from slicesand.slices_table import SlicesTable, read_slices
+from slicesand.slices_table import SlicesTable
 from slicesand.slicing import SliceOptions, SliceResult, slice_dump
 from slicesand.sources import SourceOptions, load_source
+from slicesand.stability import dump_instability
+from slicesand.trust import add_intervals
 
 
 @dataclass(frozen=True)
@@ -286,9 +283,3 @@ def run_all(
     write_markdown_report(outdir, figures=figures)
     return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
                      [spectrum_note] if spectrum_note else [])
-
-
-def read_predictions(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """Read a predictions table and its sidecar."""
-    table, _ = read_table(path, what="predictions")
-    return table.to_pandas(), read_json_artifact(sidecar_path(path), "slicesand.predictions")

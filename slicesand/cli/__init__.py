@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand import __version__
-from slicesand.artifacts import dumps, read_fit, sidecar_path
+from slicesand.artifacts import dumps, read_fit
 from slicesand.cli.ui import SlicesandGroup, Ui, print_frame, stdout_format, write_stdout
 from slicesand.dump import DumpColumns
 from slicesand.errors import UsageError
@@ -23,7 +23,7 @@ from slicesand.importers import ImportOptions
 from slicesand.multitask import is_multitask_folder, read_tasks_index, render_tasks_markdown, run_tasks
 from slicesand.io.tables import STDIO
 from slicesand.pipeline import (
-    DumpOptions, fit_stage, forecast_summary, run_all, slice_stage, write_fit, write_predictions,
+    DumpOptions, fit_stage, forecast_summary, slice_stage, write_fit, write_predictions,
     write_slice_stage,
 )
 from slicesand.report import build_facts, headline
