@@ -292,7 +292,13 @@ def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
 
 def render_figures(inputs: FigureInputs, fmt: str = "png") -> dict[str, bytes]:
     """``{key: bytes}`` for every figure, in report order."""
-    return {key: figure_bytes(figure, fmt) for key, figure in make_figures(inputs).items()}
+    return {key: files[fmt] for key, files in render_figure_files(inputs, (fmt,)).items()}
+
+
+def render_figure_files(inputs: FigureInputs, formats: tuple[str, ...] = ("png", "svg")) -> dict[str, dict[str, bytes]]:
+    """``{key: {format: bytes}}``: every figure drawn once and saved in each format."""
+    return {key: {fmt: figure_bytes(figure, fmt) for fmt in formats}
+            for key, figure in make_figures(inputs).items()}
 
 
 def png_size(data: bytes) -> tuple[int, int]:

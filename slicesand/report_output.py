@@ -136,14 +136,17 @@ def render_images(outdir: str | Path, facts: dict) -> dict[str, tuple[str, bytes
 
 def write_markdown_report(outdir: str | Path, target: str | Path | None = None, *,
                           figures: bool = True, facts: dict | None = None) -> tuple[Path, str]:
-    """Write ``report.md`` (default: in the folder) with its PNG figures beside it; returns (path, text)."""
-    from slicesand.figures import write_figures
+    """Write ``report.md`` (default: in the folder) with its figures beside it, as PNG (linked from the
+    report) and SVG (for papers and slides); returns (path, text)."""
+    from slicesand.figures import FIGURE_TITLES, render_figure_files, write_figures
 
     facts = facts if facts is not None else load_report(outdir)
     target = Path(target) if target is not None else Path(outdir) / "report.md"
-    images = render_images(outdir, facts) if figures else {}
-    names = write_figures({key: data for key, (_, data) in images.items()}, target.parent)
-    text = render_markdown(facts, {key: (images[key][0], names[key]) for key in images})
+    inputs = figure_inputs(outdir, facts) if figures else None
+    files = render_figure_files(inputs, ("png", "svg")) if inputs is not None else {}
+    names = write_figures({key: data["png"] for key, data in files.items()}, target.parent)
+    write_figures({key: data["svg"] for key, data in files.items()}, target.parent, "svg")
+    text = render_markdown(facts, {key: (FIGURE_TITLES[key], names[key]) for key in files})
     write_text_atomic(target, text)
     return target, text
 

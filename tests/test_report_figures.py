@@ -64,6 +64,16 @@ def test_run_writes_every_figure_as_png_of_expected_size(outdir):
         assert png_size(data) == EXPECTED_PNG, name
 
 
+def test_run_writes_every_figure_as_svg_too(outdir):
+    import xml.etree.ElementTree as ElementTree
+
+    for name in FIGURE_FILES:
+        svg = (outdir / name).with_suffix(".svg")
+        root = ElementTree.fromstring(svg.read_bytes())  # well-formed XML
+        assert root.tag.endswith("svg"), svg.name
+        assert root.attrib["width"].startswith("576") and root.attrib["height"].startswith("360"), svg.name
+
+
 def test_run_saves_ten_group_spectrum_while_fitting_three(outdir):
     spectrum = pd.read_csv(outdir / "spectrum.csv")
     assert [c for c in spectrum.columns if c.startswith("group_")] == [f"group_{k}" for k in range(1, 11)]
