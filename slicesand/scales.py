@@ -131,9 +131,14 @@ def resolve_scales(
         origin = np.where(has, name, origin)
     counts = pd.Series(origin[pd.notna(origin)]).value_counts(sort=False)
     notes = []
-    if KNOWN_ORIGIN in counts.index:
-        from_known = model_names[origin == KNOWN_ORIGIN]
-        notes.append(f"scale of {len(from_known)} model(s) from {KNOWN_ORIGIN}: "
-                     + ", ".join(map(str, from_known[:5])) + (" ..." if len(from_known) > 5 else "")
-                     + "; pass --models to override")
+    if KNOWN_ORIGIN in counts.index or len(counts) > 1:  # say where scales came from when it is not obvious
+        parts = []
+        for name, count in counts.items():  # a few sources, not models
+            part = f"{count} model(s) from {name}"
+            if name == KNOWN_ORIGIN:
+                known = model_names[origin == KNOWN_ORIGIN]
+                part += " (" + ", ".join(map(str, known[:5])) + (", ..." if len(known) > 5 else "") + \
+                    "; pass --models to override)"
+            parts.append(part)
+        notes.append("model scale: " + "; ".join(parts))
     return ScaleResolution(flops, origin, notes)
