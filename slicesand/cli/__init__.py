@@ -26,7 +26,7 @@ from slicesand.pipeline import (
     DumpOptions, fit_stage, forecast_summary, slice_stage, write_fit, write_predictions,
     write_slice_stage,
 )
-from slicesand.report import build_facts, headline
+from slicesand.report import build_facts, format_flops, headline
 from slicesand.slices_table import read_slices
 from slicesand.slicing import SliceOptions
 from slicesand.trust import add_intervals
@@ -113,6 +113,11 @@ def _import_options(metric="acc", filter_name=None, group_subtasks=False, correc
     return ImportOptions(metric=metric, filter_name=filter_name, group_subtasks=group_subtasks,
                          correct_metric=correct_metric, matrix_orientation=orientation, task_name=task_name,
                          known_scales=known_scales)
+
+
+TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accuracy": "forecast",
+              "pred_accuracy_lo": "low", "pred_accuracy_hi": "high", "baseline_accuracy": "baseline",
+              "observed_accuracy": "observed"}  # low-high: the 90% prediction interval
 
 
 def _dump_options(models, layout, task, ignore_unknown, model_col, question_col, correct_col, p_col,
@@ -268,8 +273,13 @@ def predict_command(
                           {"at": _flops_list(at), "grid": grid, "bootstrap": bootstrap, "seed": seed})
     if fmt == "json":
         write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
+    elif fmt == "table":
+        # A terminal is narrow: the headline columns, with short names; csv and json carry every column.
+        shown = forecast.table[[c for c in TABLE_VIEW if c in forecast.table.columns]].copy()
+        shown["flops"] = shown["flops"].map(format_flops)
+        print_frame(shown.rename(columns=TABLE_VIEW), fmt, title="Forecast", digits=3)
     else:
-        print_frame(forecast.table, fmt, title="Forecast")
+        print_frame(forecast.table, fmt)
     facts = build_facts(fit, forecast.table, summary, None)
     ui.info(headline(facts))
     if forecast.mse:
