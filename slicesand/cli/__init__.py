@@ -108,11 +108,13 @@ KnownScales = Annotated[bool, typer.Option("--known-scales/--no-known-scales",
                                            help="Fill missing model scales from the bundled table of public models.")]
 
 
-def _import_options(metric="acc", filter_name=None, group_subtasks=False, correct_metric=None,
-                    orientation="auto", task_name=None, known_scales=True) -> ImportOptions:
-    return ImportOptions(metric=metric, filter_name=filter_name, group_subtasks=group_subtasks,
-                         correct_metric=correct_metric, matrix_orientation=orientation, task_name=task_name,
-                         known_scales=known_scales)
+def _import_options(params: dict) -> ImportOptions:
+    """The importers' options from a command's parsed parameters (``ctx.params``)."""
+    return ImportOptions(metric=params.get("metric", "acc"), filter_name=params.get("filter_name"),
+                         group_subtasks=params.get("group_subtasks", False),
+                         correct_metric=params.get("correct_metric"),
+                         matrix_orientation=params.get("orientation", "auto"), task_name=params.get("task_name"),
+                         known_scales=params.get("known_scales", True))
 
 
 TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accuracy": "forecast",
@@ -120,12 +122,13 @@ TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accura
               "observed_accuracy": "observed"}  # low-high: the 90% prediction interval
 
 
-def _dump_options(models, layout, task, ignore_unknown, model_col, question_col, correct_col, p_col,
-                  task_col, flops_col, source_kind=None, import_options=ImportOptions()) -> DumpOptions:
-    columns = DumpColumns(model=model_col, question=question_col, correct=correct_col, p_correct=p_col,
-                          task=task_col, flops=flops_col)
-    return DumpOptions(columns=columns, layout=layout, models_path=models, ignore_unknown_models=ignore_unknown,
-                       task=task, source_kind=source_kind, import_options=import_options)
+def _dump_options(params: dict) -> DumpOptions:
+    """How to read a dump, from a command's parsed parameters (``ctx.params``); absent ones default."""
+    columns = DumpColumns(**{name: params.get(f"{name}_column", default)
+                             for name, default in dataclasses.asdict(DumpColumns()).items()})
+    return DumpOptions(columns=columns, layout=params.get("layout", "long"), models_path=params.get("models"),
+                       ignore_unknown_models=params.get("ignore_unknown_models", False), task=params.get("task"),
+                       source_kind=params.get("source_kind"), import_options=_import_options(params))
 
 
 def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOptions:
@@ -165,6 +168,7 @@ def _check_output(path: str, allowed: tuple[str, ...], option: str = "-o") -> No
 
 @app.command("slice")
 def slice_command(
+    ctx: typer.Context,
     dump: Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, - for CSV on stdin, or an lm-eval/"
                                              "HELM output folder, 0/1 matrix or py-irt file.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Slices table: .csv, .parquet, or - for CSV on stdout.")] = STDIO,
@@ -198,10 +202,7 @@ def slice_command(
         _check_output(questions, (".csv", ".parquet", ".pq"), "--questions")
         if questions == STDIO and output == STDIO:
             raise UsageError(None, "only one of --output and --questions can be stdout")
-    options = _dump_options(models, layout, task, ignore_unknown_models, model_column, question_column,
-                            correct_column, p_correct_column, task_column, flops_column, source_kind,
-                            _import_options(metric, filter_name, group_subtasks, correct_metric, orientation,
-                                            task_name, known_scales))
+    options = _dump_options(ctx.params)
     with ui.status("slicing"):
         stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups), options)
     ui.warn_all(stage.result.warnings)
@@ -393,10 +394,7 @@ def run_command(
     ui = Ui(quiet)
     if fmt not in ("table", "md", "json"):
         raise UsageError(None, "--format must be table, md or json", found=fmt)
-    options = _dump_options(models, layout, task, ignore_unknown_models, model_column, question_column,
-                            correct_column, p_correct_column, task_column, flops_column, source_kind,
-                            _import_options(metric, filter_name, group_subtasks, correct_metric, orientation,
-                                            task_name, known_scales))
+    options = _dump_options(ctx.params)
     fit_options = _fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
     with ui.status("slicing, fitting and forecasting"):
         runs = run_tasks(dump, output, SliceOptions(cut=cut, groups=groups), fit_options, options,

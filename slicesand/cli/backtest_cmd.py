@@ -57,6 +57,7 @@ def is_dump(path: str, stdin: bytes | None = None) -> bool:
 
 @app.command("backtest")
 def backtest_command(
+    ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="SLICES_OR_DUMP",
                                           help="Slices table (or a paper group table), or a per-question dump "
                                                "(re-sliced at every cut); CSV/Parquet, a folder, or -.")],
@@ -87,8 +88,7 @@ def backtest_command(
     fixed = None if options.auto else options
     stdin = sys.stdin.buffer.read() if source == STDIO else None  # read once: sniffed, then parsed
     if is_dump(source, stdin):
-        dump_options = _dump_options(models, "long", task, False, "model", "question", "correct", "p_correct",
-                                     "task", "flops")
+        dump_options = _dump_options(ctx.params)
         result = backtest_dump(source, cut_list, groups=groups, chance=chance, options=fixed,
                                dump_options=dump_options, draws=bootstrap, seed=seed,
                                stdin=None if stdin is None else io.BytesIO(stdin))

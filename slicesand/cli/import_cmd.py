@@ -21,6 +21,7 @@ from slicesand.known_models import known_models
 
 @app.command("import")
 def import_command(
+    ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="lm-eval output folder, HELM run folder(s), 0/1 matrix CSV, "
                                                "py-irt JSONL, or a long CSV/Parquet.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Long dump to write: .parquet, .csv, or - for "
@@ -45,8 +46,7 @@ def import_command(
     if source == STDIO:
         raise UsageError(None, "import reads files and folders, not stdin", hint="`slice -` reads a long CSV on stdin")
     with ui.status("importing"):
-        result = read_source(source, source_kind, options=_import_options(
-            metric, filter_name, group_subtasks, correct_metric, orientation, task_name, known_scales))
+        result = read_source(source, source_kind, options=_import_options(ctx.params))
     models = result.models
     flops = models.set_index("model")["flops"]
     dump = result.dump
