@@ -127,10 +127,11 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
             found=", ".join(table.column_names), hint=DUMP_HINT,
         )
 
-    model_code, model_names = _encode(table, columns.model, name)
-    raw_question_code, raw_question_ids = _encode(table, columns.question, name)
+    model_code, model_names, models_complete = _encode(table, columns.model, name)
+    raw_question_code, raw_question_ids, questions_complete = _encode(table, columns.question, name)
     if columns.task in table.column_names:
-        task_code, task_names = _encode(table, columns.task, name)
+        task_code, task_names, _ = _encode(table, columns.task, name)
+        task_code, task_names = _drop_unused(task_code, task_names)
     else:
         task_code, task_names = np.zeros(table.num_rows, dtype=np.int64), np.array([""], dtype=object)
     question_code, question_ids, question_tasks = _question_keys(
@@ -159,6 +160,10 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         score = tc_brier(p_effective)
 
     dense = is_dense_layout(model_code, question_code, len(model_names), len(question_ids))
+    if not dense and not (models_complete and questions_complete):
+        model_code, model_names = _drop_unused(model_code, model_names)
+        question_code, question_ids, question_tasks = _drop_unused(question_code, question_ids, question_tasks)
+        dense = is_dense_layout(model_code, question_code, len(model_names), len(question_ids))
     if not dense:  # a dense layout has each pair exactly once by construction
         _reject_duplicates(model_code, question_code, len(model_names), len(question_ids),
                            model_names, question_ids, name)
@@ -181,8 +186,12 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
     )
 
 
-def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Dictionary-encode a text column: (int64 codes per row, the distinct values)."""
+def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Dictionary-encode a text column: (integer codes per row, the values, whether every value occurs).
+
+    A dictionary stored in the file may hold values no row uses; :func:`_drop_unused` removes them,
+    but only when needed (a dense layout proves every value is used).
+    """
     chunked = table.column(column)
     if chunked.null_count:
         first = int(pc.index(pc.is_null(chunked), True).as_py())
@@ -196,20 +205,23 @@ def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.nda
         chunked = pa.table({column: chunked}).unify_dictionaries().column(column)
     chunks = chunked.chunks
     if not chunks:
-        return np.zeros(0, dtype=np.intp), np.array([], dtype=object)
+        return np.zeros(0, dtype=np.intp), np.array([], dtype=object), True
     dictionary = chunks[-1].dictionary.cast(pa.string())
+    values = np.asarray(dictionary.to_pylist(), dtype=object)
     if len(dictionary) == 1:  # e.g. a task column with one task: no need to materialise codes
-        return np.zeros(table.num_rows, dtype=np.intp), np.asarray(dictionary.to_pylist(), dtype=object)
+        return np.zeros(table.num_rows, dtype=np.intp), values, True
     codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks])
-    if was_dictionary:
-        # A stored dictionary may hold unused values; drop them so they never become phantom models.
-        used = np.zeros(len(dictionary), dtype=bool)
-        used[codes] = True  # a scatter into a small array: no full-size temporary
-        if not used.all():
-            remap = np.cumsum(used) - 1
-            codes = remap[codes]
-            dictionary = dictionary.filter(pa.array(used))
-    return codes, np.asarray(dictionary.to_pylist(), dtype=object)
+    return codes, values, not was_dictionary
+
+
+def _drop_unused(codes: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Codes renumbered and value arrays filtered to the values some row uses (no phantom models)."""
+    used = np.zeros(len(values[0]), dtype=bool)
+    used[codes] = True  # a scatter into a small array: no full-size temporary
+    if used.all():
+        return (codes, *values)
+    remap = np.cumsum(used) - 1
+    return (remap[codes], *(v[used] for v in values))
 
 
 def _question_keys(
@@ -363,12 +375,11 @@ def _flops_per_model(
     table: pa.Table, column: str, model_code: np.ndarray, model_names: np.ndarray, name: str,
     dense: bool = False,
 ) -> np.ndarray:
+    by_runs = _flops_by_runs(table.column(column), model_code, len(model_names), dense)
+    if by_runs is not None:
+        return by_runs
+    # Something is off (or the column is unusual): the row-by-row path finds and names the bad row.
     flops = _numeric(table, column, name, "a positive number of FLOPs")
-    if dense and np.isfinite(flops).all() and (flops > 0).all():
-        # One row of the matrix per model: constant rows are the whole check.
-        matrix = flops.reshape(len(model_names), -1)
-        if (matrix == matrix[:, :1]).all():
-            return matrix[:, 0].copy()
     bad = np.flatnonzero(~np.isnan(flops) & ~(flops > 0) | np.isinf(flops))
     if bad.size:
         raise InputDataError(name, "FLOPs must be a positive, finite number", column=column,
@@ -391,6 +402,41 @@ def _flops_per_model(
         raise InputDataError(name, f"FLOPs must be constant per model, but model "
                              f"'{model_names[model_code[row]]}' has several values",
                              column=column, row=row + 1, found=float(flops[row]))
+    return by_model
+
+
+def _flops_by_runs(chunked: pa.ChunkedArray, model_code: np.ndarray, n_models: int, dense: bool) -> np.ndarray | None:
+    """FLOPs per model from the column's own chunks, without building a float64 copy of every row.
+
+    Dumps list a model's rows together, so the column splits into runs of one model; the minimum and
+    maximum of every run (``reduceat`` on each chunk's zero-copy view) prove it constant per model.
+    ``None`` when a value is missing, not positive or not constant: the caller then finds the row.
+    """
+    if chunked.null_count or not (pa.types.is_floating(chunked.type) or pa.types.is_integer(chunked.type)):
+        return None
+    lengths = np.array([len(c) for c in chunked.chunks], dtype=np.int64)
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    if dense:
+        runs = np.arange(n_models, dtype=np.int64) * (len(model_code) // n_models)
+    else:
+        runs = np.flatnonzero(np.r_[True, model_code[1:] != model_code[:-1]])
+    starts = np.union1d(runs, bounds[:-1][lengths > 0])  # a run split by a chunk edge becomes two
+    lows, highs = [], []
+    for index, chunk in enumerate(chunked.chunks):  # a few dozen chunks, each a whole-array reduceat
+        if lengths[index] == 0:
+            continue
+        values = chunk.to_numpy(zero_copy_only=False)
+        local = starts[(starts >= bounds[index]) & (starts < bounds[index + 1])] - bounds[index]
+        lows.append(np.minimum.reduceat(values, local).astype(np.float64))
+        highs.append(np.maximum.reduceat(values, local).astype(np.float64))
+    low, high = np.concatenate(lows), np.concatenate(highs)
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (low > 0).all()):
+        return None
+    owner = model_code[starts]
+    by_model = np.full(n_models, np.nan)
+    by_model[owner] = low
+    if ((low != high) | (low != by_model[owner])).any():
+        return None
     return by_model
 
 

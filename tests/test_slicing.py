@@ -127,3 +127,16 @@ def test_row_order_does_not_change_the_slices(tmp_path):
     assert dense.dump.dense and not sparse.dump.dense
     pd.testing.assert_frame_equal(dense.result.slices, sparse.result.slices, check_exact=False, rtol=1e-12)
     pd.testing.assert_frame_equal(dense.result.questions, sparse.result.questions, check_exact=False, rtol=1e-12)
+
+
+def test_unused_dictionary_values_in_parquet_are_not_models(tmp_path):
+    """A categorical column can carry categories no row uses: they must not become phantom models."""
+    rows = [(m, q, 1, 0.2 + 0.1 * j, f) for m, f in (("a", 1e20), ("b", 1e21)) for j, q in enumerate("wxyz")]
+    frame = pd.DataFrame(rows, columns=["model", "question", "correct", "p_correct", "flops"])
+    frame["model"] = pd.Categorical(frame["model"], categories=["a", "b", "ghost"])
+    frame["question"] = pd.Categorical(frame["question"], categories=list("wxyz") + ["unused"])
+    path = tmp_path / "cat.parquet"
+    frame.to_parquet(path, index=False)
+    stage = slice_stage(path, SliceOptions(groups=2))
+    assert stage.dump.model_names.tolist() == ["a", "b"] and stage.dump.n_questions == 4
+    assert stage.dump.dense and stage.result.warnings == []
