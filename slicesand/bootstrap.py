@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from slicesand.fitting import Fit, training_mask
-from slicesand.guards import clip_accuracy, clip_tc
+from slicesand.fitting import Fit, combine_tc, training_mask
+from slicesand.guards import clip_tc, guard_accuracy
 
 LEVEL = 0.90
 THRESHOLD_GRID = 400
@@ -152,10 +152,8 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
         e, h = _extended(easy, where, low, high, mode), _extended(hard, where, low, high, mode)
         if guarded and options.clip:
             e, h = clip_tc(e), clip_tc(h)
-        if options.variant == "hard-lift":
-            lift = mean(tc_y) - mean(_evaluate(hard, t))
-            return h + lift[:, None]
-        return (e + h) / 2.0
+        lift = (mean(tc_y) - mean(_evaluate(hard, t)))[:, None] if options.variant == "hard-lift" else 0.0
+        return combine_tc(e, h, lift, options.variant)
 
     # Weighted OLS tc_brier = a + b * accuracy, and the mean-shift, per draw (closed forms). A draw whose
     # drawn models share one accuracy (possible with few models) has no line: it gives NaN, which the
@@ -167,10 +165,9 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
         raw_train = (tc_at(t, guarded=False) - intercept[:, None]) / slope[:, None]
         shift = mean_acc - mean(raw_train)
         accuracy = (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
-    if options.clip:
-        accuracy = clip_accuracy(accuracy, fit.accuracy_floor if fit.accuracy_floor is not None else options.chance)
-    if options.baseline_floor:
-        accuracy = np.maximum(accuracy, _baseline(x, acc_y, w, options.chance, np.asarray(log10_flops, dtype=float)))
+    baseline = (_baseline(x, acc_y, w, options.chance, np.asarray(log10_flops, dtype=float))
+                if options.baseline_floor else None)
+    accuracy = guard_accuracy(accuracy, baseline, options, fit.accuracy_floor)
     tail = (1.0 - level) / 2.0
     lo, hi = np.nanquantile(accuracy, [tail, 1.0 - tail], axis=0)
 

@@ -324,10 +324,14 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
     )
 
 
+def combine_tc(easy_values, hard_values, tc_lift, variant: str):
+    """Predicted TC Brier from the two curves' values: their mean (the sandwich) or the lifted hard curve
+    (hard-lift). Broadcasts, so one bootstrap draw per row works the same way."""
+    return hard_values + tc_lift if variant == "hard-lift" else (easy_values + hard_values) / 2.0
+
+
 def _predicted_tc(easy: PolynomialFit, hard: PolynomialFit, tc_lift: float, variant: str, x: np.ndarray):
-    if variant == "hard-lift":
-        return hard(x) + tc_lift
-    return (easy(x) + hard(x)) / 2.0
+    return combine_tc(easy(x), hard(x), tc_lift, variant)
 
 
 def _tc_to_accuracy(line: LineFit, tc: np.ndarray) -> np.ndarray:

@@ -25,8 +25,8 @@ import pandas as pd
 from scipy.special import expit
 
 from slicesand.errors import ArtifactError, UsageError
-from slicesand.fitting import Fit, _tc_to_accuracy, training_mask
-from slicesand.guards import clip_accuracy, clip_tc, extend
+from slicesand.fitting import Fit, _tc_to_accuracy, combine_tc, training_mask
+from slicesand.guards import clip_tc, extend, guard_accuracy
 
 PREDICTION_COLUMNS = ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
                       "pred_accuracy", "baseline_accuracy", "observed_accuracy"]
@@ -59,15 +59,12 @@ def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
     hard = extend(fit.hard, x, fit.training_x_range, options.extrapolation)
     if options.clip:
         easy, hard = clip_tc(easy), clip_tc(hard)
-    tc = hard + fit.tc_lift if options.variant == "hard-lift" else (easy + hard) / 2.0
+    tc = combine_tc(easy, hard, fit.tc_lift, options.variant)
     if fit.has_accuracy:
-        accuracy = _tc_to_accuracy(fit.tc_to_accuracy, tc) + fit.accuracy_shift
-        if options.clip:
-            floor = fit.accuracy_floor if fit.accuracy_floor is not None else options.chance
-            accuracy = clip_accuracy(accuracy, floor)
         baseline = expit(fit.baseline(x)) + fit.options.chance
-        if options.baseline_floor:  # the upper envelope of the two forecasts (slicesand.selection: why)
-            accuracy = np.maximum(accuracy, baseline)
+        # Clipping, and the sigmoid floor (the upper envelope of the two; slicesand.selection says why).
+        accuracy = guard_accuracy(_tc_to_accuracy(fit.tc_to_accuracy, tc) + fit.accuracy_shift, baseline,
+                                  options, fit.accuracy_floor)
     else:
         accuracy = baseline = np.full(x.shape, np.nan)
     return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc,

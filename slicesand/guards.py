@@ -58,3 +58,13 @@ def accuracy_floor(chance: float, lowest_training_accuracy: float | None) -> flo
 
 def clip_accuracy(values: np.ndarray, floor: float) -> np.ndarray:
     return np.clip(values, floor, 1.0)
+
+
+def guard_accuracy(accuracy: np.ndarray, baseline: np.ndarray | None, options, floor: float | None) -> np.ndarray:
+    """The last steps of every accuracy forecast, the point forecast's and each bootstrap draw's alike:
+    clip to [floor, 1] (``floor`` defaults to chance) and, with ``baseline_floor``, never below the baseline."""
+    if options.clip:
+        accuracy = clip_accuracy(accuracy, floor if floor is not None else options.chance)
+    if options.baseline_floor:
+        accuracy = np.maximum(accuracy, baseline)
+    return accuracy
