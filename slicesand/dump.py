@@ -463,6 +463,30 @@ def _wide_to_long(table: pa.Table, name: str, columns: DumpColumns) -> pa.Table:
     return pa.table(long)
 
 
+def model_question_sums(dump: Dump, models: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The scores of the ``models`` (a boolean mask over the dump's models) as a models x questions matrix:
+    (sums, answer counts). A dense dump is that matrix already (counts ``None``: one answer per cell);
+    any other is gathered with one ``bincount`` (zero where a model did not answer).
+
+    >>> dump = Dump(Source("toy", ""), np.array(["a", "b"], dtype=object), np.array(["q1", "q2"], dtype=object),
+    ...             np.array(["", ""], dtype=object), np.array([1, 0, 0]), np.array([0, 0, 1]),
+    ...             np.array([-0.5, -0.1, -0.9]), None, None, True)
+    >>> sums, counts = model_question_sums(dump, np.array([True, True]))
+    >>> sums.tolist(), counts.tolist()
+    ([[-0.1, -0.9], [-0.5, 0.0]], [[1.0, 1.0], [1.0, 0.0]])
+    """
+    if dump.dense:
+        return dump.score.reshape(dump.n_models, dump.n_questions)[models], None
+    row = np.full(dump.n_models, -1)
+    row[models] = np.arange(int(models.sum()))
+    keep = models[dump.model_code]
+    cells = int(models.sum()) * dump.n_questions
+    key = row[dump.model_code[keep]] * dump.n_questions + dump.question_code[keep]
+    sums = np.bincount(key, weights=dump.score[keep], minlength=cells).reshape(-1, dump.n_questions)
+    counts = np.bincount(key, minlength=cells).reshape(-1, dump.n_questions).astype(np.float64)
+    return sums, counts
+
+
 def select_task(dump: Dump, task: str) -> Dump:
     """The part of a dump that belongs to one task, with questions re-coded densely."""
     if task not in dump.tasks:

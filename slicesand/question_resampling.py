@@ -80,6 +80,7 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
                     ) -> tuple[QuestionMatrix | None, str | None]:
     """The dump as a :class:`QuestionMatrix` of its models with a scale, and ``None`` as the note; or
     ``(None, why)`` when it cannot be resampled (too big, no correctness, too few ranked questions)."""
+    from slicesand.dump import model_question_sums
     from slicesand.slicing import _rank_of
 
     flops = np.asarray(flops_by_model, dtype=float)
@@ -90,18 +91,16 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
     if not dump.dense and n_models * n_questions > MAX_CELLS:
         return None, (f"questions not resampled: the dump is not a complete model x question matrix and "
                       f"gathering one would take {n_models * n_questions:,} cells (more than {MAX_CELLS:,})")
+    score, count = model_question_sums(dump, keep)
     if dump.dense:  # already a models x questions matrix: take the rows with a scale
-        score = dump.score.reshape(dump.n_models, n_questions)[keep].astype(np.float64)
+        score = score.astype(np.float64)
         correct = dump.correct.reshape(dump.n_models, n_questions)[keep].astype(np.float64)
-        count = None
     else:
         row = np.full(dump.n_models, -1)
         row[keep] = np.arange(n_models)
         rows = keep[dump.model_code]
         key = row[dump.model_code[rows]] * n_questions + dump.question_code[rows]
         cells = n_models * n_questions
-        score = np.bincount(key, weights=dump.score[rows], minlength=cells).reshape(n_models, n_questions)
-        count = np.bincount(key, minlength=cells).reshape(n_models, n_questions).astype(np.float64)
         correct = np.full(cells, np.nan)
         correct[key] = dump.correct[rows]  # one answer per (model, question): the dump rejects repeats
         correct = correct.reshape(n_models, n_questions)

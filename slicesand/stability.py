@@ -103,24 +103,17 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     """:func:`group_instability` for a :class:`slicesand.dump.Dump`, on the reference models of ``cut``
     (those with a scale below it; every model with a scale when ``cut`` is None). ``None`` when fewer than
     two reference models or fewer questions than groups."""
+    from slicesand.dump import model_question_sums
     from slicesand.slicing import _rank_of
 
     flops = np.asarray(flops_by_model, dtype=float)
     reference = np.isfinite(flops) & (True if cut is None else flops < cut)
     if reference.sum() < 2 or dump.n_questions < groups:
         return None
-    if dump.dense:  # the scores already are a models x questions matrix: take the reference rows
-        scores = dump.score.reshape(dump.n_models, dump.n_questions)[reference]
-    else:
-        row = np.full(dump.n_models, -1)
-        row[reference] = np.arange(int(reference.sum()))
-        keep = reference[dump.model_code]
-        cells = int(reference.sum()) * dump.n_questions
-        key = row[dump.model_code[keep]] * dump.n_questions + dump.question_code[keep]
-        total = np.bincount(key, weights=dump.score[keep], minlength=cells)
-        count = np.bincount(key, minlength=cells)
+    scores, count = model_question_sums(dump, reference)
+    if count is not None:  # mean per cell, NaN where the model did not answer
         with np.errstate(invalid="ignore", divide="ignore"):
-            scores = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(-1, dump.n_questions)
+            scores = np.where(count > 0, scores / np.maximum(count, 1), np.nan)
     answered_by_someone = np.isfinite(scores).any(axis=0)  # questions slicing ranks; the rest are left out
     return group_instability(scores[:, answered_by_someone], groups, draws=draws, seed=seed,
                              tie_rank=_rank_of(dump.question_ids, dump.question_tasks)[answered_by_someone])
