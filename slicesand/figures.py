@@ -42,7 +42,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from slicesand.fitting import Fit
+from slicesand.fitting import Fit, training_mask
 from slicesand.forecast import curves
 from slicesand.report import format_flops
 
@@ -160,8 +160,7 @@ def spectrum_figure(spectrum: pd.DataFrame, cut: float | None = None) -> Figure:
 
 def _split_masks(inputs: FigureInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     flops = inputs.slices["flops"].to_numpy(dtype=float)
-    cut = inputs.fit.options.cut
-    train = np.ones(flops.shape, dtype=bool) if cut is None else flops < cut
+    train = training_mask(flops, inputs.fit.options.cut)
     return flops, train, ~train
 
 

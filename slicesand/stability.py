@@ -104,10 +104,11 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     (those with a scale below it; every model with a scale when ``cut`` is None). ``None`` when fewer than
     two reference models or fewer questions than groups."""
     from slicesand.dump import model_question_sums
+    from slicesand.fitting import training_mask
     from slicesand.slicing import _rank_of
 
     flops = np.asarray(flops_by_model, dtype=float)
-    reference = np.isfinite(flops) & (True if cut is None else flops < cut)
+    reference = np.isfinite(flops) & training_mask(flops, cut)
     if reference.sum() < 2 or dump.n_questions < groups:
         return None
     scores, count = model_question_sums(dump, reference)
