@@ -233,6 +233,10 @@ def fit_command(
     if cut is None and table.cut is not None:
         options = dataclasses.replace(options, cut=table.cut)
         ui.info(f"using the cut the slices were ranked with: {table.cut:g} FLOPs")
+    elif cut is None and table.meta is None:
+        # A piped or hand-made table carries no record of its cut; say what happens instead of guessing.
+        ui.warn(f"{table.name} records no cut (no .meta.json beside it), so every model trains and none is "
+                "held out; pass --cut to hold models out")
     fit = fit_stage(table, options)
     ui.warn_all(fit.warnings)
     write_fit(fit, output, table.source)
