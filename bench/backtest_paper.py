@@ -3,10 +3,10 @@
 Per task (tests/data/paper/<task>_g3_t<T>.csv at the paper's T and the extra thresholds): test MSE of
 ``--paper``, of the automatic default, of the baselines, the ratio default / sigmoid, the coverage
 and mean width of the default's 90% prediction interval (bootstrap widened by conformal calibration,
-slicesand.calibration; 1000 draws, seed 0) over the test models, the coverage and width of the bare
+slicesand.uncertainty.calibration; 1000 draws, seed 0) over the test models, the coverage and width of the bare
 bootstrap percentile interval (fit noise only) for comparison, the error of the predicted emergence
-threshold in decades (predicted - observed; see slicesand.backtest) and the time of the prediction
-interval (1000 draws plus calibration). The default is one fixed rule for every task (slicesand.selection). Prints
+threshold in decades (predicted - observed; see slicesand.evaluation.backtest) and the time of the prediction
+interval (1000 draws plus calibration). The default is one fixed rule for every task (slicesand.fitting.selection). Prints
 Markdown.
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from slicesand.backtest import backtest
-from slicesand.fitting import PAPER_OPTIONS, FitOptions, fit_slices
-from slicesand.forecast import predict
-from slicesand.bootstrap import bootstrap
-from slicesand.trust import add_intervals
+from slicesand.evaluation.backtest import backtest
+from slicesand.fitting.model import PAPER_OPTIONS, FitOptions, fit_slices
+from slicesand.forecast.predict import predict
+from slicesand.uncertainty.bootstrap import bootstrap
+from slicesand.uncertainty.intervals import add_intervals
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "paper"
 RUNS = [("mmlu", 1.5, 0.25), ("parsinlu_qa_mc", 2.3, 0.25), ("arithmetic", 1.8, 0.145),
@@ -36,7 +36,7 @@ def row(task: str, t: float, chance: float) -> dict:
     frame = pd.read_csv(DATA / f"{task}_g3_t{t:g}.csv")
     cut = 10 ** t * 1e21
     paper = predict(fit_slices(frame, FitOptions(cut=cut, chance=chance, **PAPER_OPTIONS)), frame).mse
-    # The automatic default with its 90% interval coverage and threshold error (slicesand.backtest).
+    # The automatic default with its 90% interval coverage and threshold error (slicesand.evaluation.backtest).
     scored = backtest(frame, [cut], chance=chance, draws=1000, seed=0).table.iloc[0]
     fit = fit_slices(frame, FitOptions(cut=cut, chance=chance, auto=True))
     start = time.perf_counter()

@@ -38,9 +38,9 @@ def measure(stage: str, path: str) -> dict:
     """Run one stage once in this process; return seconds and peak resident memory (MB)."""
     import pyarrow.parquet as pq
 
-    from slicesand.fitting import FitOptions
-    from slicesand.pipeline import run_all, slice_stage, write_slice_stage
-    from slicesand.slicing import SliceOptions
+    from slicesand.fitting.model import FitOptions
+    from slicesand.pipeline.stages import run_all, slice_stage, write_slice_stage
+    from slicesand.slicing.difficulty import SliceOptions
 
     cut = 3e22
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +56,7 @@ def measure(stage: str, path: str) -> dict:
             run_all(path, Path(tmp) / "out", SliceOptions(cut=cut), FitOptions(cut=cut, auto=True), at=[1e24],
                     figures=True, bootstrap=1000)
         elif stage == "import":
-            from slicesand.importers import read_source
+            from slicesand.ingest.importers import read_source
             read_source(path)
         else:
             raise SystemExit(f"unknown stage {stage}")

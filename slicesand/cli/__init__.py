@@ -1,6 +1,6 @@
 """The ``slicesand`` command line: parse options, call the core, render the result.
 
-Nothing here computes: every command calls :mod:`slicesand.pipeline` (and ``run`` calls the same
+Nothing here computes: every command calls :mod:`slicesand.pipeline.stages` (and ``run`` calls the same
 functions as the single commands, in one process).
 """
 
@@ -13,23 +13,23 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand import __version__
-from slicesand.artifacts import dumps, read_fit
+from slicesand.artifacts.documents import dumps, read_fit
 from slicesand.cli.ui import SlicesandGroup, Ui, print_frame, stdout_format, write_stdout
-from slicesand.dump import DumpColumns
+from slicesand.ingest.dump import DumpColumns
 from slicesand.errors import UsageError
-from slicesand.fitting import PAPER_OPTIONS, VARIANTS, FitOptions
-from slicesand.forecast import parse_grid, predict
-from slicesand.importers import ImportOptions
-from slicesand.multitask import is_multitask_folder, read_tasks_index, render_tasks_markdown, run_tasks
+from slicesand.fitting.model import PAPER_OPTIONS, VARIANTS, FitOptions
+from slicesand.forecast.predict import parse_grid, predict
+from slicesand.ingest.importers import ImportOptions
+from slicesand.pipeline.tasks import is_multitask_folder, read_tasks_index, render_tasks_markdown, run_tasks
 from slicesand.io.tables import STDIO
-from slicesand.pipeline import (
+from slicesand.pipeline.stages import (
     DumpOptions, fit_stage, forecast_summary, slice_stage, write_fit, write_predictions,
     write_slice_stage,
 )
-from slicesand.report import build_facts, format_flops, headline
-from slicesand.slices_table import read_slices
-from slicesand.slicing import SliceOptions
-from slicesand.trust import add_intervals
+from slicesand.reporting.facts import build_facts, format_flops, headline
+from slicesand.artifacts.slices_table import read_slices
+from slicesand.slicing.difficulty import SliceOptions
+from slicesand.uncertainty.intervals import add_intervals
 
 app = typer.Typer(
     cls=SlicesandGroup,
@@ -133,7 +133,7 @@ def _dump_options(params: dict) -> DumpOptions:
 
 def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOptions:
     chosen = {"easy_degree": easy_degree, "hard_degree": hard_degree, "variant": variant}
-    # No degree, variant or --paper: choose them automatically on the training models (slicesand.selection).
+    # No degree, variant or --paper: choose them automatically on the training models (slicesand.fitting.selection).
     auto = not paper and all(v is None for v in chosen.values())
     if paper:
         conflicts = [f"--{k.replace('_', '-')} {v}" for k, v in chosen.items()
@@ -328,7 +328,7 @@ def _render_tasks_report(outdir: Path, fmt: str) -> None:
 def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *, printed: bool = True) -> None:
     """Write (md, html; json with -o) and print (table; md and json without -o) a folder's report."""
     from slicesand.io.atomic import write_text_atomic
-    from slicesand.report_output import load_report, write_html_report, write_markdown_report
+    from slicesand.reporting.output import load_report, write_html_report, write_markdown_report
 
     if is_multitask_folder(outdir) and fmt in ("table", "md", "json") and output is None:
         _render_tasks_report(outdir, fmt)
@@ -349,7 +349,7 @@ def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *
         path, _ = write_html_report(outdir, output, facts=facts)
         ui.info(f"report -> {path}")
     else:
-        from slicesand.cli.report_view import print_report
+        from slicesand.reporting.terminal import print_report
         print_report(facts)
 
 

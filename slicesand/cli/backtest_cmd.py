@@ -16,14 +16,14 @@ from typing import Annotated, Optional
 import pyarrow.parquet as pq
 import typer
 
-from slicesand.artifacts import dumps
-from slicesand.backtest import backtest, backtest_dump
+from slicesand.artifacts.documents import dumps
+from slicesand.evaluation.backtest import backtest, backtest_dump
 from slicesand.cli import (Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task,
                            Variant, _dump_options, _fit_options, app)
 from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
 from slicesand.errors import UsageError
 from slicesand.io.tables import STDIO
-from slicesand.slices_table import read_slices
+from slicesand.artifacts.slices_table import read_slices
 
 
 def table_columns(path: str, stdin: bytes | None = None) -> list[str] | None:

@@ -14,9 +14,9 @@ from slicesand.cli import (
 )
 from slicesand.cli.ui import Ui, print_frame, stdout_format
 from slicesand.errors import UsageError
-from slicesand.importers import read_source
+from slicesand.ingest.importers import read_source
 from slicesand.io.tables import STDIO, write_arrow_table, write_table
-from slicesand.known_models import known_models
+from slicesand.ingest.known_models import known_models
 
 
 @app.command("import")

@@ -1,0 +1,1 @@
+"""Evaluation: backtests that cut, fit below and score above."""

@@ -1,0 +1,338 @@
+"""The *fit* stage: the easy and hard polynomials, the TC Brier to accuracy line, and the baseline.
+
+All fits use the training models only: those with ``flops < cut`` (every model when there is no cut).
+``x`` is ``log10(flops)`` throughout. Polynomials are fitted with :meth:`numpy.polynomial.Polynomial.fit`,
+which maps the data's x range onto [-1, 1] first, so a degree-5 fit stays well conditioned.
+
+>>> import numpy as np, pandas as pd
+>>> x = np.linspace(20, 22, 8)
+>>> frame = pd.DataFrame({"model": list("abcdefgh"), "flops": 10 ** x, "accuracy": np.linspace(.3, .5, 8),
+...                       "tc_brier": np.linspace(-.6, -.4, 8), "group_1": -0.2 + 0.01 * (x - 21) ** 2,
+...                       "group_2": -0.5 + 0 * x, "group_3": -0.8 + 0.1 * x})
+>>> fit = fit_slices(frame, FitOptions(easy_degree=2, hard_degree=1))
+>>> round(float(fit.easy(21.0)), 6), round(fit.tc_to_accuracy.slope, 6)
+(-0.2, 1.0)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.polynomial import Polynomial
+from scipy import stats
+
+from slicesand.errors import InputDataError, UsageError
+
+VARIANTS = ("sandwich", "hard-lift")
+EXTRAPOLATIONS = ("polynomial", "linear", "clamp")
+LOGIT_EPS = 1e-6
+# The paper reports coefficients in x' = log10(flops / 1e21); we convert for comparison only.
+PAPER_X_OFFSET = 21.0
+_GROUP = re.compile(r"^group_(\d+)$")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Parameters of the fit stage. ``chance`` is the random-guess accuracy used by the baseline."""
+
+    cut: float | None = None
+    chance: float = 0.25
+    easy_degree: int = 5
+    hard_degree: int = 2
+    variant: str = "sandwich"
+    # Guards (off by default so explicit-degree and --paper fits keep the published behaviour):
+    # ``clip`` bounds group curves / TC Brier to [-1, 0] and accuracy to [floor, 1];
+    # ``extrapolation`` says how group curves continue beyond the training x range
+    # (see :mod:`slicesand.fitting.guards`).
+    clip: bool = False
+    extrapolation: str = "polynomial"
+    # Model averaging over hard degrees: the hard curve is the mean of the least-squares polynomials of
+    # degree 1 .. hard_degree (one polynomial of degree hard_degree), instead of the degree-hard_degree
+    # fit alone. Used by the automatic settings (slicesand.fitting.selection explains why).
+    hard_average: bool = False
+    # Never forecast accuracy below the sigmoid baseline (the forecast is the upper envelope of the two).
+    baseline_floor: bool = False
+    # Choose degrees, variant and guards automatically on the training models (slicesand.fitting.selection);
+    # the degrees and variant given here are then ignored. The CLI's default; off for library calls.
+    auto: bool = False
+
+    def __post_init__(self) -> None:
+        if self.extrapolation not in EXTRAPOLATIONS:
+            raise UsageError(None, f"extrapolation must be one of {', '.join(EXTRAPOLATIONS)}",
+                             found=self.extrapolation)
+        if self.variant not in VARIANTS:
+            raise UsageError(None, f"--variant must be one of {', '.join(VARIANTS)}", found=self.variant)
+        for name, degree in (("--easy-degree", self.easy_degree), ("--hard-degree", self.hard_degree)):
+            if not 0 <= degree <= 12:
+                raise UsageError(None, f"{name} must be between 0 and 12", found=degree)
+        if not 0.0 <= self.chance < 1.0:
+            raise UsageError(None, "--chance must be in [0, 1)", found=self.chance)
+        if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
+            raise UsageError(None, "--cut must be a positive number of FLOPs", found=self.cut)
+
+
+PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich", clip=False, extrapolation="polynomial")
+
+
+@dataclass(frozen=True)
+class PolynomialFit:
+    """A least-squares polynomial in x = log10(flops), stored as numpy stores it.
+
+    ``coef`` are coefficients of the power series in the *window* variable
+    ``t = off + scl * x`` that maps ``domain`` onto ``window``; ``Polynomial(coef, domain, window)``
+    rebuilds it exactly.
+    """
+
+    coef: tuple[float, ...]
+    domain: tuple[float, float]
+    window: tuple[float, float]
+    degree: int
+    n: int
+    r2: float
+    residual_std: float
+
+    @property
+    def polynomial(self) -> Polynomial:
+        return Polynomial(self.coef, domain=self.domain, window=self.window)
+
+    def __call__(self, x):
+        return self.polynomial(x)
+
+    def paper_coef(self) -> list[float]:
+        """Power-basis coefficients in x' = log10(flops / 1e21), increasing powers (the paper's basis)."""
+        shifted = self.polynomial(Polynomial([PAPER_X_OFFSET, 1.0]))
+        return [float(c) for c in np.pad(shifted.coef, (0, self.degree + 1 - len(shifted.coef)))]
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """``y = intercept + slope * x`` by ordinary least squares."""
+
+    intercept: float
+    slope: float
+    n: int
+    r2: float
+    residual_std: float
+
+    def __call__(self, x):
+        return self.intercept + self.slope * np.asarray(x, dtype=float)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Everything the forecast needs, plus the facts that explain it."""
+
+    options: FitOptions
+    n_groups: int
+    easy_column: str
+    hard_column: str
+    easy: PolynomialFit
+    hard: PolynomialFit
+    tc_to_accuracy: LineFit | None  # tc_brier = intercept + slope * accuracy, on training models
+    baseline: LineFit | None  # logit(clip(acc - chance)) = intercept + slope * log10(flops)
+    tc_lift: float  # hard-lift only: added to the hard curve; 0 for the sandwich
+    accuracy_shift: float | None  # added to the mapped-back accuracy so training means agree
+    training_models: list[str]
+    test_models: list[str]
+    training_x_range: tuple[float, float]
+    warnings: list[str] = field(default_factory=list)
+    # How the options were chosen (slicesand.fitting.selection), recorded in fit.json; None for fixed options.
+    selection: dict | None = None
+    # Lowest accuracy a clipped forecast may give: min(chance, lowest training accuracy).
+    accuracy_floor: float | None = None
+    # The task the slices came from, when the dump named one; predictions then carry a task column.
+    task: str | None = None
+
+    @property
+    def has_accuracy(self) -> bool:
+        return self.tc_to_accuracy is not None
+
+
+def group_count(frame: pd.DataFrame, source: str | None = None) -> int:
+    """Number of groups G in a slices table, checking that ``group_1 .. group_G`` are all there."""
+    numbers = sorted(int(m.group(1)) for c in frame.columns if (m := _GROUP.match(str(c))))
+    if len(numbers) < 2:
+        raise InputDataError(source, "a slices table needs columns group_1 .. group_G with G >= 2",
+                             found=", ".join(map(str, frame.columns)))
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise InputDataError(source, "group columns must be group_1 .. group_G without gaps",
+                             found=", ".join(f"group_{n}" for n in numbers))
+    return len(numbers)
+
+
+def logit_accuracy(accuracy: np.ndarray, chance: float) -> np.ndarray:
+    """The baseline's target, as in the paper's code: ``log((y + eps) / (1 - y + eps))``,
+    with ``y = clip(accuracy - chance, 0, 1)``.
+    """
+    y = np.clip(np.asarray(accuracy, dtype=float) - chance, 0.0, 1.0)
+    return np.log((y + LOGIT_EPS) / (1.0 - y + LOGIT_EPS))
+
+
+def training_mask(flops: np.ndarray, cut: float | None) -> np.ndarray:
+    """True for training models: below the cut, or every model when there is no cut."""
+    flops = np.asarray(flops, dtype=float)
+    return np.ones(flops.shape, dtype=bool) if cut is None else flops < cut
+
+
+def fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int) -> PolynomialFit:
+    """Least-squares polynomial of ``degree`` with its R^2 and residual standard deviation."""
+    poly = Polynomial.fit(x, y, degree)
+    residual = y - poly(x)
+    return PolynomialFit(
+        coef=tuple(float(c) for c in np.pad(poly.coef, (0, degree + 1 - len(poly.coef)))),
+        domain=(float(poly.domain[0]), float(poly.domain[1])),
+        window=(float(poly.window[0]), float(poly.window[1])),
+        degree=degree,
+        n=int(len(x)),
+        r2=_r2(y, residual),
+        residual_std=_residual_std(residual, len(x), degree + 1),
+    )
+
+
+def fit_polynomial_average(x: np.ndarray, y: np.ndarray, degree: int) -> PolynomialFit:
+    """The mean of the least-squares polynomials of degree 1 .. ``degree`` (one polynomial of ``degree``).
+
+    Every fit maps the same x range onto [-1, 1], so averaging their window coefficients averages the curves.
+
+    >>> x = np.linspace(0.0, 2.0, 9)
+    >>> avg = fit_polynomial_average(x, x ** 2, 2)
+    >>> round(float(avg(1.0)), 6) == round((float(fit_polynomial(x, x ** 2, 1)(1.0)) + 1.0) / 2, 6)
+    True
+    """
+    if degree <= 1:
+        return fit_polynomial(x, y, degree)
+    fits = [fit_polynomial(x, y, d) for d in range(1, degree + 1)]
+    coef = np.mean([np.pad(f.coef, (0, degree + 1 - len(f.coef))) for f in fits], axis=0)
+    poly = Polynomial(coef, domain=fits[-1].domain, window=fits[-1].window)
+    residual = y - poly(x)
+    return PolynomialFit(coef=tuple(float(c) for c in coef), domain=fits[-1].domain, window=fits[-1].window,
+                         degree=degree, n=int(len(x)), r2=_r2(y, residual),
+                         residual_std=_residual_std(residual, len(x), degree + 1))
+
+
+def fit_line(x: np.ndarray, y: np.ndarray) -> LineFit:
+    """OLS line ``y = intercept + slope * x`` (via :func:`scipy.stats.linregress`)."""
+    result = stats.linregress(x, y)
+    residual = y - (result.intercept + result.slope * x)
+    return LineFit(float(result.intercept), float(result.slope), int(len(x)), _r2(y, residual),
+                   _residual_std(residual, len(x), 2))
+
+
+def _r2(y: np.ndarray, residual: np.ndarray) -> float:
+    total = float(np.sum(np.square(y - np.mean(y))))
+    return float(1.0 - np.sum(np.square(residual)) / total) if total > 0 else float("nan")
+
+
+def _residual_std(residual: np.ndarray, n: int, n_params: int) -> float:
+    dof = n - n_params
+    return float(np.sqrt(np.sum(np.square(residual)) / dof)) if dof > 0 else float("nan")
+
+
+def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None = None) -> Fit:
+    """Fit the Slice-and-Sandwich model on a slices table's training models."""
+    if options.auto:
+        from slicesand.fitting.selection import fit_auto  # selection builds on this module
+
+        return fit_auto(frame, options, source=source)
+    n_groups = group_count(frame, source)
+    easy_column, hard_column = "group_1", f"group_{n_groups}"
+    needed = ["model", "flops", "tc_brier", easy_column, hard_column]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise InputDataError(source, f"missing column(s) {', '.join(missing)} in the slices table",
+                             found=", ".join(map(str, frame.columns)))
+    warnings: list[str] = []
+    flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(flops) & (flops > 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputDataError(source, "FLOPs must be a positive, finite number", column="flops",
+                             row=row + 1, found=frame["flops"].iloc[row])
+    incomplete = frame[[easy_column, hard_column, "tc_brier"]].isna().any(axis=1).to_numpy()
+    if incomplete.any():
+        warnings.append(f"left out {int(incomplete.sum())} model(s) with missing scores: "
+                        f"{', '.join(frame.loc[incomplete, 'model'].astype(str).head(5))}")
+    accuracy = (pd.to_numeric(frame["accuracy"], errors="coerce").to_numpy(dtype=float)
+                if "accuracy" in frame.columns else np.full(len(frame), np.nan))
+
+    train = training_mask(flops, options.cut) & ~incomplete
+    test = ~training_mask(flops, options.cut) & ~incomplete
+    if options.cut is not None:
+        if not train.any():
+            raise UsageError(source, f"--cut {options.cut:g} leaves no training model below it",
+                             hint="raise --cut")
+        if not test.any():
+            raise UsageError(source, f"--cut {options.cut:g} leaves no test model at or above it",
+                             hint="lower --cut, or omit it to train on every model")
+    needed_models = max(options.easy_degree, options.hard_degree) + 1
+    if train.sum() < needed_models:
+        raise InputDataError(
+            source, f"the training split has {int(train.sum())} model(s); a degree-"
+            f"{max(options.easy_degree, options.hard_degree)} polynomial needs at least {needed_models}",
+            hint="lower --easy-degree/--hard-degree or raise --cut")
+
+    x = np.log10(flops)
+    x_train = x[train]
+    easy = fit_polynomial(x_train, frame[easy_column].to_numpy(dtype=float)[train], options.easy_degree)
+    hard = (fit_polynomial_average if options.hard_average else fit_polynomial)(
+        x_train, frame[hard_column].to_numpy(dtype=float)[train], options.hard_degree)
+    tc_train = frame["tc_brier"].to_numpy(dtype=float)[train]
+    tc_lift = float(np.mean(tc_train) - np.mean(hard(x_train))) if options.variant == "hard-lift" else 0.0
+
+    with_accuracy = train & np.isfinite(accuracy)
+    tc_to_accuracy = baseline = accuracy_shift = accuracy_floor = None
+    if with_accuracy.sum() >= 3:
+        if with_accuracy.sum() < train.sum():
+            warnings.append(f"{int(train.sum() - with_accuracy.sum())} training model(s) have no accuracy")
+        acc_train = accuracy[with_accuracy]
+        if np.ptp(acc_train) == 0:
+            raise InputDataError(source, "accuracy is the same for every training model, so TC Brier "
+                                 "cannot be mapped back to accuracy", column="accuracy", found=float(acc_train[0]),
+                                 hint="raise --cut to train on more varied models")
+        tc_to_accuracy = fit_line(acc_train, frame["tc_brier"].to_numpy(dtype=float)[with_accuracy])
+        if tc_to_accuracy.slope == 0:
+            raise InputDataError(source, "TC Brier does not vary with accuracy on the training models, "
+                                 "so it cannot be mapped back", column="accuracy")
+        baseline = fit_line(x[with_accuracy], logit_accuracy(acc_train, options.chance))
+        raw = _tc_to_accuracy(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant,
+                                                              x[with_accuracy]))
+        accuracy_shift = float(np.mean(acc_train) - np.mean(raw))
+        accuracy_floor = float(min(options.chance, float(np.min(acc_train))))
+    else:
+        warnings.append("accuracy is unknown for the training models: forecasting TC Brier only")
+
+    models = frame["model"].astype(str).to_numpy()
+    return Fit(
+        options=options,
+        n_groups=n_groups,
+        easy_column=easy_column,
+        hard_column=hard_column,
+        easy=easy,
+        hard=hard,
+        tc_to_accuracy=tc_to_accuracy,
+        baseline=baseline,
+        tc_lift=tc_lift,
+        accuracy_shift=accuracy_shift,
+        training_models=models[train].tolist(),
+        test_models=models[test].tolist(),
+        training_x_range=(float(x_train.min()), float(x_train.max())),
+        warnings=warnings,
+        accuracy_floor=accuracy_floor,
+    )
+
+
+def combine_tc(easy_values, hard_values, tc_lift, variant: str):
+    """Predicted TC Brier from the two curves' values: their mean (the sandwich) or the lifted hard curve
+    (hard-lift). Broadcasts, so one bootstrap draw per row works the same way."""
+    return hard_values + tc_lift if variant == "hard-lift" else (easy_values + hard_values) / 2.0
+
+
+def _predicted_tc(easy: PolynomialFit, hard: PolynomialFit, tc_lift: float, variant: str, x: np.ndarray):
+    return combine_tc(easy(x), hard(x), tc_lift, variant)
+
+
+def _tc_to_accuracy(line: LineFit, tc: np.ndarray) -> np.ndarray:
+    return (np.asarray(tc, dtype=float) - line.intercept) / line.slope

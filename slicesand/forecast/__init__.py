@@ -1,0 +1,1 @@
+"""Forecast: evaluate a fit at any scale and locate the emergence threshold."""

@@ -1,0 +1,167 @@
+"""The *predict* stage (the sandwich): evaluate a fit at any scale and find the emergence threshold.
+
+Predicted TC Brier is the mean of the easy and hard curves (or the lifted hard curve for the
+``hard-lift`` variant); it is mapped back to accuracy through the fitted line and shifted so that its
+mean over the training models matches theirs. The predicted emergence threshold is the last local
+minimum of the easy curve: where easy questions turn from inverse to standard scaling.
+
+>>> import numpy as np, pandas as pd
+>>> from slicesand.fitting.model import FitOptions, fit_slices
+>>> x = np.linspace(20, 23, 12)
+>>> frame = pd.DataFrame({"model": [f"m{i}" for i in range(12)], "flops": 10 ** x,
+...                       "accuracy": 0.3 + 0.01 * x, "tc_brier": -0.9 + 0.02 * x,
+...                       "group_1": (x - 21.5) ** 2 / 10 - 0.5, "group_2": -0.8 + 0 * x})
+>>> fit = fit_slices(frame, FitOptions(easy_degree=2, hard_degree=1))
+>>> round(emergence_threshold(fit, 20, 23), 6)
+21.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from slicesand.errors import ArtifactError, UsageError
+from slicesand.fitting.model import Fit, _tc_to_accuracy, combine_tc, training_mask
+from slicesand.fitting.guards import clip_tc, extend, guard_accuracy
+
+PREDICTION_COLUMNS = ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
+                      "pred_accuracy", "baseline_accuracy", "observed_accuracy"]
+
+
+@dataclass
+class Forecast:
+    """A predictions table plus the threshold and, when test models have accuracy, the test MSEs."""
+
+    table: pd.DataFrame
+    threshold_log10_flops: float | None
+    threshold_range: tuple[float, float]
+    mse: dict[str, float] | None
+    n_test_scored: int
+    warnings: list[str] = field(default_factory=list)
+    # Bootstrap summary (slicesand.uncertainty.intervals.add_intervals); None when no bootstrap was run.
+    intervals: dict | None = None
+
+    @property
+    def threshold_flops(self) -> float | None:
+        return None if self.threshold_log10_flops is None else float(10.0 ** self.threshold_log10_flops)
+
+
+def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
+    """All forecast curves at ``log10_flops``: easy, hard, TC Brier, accuracy and baseline accuracy."""
+    x = np.asarray(log10_flops, dtype=float)
+    options = fit.options
+    # Guards (slicesand.fitting.guards): continue group curves beyond the training range as asked, and clip.
+    easy = extend(fit.easy, x, fit.training_x_range, options.extrapolation)
+    hard = extend(fit.hard, x, fit.training_x_range, options.extrapolation)
+    if options.clip:
+        easy, hard = clip_tc(easy), clip_tc(hard)
+    tc = combine_tc(easy, hard, fit.tc_lift, options.variant)
+    if fit.has_accuracy:
+        baseline = expit(fit.baseline(x)) + fit.options.chance
+        # Clipping, and the sigmoid floor (the upper envelope of the two; slicesand.fitting.selection says why).
+        accuracy = guard_accuracy(_tc_to_accuracy(fit.tc_to_accuracy, tc) + fit.accuracy_shift, baseline,
+                                  options, fit.accuracy_floor)
+    else:
+        accuracy = baseline = np.full(x.shape, np.nan)
+    return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc,
+            "pred_accuracy": accuracy, "baseline_accuracy": baseline}
+
+
+def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
+    """The last local minimum of the easy curve in [low, high] (log10 FLOPs), or ``None``."""
+    poly = fit.easy.polynomial
+    if fit.options.extrapolation != "polynomial":
+        # Beyond the training range the guarded curve is a line (or flat): no turning point there.
+        high = min(high, fit.training_x_range[1])
+    if poly.degree() < 2:
+        return None
+    slope, curvature = poly.deriv(1), poly.deriv(2)
+    roots = slope.roots()
+    scale = max(1.0, float(np.max(np.abs(roots)))) if roots.size else 1.0
+    real = np.real(roots[np.abs(np.imag(roots)) <= 1e-9 * scale])
+    minima = real[(curvature(real) > 0) & (real >= low) & (real <= high)]
+    return float(minima.max()) if minima.size else None
+
+
+def parse_grid(text: str) -> np.ndarray:
+    """``START:STOP:N`` in FLOPs, spaced evenly in log10; e.g. ``1e21:1e25:5``."""
+    try:
+        start, stop, count = text.split(":")
+        start_f, stop_f, n = float(start), float(stop), int(count)
+    except ValueError:
+        raise UsageError(None, "--grid must be START:STOP:N in FLOPs", found=text,
+                         hint="for example --grid 1e21:1e25:9") from None
+    if not (start_f > 0 and stop_f > start_f and n >= 2):
+        raise UsageError(None, "--grid needs 0 < START < STOP and N >= 2", found=text)
+    return np.logspace(np.log10(start_f), np.log10(stop_f), n)
+
+
+def check_compatible(fit: Fit, slices: pd.DataFrame, source: str | None) -> None:
+    """A fit applies to a slices table only if both have the same number of difficulty groups."""
+    groups = [c for c in slices.columns if str(c).startswith("group_")]
+    if len(groups) != fit.n_groups:
+        raise ArtifactError(source, f"the fit was made on {fit.n_groups} difficulty groups but this "
+                            f"slices table has {len(groups)}",
+                            hint=f"slice again with --groups {fit.n_groups}, or refit on this table")
+
+
+def predict(
+    fit: Fit,
+    slices: pd.DataFrame | None = None,
+    *,
+    at: list[float] | np.ndarray | None = None,
+    grid: np.ndarray | None = None,
+    source: str | None = None,
+) -> Forecast:
+    """Evaluate the fit at every model of ``slices``, at ``at`` (FLOPs) and on ``grid`` (FLOPs)."""
+    parts = []
+    if slices is not None:
+        check_compatible(fit, slices, source)
+        flops = slices["flops"].to_numpy(dtype=float)
+        observed = (slices["accuracy"].to_numpy(dtype=float) if "accuracy" in slices.columns
+                    else np.full(len(slices), np.nan))
+        parts.append(pd.DataFrame({
+            "model": slices["model"].astype(str).to_numpy(),
+            "flops": flops,
+            "split": np.where(training_mask(flops, fit.options.cut), "train", "test"),
+            "observed_accuracy": observed,
+        }))
+    extra = np.concatenate([np.asarray(at if at is not None else [], dtype=float),
+                            np.asarray(grid if grid is not None else [], dtype=float)])
+    if extra.size:
+        if not (np.isfinite(extra) & (extra > 0)).all():
+            raise UsageError(None, "--at values must be positive numbers of FLOPs",
+                             found=extra[~(np.isfinite(extra) & (extra > 0))][0])
+        parts.append(pd.DataFrame({"model": "", "flops": extra, "split": "none",
+                                   "observed_accuracy": np.nan}))
+    if not parts:
+        raise UsageError(None, "nothing to predict", hint="give a slices table, --at FLOPS or --grid START:STOP:N")
+    table = pd.concat(parts, ignore_index=True)
+    for column, values in curves(fit, np.log10(table["flops"].to_numpy(dtype=float))).items():
+        table[column] = values
+    table = table[PREDICTION_COLUMNS]
+    if fit.task:
+        table.insert(0, "task", fit.task)
+
+    x_all = np.log10(table["flops"].to_numpy(dtype=float))
+    low = fit.training_x_range[0]
+    high = max(float(x_all.max()), fit.training_x_range[1])
+    threshold = emergence_threshold(fit, low, high)
+
+    scored = (table["split"] == "test").to_numpy() & np.isfinite(table["observed_accuracy"].to_numpy())
+    mse = None
+    if scored.any() and fit.has_accuracy:
+        observed = table.loc[scored, "observed_accuracy"].to_numpy()
+        mse = {
+            "forecast": float(np.mean(np.square(observed - table.loc[scored, "pred_accuracy"].to_numpy()))),
+            "baseline": float(np.mean(np.square(observed - table.loc[scored, "baseline_accuracy"].to_numpy()))),
+        }
+    warnings = []
+    if threshold is None:
+        warnings.append(f"the easy curve has no turning point (local minimum) between "
+                        f"{10 ** low:.3g} and {10 ** high:.3g} FLOPs: no emergence threshold in range")
+    return Forecast(table, threshold, (low, high), mse, int(scored.sum()), warnings)

@@ -1,0 +1,1 @@
+"""Ingest: read eval dumps in every supported format, score them, and attach model scales."""

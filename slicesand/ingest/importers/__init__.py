@@ -1,0 +1,190 @@
+"""Read evaluation dumps from public tools into slicesand's long table.
+
+Two calls: :func:`sniff_source` tells what kind of source a path is, and :func:`read_source` reads
+it. The result's ``dump`` is a :class:`pyarrow.Table` with columns ``model, question, task``
+(string), ``correct`` (int8 0/1, null when unknown) and ``p_correct`` (float64 in [0, 1], null when
+unknown); ``models`` is a pandas DataFrame ``model, params, tokens, flops, scale_source`` (NaN /
+None when unknown); ``notes`` are sentences for the user.
+
+Kinds of source:
+
+- ``"lm-eval"``: lm-evaluation-harness ``--log_samples`` output (see :mod:`.lmeval`);
+- ``"helm"``: HELM run folders (see :mod:`.helm`);
+- ``"matrix-csv"``: a wide 0/1 CSV, models as rows or columns (see :mod:`.matrix`);
+- ``"py-irt"``: py-irt JSON lines (see :mod:`.matrix`);
+- ``"long"``: a CSV/Parquet already in slicesand's long format (see :mod:`.longtable`).
+
+>>> result = read_source("tests/fixtures/importers/matrix/models_as_rows.csv")  # doctest: +SKIP
+>>> result.dump.column_names  # doctest: +SKIP
+['model', 'question', 'task', 'correct', 'p_correct']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from slicesand.errors import InputDataError, UsageError
+from slicesand.ingest.importers._common import DUMP_SCHEMA, ImportOptions, ImportResult, ReaderOutput
+from slicesand.ingest.importers.helm import looks_like_helm, read_helm
+from slicesand.ingest.importers.lmeval import looks_like_lmeval, read_lmeval
+from slicesand.ingest.importers.longtable import is_parquet, looks_like_long, read_long
+from slicesand.ingest.importers.matrix import read_matrix_csv, read_pyirt
+from slicesand.ingest.known_models import SCALE_COLUMNS, lookup_scales
+
+__all__ = [
+    "DUMP_SCHEMA",
+    "KINDS",
+    "ImportOptions",
+    "ImportResult",
+    "read_source",
+    "sniff_source",
+]
+
+KINDS = ("lm-eval", "helm", "matrix-csv", "py-irt", "long")
+_SINGLE_FILE_KINDS = ("matrix-csv", "py-irt", "long")
+
+_READERS: dict[str, Callable[[Path, ImportOptions], ReaderOutput]] = {
+    "lm-eval": read_lmeval,
+    "helm": read_helm,
+    "matrix-csv": read_matrix_csv,
+    "py-irt": read_pyirt,
+    "long": read_long,
+}
+
+# Which options mean something for which kind; setting one for another kind is a contradiction.
+_OPTION_KINDS = {
+    "metric": ("lm-eval",),
+    "filter_name": ("lm-eval",),
+    "group_subtasks": ("lm-eval", "helm"),
+    "matrix_orientation": ("matrix-csv",),
+    "correct_metric": ("lm-eval", "helm"),
+    "task_name": ("matrix-csv", "py-irt", "long"),
+}
+
+PARAMS_FROM_SOURCE = "source metadata (params only)"
+_FROM_HINT = "pass --from with one of: " + ", ".join(KINDS)
+
+
+def sniff_source(path: str | PathLike) -> str:
+    """The kind of source at ``path``: one of :data:`KINDS`.
+
+    Raises :class:`InputDataError` (with a hint to pass ``--from``) when the kind cannot be told.
+
+    >>> sniff_source("tests/fixtures/importers/pyirt/responses.jsonl")  # doctest: +SKIP
+    'py-irt'
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(str(path), "no such file or directory")
+    if path.is_dir():
+        if looks_like_helm(path):
+            return "helm"
+        if looks_like_lmeval(path):
+            return "lm-eval"
+        raise InputDataError(
+            str(path), "found neither lm-eval samples files nor HELM run folders in this directory", hint=_FROM_HINT
+        )
+    suffix = path.suffix.lower()
+    if path.name in ("per_instance_stats.json", "scenario_state.json", "run_spec.json"):
+        return "helm"
+    if suffix in (".jsonl", ".json"):
+        head = _head(path)
+        if b'"subject_id"' in head and b'"responses"' in head:
+            return "py-irt"
+        if b'"doc_id"' in head:
+            return "lm-eval"
+        raise InputDataError(
+            str(path), "a JSON file that is neither lm-eval samples nor py-irt responses", hint=_FROM_HINT
+        )
+    if is_parquet(path):
+        return "long"
+    if suffix in (".csv", ".txt", ""):
+        return "long" if looks_like_long(path) else "matrix-csv"
+    raise InputDataError(str(path), f"unknown file type {suffix!r}", hint=_FROM_HINT)
+
+
+def _head(path: Path, size: int = 8192) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
+def read_source(
+    path: str | PathLike, kind: str | None = None, *, options: ImportOptions | None = None
+) -> ImportResult:
+    """Read the source at ``path`` (of ``kind``, sniffed when None) into a long table and model table.
+
+    >>> result = read_source("tests/fixtures/importers/pyirt/responses.jsonl", "py-irt")  # doctest: +SKIP
+    >>> sorted(result.models["model"])  # doctest: +SKIP
+    ['EleutherAI/pythia-160m-deduped', 'EleutherAI/pythia-70m-deduped', 'my-finetune']
+    """
+    path = Path(path)
+    options = options or ImportOptions()
+    if kind is None:
+        kind = sniff_source(path)
+    elif kind not in KINDS:
+        raise UsageError("--from", f"unknown source kind; expected one of {', '.join(KINDS)}", found=kind)
+    if not path.exists():
+        raise InputDataError(str(path), "no such file or directory")
+    if kind in _SINGLE_FILE_KINDS and not path.is_file():
+        raise InputDataError(str(path), f"a {kind} source is a single file, not a directory", hint=_FROM_HINT)
+    _check_options_fit(kind, options)
+    output = _READERS[kind](path, options)
+    models = _model_table(output, options)
+    notes = list(output.notes) + _scale_notes(models)
+    return ImportResult(dump=output.dump, models=models, notes=notes, kind=kind)
+
+
+def _check_options_fit(kind: str, options: ImportOptions) -> None:
+    defaults = ImportOptions()
+    for name, kinds in _OPTION_KINDS.items():
+        if getattr(options, name) != getattr(defaults, name) and kind not in kinds:
+            raise UsageError(
+                "options",
+                f"option {name} applies to {' and '.join(kinds)} sources, not to {kind}",
+                found=getattr(options, name),
+                hint=f"drop {name}, or check --from",
+            )
+
+
+def _model_table(output: ReaderOutput, options: ImportOptions) -> pd.DataFrame:
+    """One row per model in first-seen order, with scale from the bundled table, else the source.
+
+    The bundled table is preferred where it knows a model: its numbers are nominal sizes with
+    tokens and FLOPs, so models from different sources stay on one footing.
+    """
+    models = pc.unique(output.dump.column("model")).to_pylist()
+    if options.known_scales:
+        table = lookup_scales(models)
+    else:
+        table = pd.DataFrame({"model": models, "params": np.nan, "tokens": np.nan, "flops": np.nan})
+        table["scale_source"] = pd.Series([None] * len(models), dtype=object)
+    from_source = pd.Series(output.model_params, dtype="float64").reindex(models).to_numpy()
+    use_source = np.isnan(table["params"].to_numpy(dtype=np.float64)) & ~np.isnan(from_source)
+    table["params"] = np.where(use_source, from_source, table["params"].to_numpy(dtype=np.float64))
+    table["scale_source"] = table["scale_source"].where(~use_source, PARAMS_FROM_SOURCE)
+    for column in ("params", "tokens", "flops"):
+        table[column] = table[column].astype("float64")
+    return table[SCALE_COLUMNS].reset_index(drop=True)
+
+
+def _scale_notes(models: pd.DataFrame) -> list[str]:
+    unknown = models.loc[models["scale_source"].isna(), "model"].tolist()
+    no_flops = models.loc[models["scale_source"].notna() & models["flops"].isna(), "model"].tolist()
+    notes = []
+    if unknown:
+        shown = ", ".join(unknown[:6]) + (f", and {len(unknown) - 6} more" if len(unknown) > 6 else "")
+        notes.append(f"{_count(unknown, 'model has', 'models have')} no known scale ({shown}); supply a models table for them")
+    if no_flops:
+        shown = ", ".join(no_flops[:6]) + (f", and {len(no_flops) - 6} more" if len(no_flops) > 6 else "")
+        notes.append(f"{_count(no_flops, 'model has', 'models have')} no known training FLOPs ({shown})")
+    return notes
+
+
+def _count(items: list, singular: str, plural: str) -> str:
+    return f"{len(items)} {singular if len(items) == 1 else plural}"

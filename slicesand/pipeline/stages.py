@@ -1,0 +1,285 @@
+"""The stages as functions over files: what the CLI's commands and ``run`` call.
+
+Each stage reads its inputs, computes in memory, and only then writes its artifacts (atomically), so
+a failure never leaves a half-written or mixed set of files. ``run_all`` chains the same functions the
+single commands use.
+
+>>> import pathlib, tempfile
+>>> out = pathlib.Path(tempfile.mkdtemp())
+>>> dump = out / "dump.csv"
+>>> rows = ["model,question,correct,flops"] + [f"m{i},q{j},{int((7 * j + i * i) % 10 < i)},{10 ** (20 + i / 3)}"
+...                                            for i in range(10) for j in range(9)]
+>>> _ = dump.write_text("\\n".join(rows) + "\\n")
+>>> result = run_all(dump, out / "run", SliceOptions(), FitOptions(easy_degree=2, hard_degree=2))
+>>> sorted(p.name for p in (out / "run").iterdir())[:3]
+['fit.json', 'predictions.csv', 'predictions.meta.json']
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
+from slicesand.ingest.dump import Dump, DumpColumns, select_task
+from slicesand.errors import UsageError
+from slicesand.fitting.model import Fit, FitOptions, fit_slices
+from slicesand.forecast.predict import Forecast, predict
+from slicesand.ingest.importers import ImportOptions
+from slicesand.io.atomic import write_text_atomic
+from slicesand.io.tables import STDIO, Source, sha256_file, write_table
+from slicesand.ingest.scales import ScaleResolution, read_models_table, resolve_scales
+from slicesand.artifacts.slices_table import SlicesTable
+from slicesand.slicing.difficulty import SliceOptions, SliceResult, slice_dump
+from slicesand.ingest.sources import SourceOptions, load_source
+from slicesand.uncertainty.stability import dump_instability
+from slicesand.uncertainty.intervals import add_intervals
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    """How to read a dump and find its models' scale."""
+
+    columns: DumpColumns = DumpColumns()
+    layout: str = "long"
+    models_path: str | None = None
+    ignore_unknown_models: bool = False
+    task: str | None = None
+    source_kind: str | None = None  # --from; None sniffs
+    import_options: ImportOptions = ImportOptions()
+
+    @property
+    def source_options(self) -> SourceOptions:
+        return SourceOptions(kind=self.source_kind, layout=self.layout, columns=self.columns,
+                             import_options=self.import_options)
+
+
+@dataclass
+class SliceStage:
+    """A slice result with the dump it came from and the options used."""
+
+    result: SliceResult
+    source: Source
+    dump_options: DumpOptions
+    # Kept so ``run`` can slice the same dump again (the 10-group spectrum) without re-reading it.
+    dump: Dump | None = None
+    scales: np.ndarray | None = None
+
+    def document(self, table_sha256: str | None) -> dict:
+        parameters = {**asdict(self.result.options), "layout": self.dump_options.layout,
+                      "columns": asdict(self.dump_options.columns), "task": self.dump_options.task,
+                      "models": self.dump_options.models_path, "from": self.dump_options.source_kind,
+                      "import": asdict(self.dump_options.import_options)}
+        document = artifact_header("slicesand.slices", parameters, self.source)
+        document.update({"n_groups": self.result.options.groups, "facts": self.result.facts,
+                         "warnings": self.result.warnings,
+                         "table": {"sha256": table_sha256}})
+        return document
+
+
+def model_scales(dump: Dump, options: DumpOptions, imported: pd.DataFrame | None = None) -> ScaleResolution:
+    """FLOPs per model: ``--models`` wins, then the dump's ``flops`` column, then what an importer
+    found, then the bundled table of public models."""
+    models_table = read_models_table(options.models_path) if options.models_path is not None else None
+    return resolve_scales(dump.model_names, dump_flops=dump.flops_by_model, imported=imported,
+                          models_table=models_table, ignore_unknown=options.ignore_unknown_models,
+                          use_known=options.import_options.known_scales)
+
+
+def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: BinaryIO | None = None
+                    ) -> tuple[Dump, np.ndarray, list[str]]:
+    """Read any supported source and resolve its models' scales: (dump, FLOPs per model, notes)."""
+    dump, imported = load_source(dump_path, dump_options.source_options, stdin=stdin)
+    scales = model_scales(dump, dump_options, imported)
+    return dump, scales.flops, list(dump.notes) + scales.notes
+
+
+def slice_stage(
+    dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
+    *, stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[str]] | None = None,
+) -> SliceStage:
+    """Load a dump (or take one already ``loaded``), attach model scales, and slice it."""
+    dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
+    if dump_options.task is not None:
+        dump = select_task(dump, dump_options.task)
+    elif len(dump.tasks) > 1:
+        raise UsageError(dump.source.name, f"the dump holds {len(dump.tasks)} tasks; slice one at a time",
+                         found=", ".join(dump.tasks[:5]), hint="pass --task NAME (`run` forecasts every task)")
+    result = slice_dump(dump, flops, slice_options)
+    result.warnings[:0] = notes
+    return SliceStage(result, dump.source, dump_options, dump, flops)
+
+
+def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame | None, str | None]:
+    """The same dump sliced into ``groups`` difficulty groups (same cut), for the spectrum figure.
+
+    Returns ``(slices, None)``, or ``(None, reason)`` when the dump cannot be split that finely.
+    """
+    if stage.dump is None or stage.scales is None:
+        return None, "the dump is not at hand"
+    try:
+        options = SliceOptions(cut=stage.result.options.cut, groups=groups)
+        return slice_dump(stage.dump, stage.scales, options).slices, None
+    except UsageError as exc:
+        return None, f"no {groups}-group difficulty spectrum: {exc}"
+
+
+def add_stability(stage: SliceStage, *, seed: int = 0) -> SliceStage:
+    """Record how stable the difficulty groups are under resampling (slicesand.uncertainty.stability) in the slice
+    facts (``group_instability``), and warn when more than 20% of questions change group."""
+    if stage.dump is None or stage.scales is None:
+        return stage
+    instability = dump_instability(stage.dump, stage.scales, stage.result.options.cut, stage.result.options.groups,
+                                   seed=seed)
+    if instability is not None:
+        stage.result.facts["group_instability"] = instability.facts()
+        warning = instability.warning()
+        if warning and warning not in stage.result.warnings:
+            stage.result.warnings.append(warning)
+    return stage
+
+
+def write_slice_stage(stage: SliceStage, slices_path: str | Path, questions_path: str | Path | None = None,
+                      *, stdout: BinaryIO | None = None) -> None:
+    """Write the slices table (and sidecar), and the questions table when asked."""
+    if questions_path is not None:
+        write_table(stage.result.questions, questions_path, stdout=stdout)
+    write_table(stage.result.slices, slices_path, stdout=stdout)
+    if str(slices_path) != STDIO:
+        write_json(sidecar_path(slices_path), stage.document(sha256_file(Path(slices_path))))
+
+
+def single_task(slice_facts: dict | None) -> str | None:
+    """The task a slicing covered, when the dump named exactly one."""
+    tasks = [t for t in (slice_facts or {}).get("tasks") or [] if t]
+    return tasks[0] if len(tasks) == 1 else None
+
+
+def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
+    """Fit on a slices table, warning when the cut differs from the one its difficulty ranking used."""
+    fit = fit_slices(slices.frame, options, source=slices.name)
+    fit = replace(fit, task=single_task((slices.meta or {}).get("facts")))
+    if slices.stale_meta:
+        fit.warnings.append(f"{sidecar_path(slices.name).name} does not match {slices.name} "
+                            "(edited after slicing?); ignored it")
+    if slices.meta is not None and slices.cut != options.cut:
+        fit.warnings.append(
+            f"the difficulty groups were ranked with cut {slices.cut} but the fit uses cut {options.cut}: "
+            "test models may have influenced the groups; slice again with the same --cut")
+    return fit
+
+
+def write_fit(fit: Fit, path: str | Path, source: Source, *, stdout: BinaryIO | None = None) -> None:
+    text = dumps(fit_document(fit, source))
+    if str(path) == STDIO:
+        out = stdout or sys.stdout.buffer
+        out.write(text.encode("utf-8"))
+        out.flush()
+    else:
+        write_text_atomic(path, text)
+
+
+def forecast_summary(forecast: Forecast) -> dict:
+    """The forecast's headline numbers, as stored in the predictions sidecar and printed in JSON."""
+    return {
+        "threshold_flops": forecast.threshold_flops,
+        "threshold_log10_flops": forecast.threshold_log10_flops,
+        "threshold_search_range_flops": [10.0 ** forecast.threshold_range[0], 10.0 ** forecast.threshold_range[1]],
+        "test_mse": forecast.mse,
+        "n_test_scored": forecast.n_test_scored,
+        "warnings": forecast.warnings,
+        # Bootstrap draws, seed, level and the threshold's interval (slicesand.uncertainty.intervals); None when off.
+        "intervals": forecast.intervals,
+    }
+
+
+def predictions_document(forecast: Forecast, fit_source: Source, slices_source: Source | None,
+                         parameters: dict, table_sha256: str | None) -> dict:
+    document = artifact_header("slicesand.predictions", parameters, slices_source)
+    document.update({"fit": {"name": fit_source.name, "sha256": fit_source.sha256},
+                     **forecast_summary(forecast), "table": {"sha256": table_sha256}})
+    return document
+
+
+def write_predictions(forecast: Forecast, path: str | Path, fit_source: Source, slices_source: Source | None,
+                      parameters: dict) -> None:
+    """Write the predictions table and its sidecar (which records the fit it came from)."""
+    write_table(forecast.table, path)
+    write_json(sidecar_path(path), predictions_document(forecast, fit_source, slices_source, parameters,
+                                                        sha256_file(Path(path))))
+
+
+@dataclass
+class RunResult:
+    """What ``run`` made: every stage's result and the folder holding the artifacts."""
+
+    outdir: Path
+    slice_stage: SliceStage
+    fit: Fit
+    forecast: Forecast
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the report only (e.g. no spectrum)
+
+
+def run_all(
+    dump_path: str | Path,
+    outdir: str | Path,
+    slice_options: SliceOptions,
+    fit_options: FitOptions,
+    dump_options: DumpOptions = DumpOptions(),
+    *,
+    at: list[float] | None = None,
+    grid: np.ndarray | None = None,
+    stdin: BinaryIO | None = None,
+    spectrum_groups: int | None = 10,
+    argv: list[str] | None = None,
+    figures: bool = True,
+    loaded: tuple[Dump, np.ndarray, list[str]] | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> RunResult:
+    """slice -> fit -> predict -> report, leaving every artifact in ``outdir``.
+
+    Everything is computed before anything is written, and each file is written atomically. The report
+    (``report.md`` and its PNG figures) is made from the written artifacts, exactly as
+    ``slicesand report OUTDIR --format md`` remakes it. ``spectrum_groups`` slices the same dump a second
+    time for the difficulty-spectrum figure (``spectrum.csv``); ``argv`` is recorded in ``run.json``.
+    ``bootstrap`` draws (0: none) with ``seed`` add 90% prediction intervals to the predictions
+    (slicesand.uncertainty.intervals); each draw resamples the training models and, from the dump, the questions
+    (re-slicing them; slicesand.uncertainty.resampling).
+    """
+    from slicesand.reporting.output import write_markdown_report, write_run_files
+
+    outdir = Path(outdir)
+    if slice_options.cut != fit_options.cut:
+        raise UsageError(None, "run uses one cut for slicing and fitting")
+    stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded))
+    slices_frame = stage.result.slices
+    fit = replace(fit_slices(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
+    questions, questions_note = None, None
+    if bootstrap > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
+        from slicesand.uncertainty.resampling import question_matrix
+
+        questions, questions_note = question_matrix(stage.dump, stage.scales, slice_options.cut, slice_options.groups)
+    forecast = add_intervals(predict(fit, slices_frame, at=at, grid=grid, source="slices"), fit, slices_frame,
+                             draws=bootstrap, seed=seed, questions=questions, questions_note=questions_note)
+    spectrum, spectrum_note = spectrum_slices(stage, spectrum_groups) if spectrum_groups else (None, None)
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    write_slice_stage(stage, outdir / "slices.csv", outdir / "questions.csv")
+    slices_source = file_source(outdir / "slices.csv")
+    fit_path = outdir / "fit.json"
+    write_fit(fit, fit_path, slices_source)
+    predict_parameters = {"at": list(at or []), "grid": None if grid is None else list(map(float, grid)),
+                          "bootstrap": bootstrap, "seed": seed}
+    write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
+                      predict_parameters)
+    write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
+    write_markdown_report(outdir, figures=figures)
+    return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
+                     [spectrum_note] if spectrum_note else [])

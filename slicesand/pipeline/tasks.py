@@ -1,0 +1,144 @@
+"""Forecast every task of a multi-task dump separately: its own slicing, its own fit, its own folder.
+
+:func:`run_tasks` reads the dump once, then runs :func:`slicesand.pipeline.stages.run_all` per task into
+``OUTDIR/<task>/``, and writes ``OUTDIR/tasks.json`` (the index), ``OUTDIR/tasks.csv`` and
+``OUTDIR/report.md``, which opens with one table across tasks. A task that cannot be forecast (say,
+too few models) is reported as such instead of stopping the others.
+
+>>> task_folder_names(["mmlu", "arc/easy", "arc easy"])
+['mmlu', 'arc_easy', 'arc_easy-2']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from slicesand.artifacts.documents import artifact_header, dumps, read_json_artifact
+from slicesand.errors import SlicesandError
+from slicesand.fitting.model import FitOptions
+from slicesand.io.atomic import write_text_atomic
+from slicesand.io.tables import write_table
+from slicesand.pipeline.stages import DumpOptions, RunResult, load_stage_dump, run_all
+from slicesand.reporting.facts import format_flops
+from slicesand.slicing.difficulty import SliceOptions
+
+INDEX = "tasks.json"
+SUMMARY_COLUMNS = ["task", "folder", "models", "cut_flops", "largest_flops", "forecast_accuracy",
+                   "threshold_flops", "test_mse", "baseline_mse", "error"]
+
+
+@dataclass
+class TaskRuns:
+    """What :func:`run_every_task` made: one row per task, and the runs that succeeded."""
+
+    outdir: Path
+    summary: pd.DataFrame
+    runs: dict[str, RunResult]
+    notes: list[str]
+    multitask: bool = True
+
+
+def task_folder_names(tasks: list[str]) -> list[str]:
+    """A safe, unique folder name per task."""
+    names, seen = [], {}
+    for task in tasks:  # a handful of tasks, not rows
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", task).strip("._") or "task"
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return names
+
+
+def _summary_row(task: str, folder: str, run: RunResult | None, error: str | None) -> dict:
+    row = dict.fromkeys(SUMMARY_COLUMNS)
+    row.update(task=task, folder=folder, error=error)
+    if run is None:
+        return row
+    table = run.forecast.table
+    largest = table.loc[table["flops"].idxmax()]
+    row.update(models=int((table["split"] != "none").sum()), cut_flops=run.fit.options.cut,
+               largest_flops=float(largest["flops"]), forecast_accuracy=float(largest["pred_accuracy"]),
+               threshold_flops=run.forecast.threshold_flops)
+    if run.forecast.mse:
+        row.update(test_mse=run.forecast.mse["forecast"], baseline_mse=run.forecast.mse["baseline"])
+    return row
+
+
+def run_tasks(
+    dump_path: str | Path,
+    outdir: str | Path,
+    slice_options: SliceOptions,
+    fit_options: FitOptions,
+    dump_options: DumpOptions = DumpOptions(),
+    *,
+    stdin: BinaryIO | None = None,
+    **run_options,
+) -> TaskRuns:
+    """Run the whole pipeline once per task of the dump (read once), then write the cross-task index.
+
+    A dump with one task (or ``dump_options.task`` set) is one plain run into ``outdir``.
+    """
+    outdir = Path(outdir)
+    loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
+    dump = loaded[0]
+    tasks = dump.tasks
+    if dump_options.task is not None or len(tasks) == 1:
+        run = run_all(dump_path, outdir, slice_options, fit_options, dump_options, loaded=loaded, **run_options)
+        task = dump_options.task or tasks[0]
+        summary = pd.DataFrame([_summary_row(task, ".", run, None)], columns=SUMMARY_COLUMNS)
+        return TaskRuns(outdir, summary, {task: run}, [], multitask=False)
+    rows, runs, notes = [], {}, []
+    for task, folder in zip(tasks, task_folder_names(tasks)):
+        try:
+            run = run_all(dump_path, outdir / folder, slice_options, fit_options,
+                          replace(dump_options, task=task), loaded=loaded, **run_options)
+        except SlicesandError as exc:
+            rows.append(_summary_row(task, folder, None, str(exc)))
+            notes.append(f"task {task}: not forecast: {exc}")
+            continue
+        runs[task] = run
+        rows.append(_summary_row(task, folder, run, None))
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    index = artifact_header("slicesand.tasks", {"cut": slice_options.cut, "groups": slice_options.groups},
+                            dump.source)
+    index["tasks"] = summary.replace({np.nan: None}).to_dict(orient="records")
+    write_table(summary, outdir / "tasks.csv")
+    write_text_atomic(outdir / INDEX, dumps(index))
+    write_text_atomic(outdir / "report.md", render_tasks_markdown(index))
+    return TaskRuns(outdir, summary, runs, notes)
+
+
+def is_multitask_folder(outdir: str | Path) -> bool:
+    return (Path(outdir) / INDEX).exists()
+
+
+def read_tasks_index(outdir: str | Path) -> dict:
+    return read_json_artifact(Path(outdir) / INDEX, "slicesand.tasks")
+
+
+def _cell(value, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}g}"
+
+
+def render_tasks_markdown(index: dict) -> str:
+    """The cross-task report: one table, then a link to each task's own report."""
+    lines = ["# slicesand forecast: every task", "",
+             "| task | models | cut (FLOPs) | forecast accuracy | at FLOPs | predicted threshold | "
+             "test MSE | baseline MSE |", "|---|---|---|---|---|---|---|---|"]
+    for row in index["tasks"]:
+        if row["error"]:
+            lines.append(f"| {row['task']} | | | not forecast: {row['error'].replace('|', '/')} | | | | |")
+            continue
+        lines.append(
+            f"| [{row['task']}]({row['folder']}/report.md) | {row['models']} | {format_flops(row['cut_flops'])} | "
+            f"{_cell(row['forecast_accuracy'])} | {format_flops(row['largest_flops'])} | "
+            f"{format_flops(row['threshold_flops']) if row['threshold_flops'] else 'none in range'} | "
+            f"{_cell(row['test_mse'])} | {_cell(row['baseline_mse'])} |")
+    lines += ["", "Each task was sliced and fitted on its own; its folder holds every artifact and its "
+              "report.", ""]
+    return "\n".join(lines)

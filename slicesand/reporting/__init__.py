@@ -1,0 +1,1 @@
+"""Reporting: the facts of a forecast and their renderers (Markdown, HTML, terminal, figures)."""

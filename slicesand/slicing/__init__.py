@@ -1,0 +1,1 @@
+"""Slicing: rank questions by difficulty and average each model's score per group."""

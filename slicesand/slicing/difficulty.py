@@ -1,0 +1,265 @@
+"""The *slice* stage: rank questions by difficulty and average each model's score per group.
+
+Difficulty of a question is its mean TC Brier score over the reference models (those below the cut;
+all models when there is no cut). Questions are sorted easiest first, ties broken by question id, and
+split into G groups at ``floor(linspace(0, Q, G + 1))`` as the paper's reference code does.
+
+>>> import numpy as np
+>>> from slicesand.io.tables import Source
+>>> from slicesand.ingest.dump import Dump
+>>> dump = Dump(Source("toy", ""), np.array(["a", "b"], dtype=object), np.array(["q1", "q2"], dtype=object),
+...             np.array(["", ""], dtype=object), np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]),
+...             np.array([-0.0, -1.0, -0.25, -1.0]), np.array([1.0, 0.0, 1.0, 0.0]), None, True)
+>>> result = slice_dump(dump, np.array([1e20, 1e21]), SliceOptions(groups=2))
+>>> result.slices[["model", "group_1", "group_2"]].values.tolist()
+[['a', 0.0, -1.0], ['b', -0.25, -1.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from slicesand.ingest.dump import Dump
+from slicesand.errors import UsageError
+
+
+@dataclass(frozen=True)
+class SliceOptions:
+    """Parameters of the slice stage. ``cut`` is in FLOPs; ``None`` makes every model a reference."""
+
+    cut: float | None = None
+    groups: int = 3
+
+    def __post_init__(self) -> None:
+        if self.groups < 2:
+            raise UsageError(None, "--groups must be at least 2 (an easy and a hard group)", found=self.groups)
+        if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
+            raise UsageError(None, "--cut must be a positive number of FLOPs", found=self.cut)
+
+
+@dataclass
+class SliceResult:
+    """The slices table (one row per model), the questions table, and facts about both."""
+
+    slices: pd.DataFrame
+    questions: pd.DataFrame
+    options: SliceOptions
+    facts: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def metadata(self) -> dict:
+        return {"parameters": asdict(self.options), "facts": self.facts, "warnings": self.warnings}
+
+
+def group_columns(groups: int) -> list[str]:
+    """``['group_1', ..., 'group_G']``, easiest first."""
+    return [f"group_{k}" for k in range(1, groups + 1)]
+
+
+def group_boundaries(n_questions: int, groups: int) -> np.ndarray:
+    """Split points of ``n_questions`` sorted questions into ``groups`` near-equal groups.
+
+    >>> group_boundaries(14042, 3).tolist()
+    [0, 4680, 9361, 14042]
+    """
+    return np.floor(np.linspace(0, n_questions, groups + 1)).astype(np.int64)
+
+
+def _names(values: np.ndarray, limit: int = 5) -> str:
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) -> SliceResult:
+    """Rank the dump's questions on the reference models and average every model's score per group."""
+    warnings: list[str] = []
+    flops_by_model = np.asarray(flops_by_model, dtype=float)
+    has_scale = np.isfinite(flops_by_model)
+    if not has_scale.any():
+        raise UsageError(dump.source.name, "no model has a scale (FLOPs)",
+                         hint="add a flops column or pass --models with model,flops or model,params,tokens")
+    if not has_scale.all():
+        warnings.append(f"left out {int((~has_scale).sum())} model(s) without a scale: "
+                        f"{_names(dump.model_names[~has_scale])}")
+
+    if options.cut is None:
+        reference = has_scale
+    else:
+        reference = has_scale & (flops_by_model < options.cut)
+        if not reference.any():
+            raise UsageError(None, f"--cut {options.cut:g} leaves no reference model below it",
+                             found=f"smallest model has {np.nanmin(flops_by_model):.3g} FLOPs",
+                             hint="raise --cut")
+        if not (has_scale & (flops_by_model >= options.cut)).any():
+            raise UsageError(None, f"--cut {options.cut:g} leaves no model at or above it to test on",
+                             found=f"largest model has {np.nanmax(flops_by_model):.3g} FLOPs",
+                             hint="lower --cut, or omit it to use every model")
+
+    n_models, n_questions = dump.n_models, dump.n_questions
+    stats = _DenseStats(dump) if dump.dense else _SparseStats(dump, has_scale)
+
+    # Difficulty: mean score per question over the reference models' answers.
+    reference_answers, difficulty = stats.question_means(reference)
+    ranked = np.flatnonzero(reference_answers > 0)
+    unranked = n_questions - ranked.size
+    if unranked:
+        warnings.append(f"{unranked} question(s) have no answer from a reference model and are left out "
+                        f"of the groups: {_names(dump.question_ids[reference_answers == 0])}")
+    if ranked.size < options.groups:
+        raise UsageError(None, f"cannot split {ranked.size} ranked question(s) into {options.groups} groups",
+                         hint="use fewer --groups")
+
+    # Easiest first (highest mean score), ties broken by question id (then task), as documented.
+    id_rank = _rank_of(dump.question_ids, dump.question_tasks)
+    order = ranked[np.lexsort((id_rank[ranked], -difficulty[ranked]))]
+    bounds = group_boundaries(ranked.size, options.groups)
+    group_of_question = np.full(n_questions, -1, dtype=np.int64)
+    group_of_question[order] = np.repeat(np.arange(options.groups), np.diff(bounds))
+
+    group_sum, group_n, answered, tc_sum = stats.group_sums(group_of_question, options.groups, unranked > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        group_mean = np.where(group_n > 0, group_sum / np.maximum(group_n, 1), np.nan)
+        tc_mean = tc_sum / answered
+    silent = has_scale & (answered == 0)
+    if silent.any():
+        warnings.append(f"left out {int(silent.sum())} model(s) with no answers: "
+                        f"{_names(dump.model_names[silent])}")
+    if stats.correct is not None:
+        correct_sum, n_known = stats.correct_sums(answered)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracy = correct_sum / n_known
+    else:
+        accuracy = np.full(n_models, np.nan)
+    correct = stats.correct
+
+    ragged = has_scale & (answered < n_questions)
+    if ragged.any():
+        warnings.append(f"{int(ragged.sum())} model(s) miss some questions; their group means use the "
+                        f"questions they answered: {_names(dump.model_names[ragged])}")
+    empty_group = has_scale & (group_n == 0).any(axis=1)
+    if empty_group.any():
+        warnings.append(f"{int(empty_group.sum())} model(s) answered no question of some group: "
+                        f"{_names(dump.model_names[empty_group])}")
+    if correct is None:
+        warnings.append("the dump has no 'correct' column: accuracy is unknown, so only TC Brier is forecast")
+
+    slices = pd.DataFrame({"model": dump.model_names, "flops": flops_by_model,
+                           "accuracy": accuracy, "tc_brier": tc_mean})
+    for k, column in enumerate(group_columns(options.groups)):
+        slices[column] = group_mean[:, k]
+    slices["n_answered"] = answered
+    slices["n_missing"] = n_questions - answered
+    slices = slices[has_scale & ~silent].sort_values(["flops", "model"], kind="stable").reset_index(drop=True)
+
+    questions = pd.DataFrame({
+        "question": dump.question_ids[order],
+        "task": dump.question_tasks[order],
+        "difficulty": difficulty[order],
+        "group": group_of_question[order] + 1,
+        "n_reference_answers": reference_answers[order].astype(np.int64),
+    })
+    facts = {
+        "n_models": int((has_scale & ~silent).sum()),
+        "n_reference_models": int(reference.sum()),
+        "n_questions": int(n_questions),
+        "n_ranked_questions": int(ranked.size),
+        "group_sizes": np.diff(bounds).tolist(),
+        "models_without_scale": dump.model_names[~has_scale].tolist(),
+        "has_accuracy": correct is not None,
+        "tasks": dump.tasks,
+    }
+    return SliceResult(slices, questions, options, facts, warnings)
+
+
+def _rank_of(question_ids: np.ndarray, question_tasks: np.ndarray) -> np.ndarray:
+    """Rank of each question's (id, task) in sorted order, for deterministic tie-breaking."""
+    order = np.lexsort((question_tasks.astype(str), question_ids.astype(str)))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+class _SparseStats:
+    """Sums over a dump in any row order, with ``numpy.bincount`` on integer codes."""
+
+    def __init__(self, dump: Dump, has_scale: np.ndarray) -> None:
+        self.n_models, self.n_questions = dump.n_models, dump.n_questions
+        self.m, self.q, self.score, self.correct = dump.model_code, dump.question_code, dump.score, dump.correct
+        if not has_scale.all():
+            keep = has_scale[self.m]
+            self.m, self.q, self.score = self.m[keep], self.q[keep], self.score[keep]
+            self.correct = self.correct[keep] if self.correct is not None else None
+        self.models_present = np.bincount(self.m, minlength=self.n_models) > 0
+
+    def question_means(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if reference[self.models_present].all():
+            q_ref, score_ref = self.q, self.score
+        else:
+            is_reference_row = reference[self.m]
+            q_ref, score_ref = self.q[is_reference_row], self.score[is_reference_row]
+        answers = np.bincount(q_ref, minlength=self.n_questions)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return answers, np.bincount(q_ref, weights=score_ref, minlength=self.n_questions) / answers
+
+    def group_sums(self, group_of_question: np.ndarray, groups: int, some_unranked: bool):
+        cells = self.n_models * groups
+        if some_unranked:
+            row_group = group_of_question[self.q]
+            in_group = row_group >= 0
+            key, scores = self.m[in_group] * groups + row_group[in_group], self.score[in_group]
+        else:
+            key, scores = self.m * groups + group_of_question[self.q], self.score
+        group_sum = np.bincount(key, weights=scores, minlength=cells).reshape(self.n_models, groups)
+        group_n = np.bincount(key, minlength=cells).reshape(self.n_models, groups)
+        if some_unranked:
+            answered = np.bincount(self.m, minlength=self.n_models)
+            tc_sum = np.bincount(self.m, weights=self.score, minlength=self.n_models)
+        else:  # every answer is in some group: the per-model totals are the groups' sums
+            answered, tc_sum = group_n.sum(axis=1), group_sum.sum(axis=1)
+        return group_sum, group_n, answered, tc_sum
+
+    def correct_sums(self, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        known = ~np.isnan(self.correct)
+        if known.all():
+            return np.bincount(self.m, weights=self.correct, minlength=self.n_models), answered
+        m = self.m[known]
+        return (np.bincount(m, weights=self.correct[known], minlength=self.n_models),
+                np.bincount(m, minlength=self.n_models))
+
+
+class _DenseStats:
+    """The same sums for a complete dump stored model by model, question by question (the usual
+    layout of a big dump): the scores form an M x Q matrix, and every sum is one BLAS product."""
+
+    def __init__(self, dump: Dump) -> None:
+        self.n_models, self.n_questions = dump.n_models, dump.n_questions
+        self.scores = dump.score.reshape(self.n_models, self.n_questions)
+        self.correct = dump.correct
+
+    def question_means(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_reference = int(reference.sum())
+        answers = np.full(self.n_questions, n_reference, dtype=np.int64)
+        return answers, (reference.astype(np.float64) @ self.scores) / n_reference
+
+    def group_sums(self, group_of_question: np.ndarray, groups: int, some_unranked: bool):
+        membership = np.zeros((self.n_questions, groups))
+        membership[np.arange(self.n_questions), group_of_question] = 1.0
+        group_sum = self.scores @ membership
+        sizes = np.bincount(group_of_question, minlength=groups)
+        group_n = np.broadcast_to(sizes, (self.n_models, groups))
+        return group_sum, group_n, np.full(self.n_models, self.n_questions), group_sum.sum(axis=1)
+
+    def correct_sums(self, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        matrix = self.correct.reshape(self.n_models, self.n_questions)
+        if not np.issubdtype(matrix.dtype, np.floating):  # 0/1 integers: no unknowns, no float copy
+            return matrix.sum(axis=1, dtype=np.float64), answered.astype(np.float64)
+        sums = matrix @ np.ones(self.n_questions)
+        counts = answered.astype(np.float64)
+        unknown = np.isnan(sums)
+        if unknown.any():  # some answers without correctness: count only the known ones
+            sums[unknown] = np.nansum(matrix[unknown], axis=1)
+            counts[unknown] = (~np.isnan(matrix[unknown])).sum(axis=1)
+        return sums, counts

@@ -1,0 +1,1 @@
+"""Uncertainty: bootstrap, question resampling, calibration, prediction intervals and group stability."""

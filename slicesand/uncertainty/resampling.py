@@ -1,0 +1,194 @@
+"""Resample the questions in the bootstrap: re-rank, regroup and re-average every draw.
+
+The slices table holds one number per model and group, but those numbers are estimates over a sample
+of questions, and the groups themselves are cut from a ranking that depends on the sample. With the
+per-question dump at hand, each bootstrap draw (:func:`slicesand.uncertainty.bootstrap.bootstrap`) also draws
+question multiplicities (how often each question is taken, multinomial with replacement), and:
+
+1. recomputes every question's difficulty on the reference models, weighted by the draw's model
+   multiplicities (models that were not drawn do not rank the questions);
+2. re-ranks the questions and cuts the drawn questions into groups at the same shares as
+   :func:`slicesand.slicing.difficulty.slice_dump` (a question's position is the number of drawn questions ranked
+   before it, as in :mod:`slicesand.uncertainty.stability`);
+3. recomputes each training model's easy and hard group means, TC Brier and accuracy as means over
+   the drawn questions, weighted by their multiplicities.
+
+Everything is dense algebra on a (models x questions) matrix: the difficulties of all draws are one
+matrix product (draws x reference models) @ (reference models x questions), the ranks one batched
+``lexsort``, and the group means matrix products of (draws x questions) weights with the transposed
+score matrix. A complete dump sorted by model then question *is* that matrix (a reshape); any other
+dump is gathered into it with ``bincount`` when it has at most :data:`MAX_CELLS` cells (otherwise
+:func:`question_matrix` returns ``None`` and the bootstrap resamples models only). Draws are processed
+in blocks of at most :data:`BLOCK_CELLS` (draws x questions) cells to bound memory on big dumps.
+
+Questions no reference model answered are not ranked (as in slicing): they are resampled among
+themselves (so the ranked questions keep their count and the group sizes stay those of the slicing)
+and count only towards TC Brier and accuracy.
+
+>>> import numpy as np
+>>> from slicesand.io.tables import Source
+>>> from slicesand.ingest.dump import Dump
+>>> rng = np.random.default_rng(0)
+>>> score = -rng.random((4, 30)).ravel()
+>>> dump = Dump(Source("toy", ""), np.array(list("abcd"), dtype=object),
+...             np.array([f"q{j:02d}" for j in range(30)], dtype=object), np.full(30, "", dtype=object),
+...             np.repeat(np.arange(4), 30), np.tile(np.arange(30), 4), score, (score > -0.5) * 1.0,
+...             None, True, dense=True)
+>>> matrix, note = question_matrix(dump, np.array([1e20, 1e21, 1e22, 1e23]), 1e22, groups=3)
+>>> drawn = question_draws(matrix, np.array(["a", "b"]), np.ones((5, 2)), seed=0)
+>>> drawn.shape  # (easy, hard, tc_brier, accuracy) x draws x models
+(4, 5, 2)
+>>> bool(np.array_equal(drawn, question_draws(matrix, np.array(["a", "b"]), np.ones((5, 2)), seed=0)))
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from slicesand.uncertainty.stability import _groups
+
+# Largest (models x questions) matrix gathered from a dump that is not already one (50M cells: 400 MB).
+MAX_CELLS = 50_000_000
+# Largest block of (draws x questions) cells processed at once: bounds the ranking's temporary arrays.
+BLOCK_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class QuestionMatrix:
+    """Per-question sums of the models with a scale, as dense (models x questions) matrices.
+
+    ``count`` (answers per cell) is ``None`` when every model answered every question once, and
+    ``correct_count`` (answers with a known correctness) ``None`` when it equals ``count``.
+    ``correct`` is ``None`` when the dump has no correctness at all.
+    """
+
+    models: np.ndarray  # (M,) model names
+    score: np.ndarray  # (M, Q) float64 sum of scores per cell (0 where unanswered)
+    count: np.ndarray | None  # (M, Q) float64 answers per cell
+    correct: np.ndarray | None  # (M, Q) float64 sum of known correctness per cell
+    correct_count: np.ndarray | None  # (M, Q) float64 answers with known correctness per cell
+    reference: np.ndarray  # (M,) bool: ranks the questions (below the cut)
+    ranked: np.ndarray  # (Q,) bool: some reference model answered it
+    tie_rank: np.ndarray  # (Q,) rank of (id, task): ties in difficulty are broken by it
+    groups: int
+
+
+def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups: int
+                    ) -> tuple[QuestionMatrix | None, str | None]:
+    """The dump as a :class:`QuestionMatrix` of its models with a scale, and ``None`` as the note; or
+    ``(None, why)`` when it cannot be resampled (too big, no correctness, too few ranked questions)."""
+    from slicesand.ingest.dump import model_question_sums
+    from slicesand.slicing.difficulty import _rank_of
+
+    flops = np.asarray(flops_by_model, dtype=float)
+    keep = np.isfinite(flops)
+    n_models, n_questions = int(keep.sum()), dump.n_questions
+    if dump.correct is None:
+        return None, "questions not resampled: the dump has no correctness, so accuracy is not forecast"
+    if not dump.dense and n_models * n_questions > MAX_CELLS:
+        return None, (f"questions not resampled: the dump is not a complete model x question matrix and "
+                      f"gathering one would take {n_models * n_questions:,} cells (more than {MAX_CELLS:,})")
+    score, count = model_question_sums(dump, keep)
+    if dump.dense:  # already a models x questions matrix: take the rows with a scale
+        score = score.astype(np.float64)
+        correct = dump.correct.reshape(dump.n_models, n_questions)[keep].astype(np.float64)
+    else:
+        row = np.full(dump.n_models, -1)
+        row[keep] = np.arange(n_models)
+        rows = keep[dump.model_code]
+        key = row[dump.model_code[rows]] * n_questions + dump.question_code[rows]
+        cells = n_models * n_questions
+        correct = np.full(cells, np.nan)
+        correct[key] = dump.correct[rows]  # one answer per (model, question): the dump rejects repeats
+        correct = correct.reshape(n_models, n_questions)
+    known = np.isfinite(correct)
+    correct_count = None
+    if not known.all():  # some answers without correctness: count only the known ones
+        correct_count = known.astype(np.float64) if count is None else known * (count > 0) * 1.0
+    correct = np.where(known, correct, 0.0)
+    reference = (flops[keep] < cut) if cut is not None else np.ones(n_models, dtype=bool)
+    answered = np.ones((n_models, n_questions), dtype=bool) if count is None else count > 0
+    ranked = answered[reference].any(axis=0)
+    if ranked.sum() < groups:
+        return None, f"questions not resampled: fewer ranked questions ({int(ranked.sum())}) than groups"
+    return QuestionMatrix(dump.model_names[keep].astype(str), score, count, correct, correct_count, reference,
+                          ranked, _rank_of(dump.question_ids, dump.question_tasks), groups), None
+
+
+def question_multiplicities(ranked: np.ndarray, draws: int, seed: int) -> np.ndarray:
+    """(draws, Q) multiplicities: ranked questions drawn among themselves, unranked ones among themselves.
+
+    Its own stream (``default_rng((seed, 1))``), so adding questions leaves the model draws unchanged.
+
+    >>> question_multiplicities(np.array([True, True, True, False]), 2, 0).sum(axis=1).tolist()
+    [4, 4]
+    """
+    rng = np.random.default_rng((seed, 1))
+    counts = np.zeros((draws, ranked.size), dtype=np.int64)
+    for part in (np.flatnonzero(ranked), np.flatnonzero(~ranked)):  # two strata, not a loop over questions
+        if part.size:
+            counts[:, part] = rng.multinomial(part.size, np.full(part.size, 1.0 / part.size), size=draws)
+    return counts
+
+
+def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np.ndarray, *, seed: int
+                   ) -> np.ndarray:
+    """Per-draw (easy, hard, tc_brier, accuracy) of ``models`` (names, in the order of the bootstrap's
+    training rows) as a (4, draws, n) array; ``model_weights`` (draws, n) are the draws' model
+    multiplicities. NaN where a draw leaves a model no answer to average."""
+    index = {name: i for i, name in enumerate(matrix.models)}
+    rows = np.array([index[str(m)] for m in models], dtype=np.int64)
+    draws = model_weights.shape[0]
+    counts = question_multiplicities(matrix.ranked, draws, seed).astype(np.float64)
+
+    # Reference weights per draw: drawn training models count as often as drawn; reference models that
+    # are not training rows of the fit (e.g. incomplete ones) rank the questions with weight 1, as in slicing.
+    reference = np.flatnonzero(matrix.reference)
+    ref_weights = np.broadcast_to(matrix.reference[reference].astype(np.float64), (draws, reference.size)).copy()
+    in_reference = np.full(matrix.models.size, -1)
+    in_reference[reference] = np.arange(reference.size)
+    training_reference = in_reference[rows] >= 0
+    ref_weights[:, in_reference[rows[training_reference]]] = model_weights[:, training_reference]
+
+    ranked = np.flatnonzero(matrix.ranked)
+    ref_score = matrix.score[np.ix_(reference, ranked)]
+    ref_count = None if matrix.count is None else matrix.count[np.ix_(reference, ranked)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        full = ref_score.sum(axis=0) / (reference.size if ref_count is None else ref_count.sum(axis=0))
+    # Transposed (questions x models) blocks of the training rows, so each mean is one matrix product.
+    score_t = matrix.score[rows].T
+    count_t = None if matrix.count is None else matrix.count[rows].T
+    correct_t = matrix.correct[rows].T
+    known_t = count_t if matrix.correct_count is None else matrix.correct_count[rows].T
+
+    out = np.empty((4, draws, rows.size))
+    block = max(1, BLOCK_CELLS // max(1, matrix.score.shape[1]))
+    for start in range(0, draws, block):  # blocks of draws bound memory; each block is vectorised
+        part = slice(start, start + block)
+        weights, k = ref_weights[part], counts[part]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            denominator = weights.sum(axis=1, keepdims=True) if ref_count is None else weights @ ref_count
+            difficulty = (weights @ ref_score) / denominator
+        # A question no drawn reference model answered keeps its full-data difficulty.
+        difficulty = np.where(np.isfinite(difficulty), difficulty, full)
+        group = _groups(difficulty, k[:, ranked].astype(np.int64), matrix.tie_rank[ranked], matrix.groups)
+        easy_w = np.zeros_like(k)
+        hard_w = np.zeros_like(k)
+        easy_w[:, ranked] = k[:, ranked] * (group == 0)
+        hard_w[:, ranked] = k[:, ranked] * (group == matrix.groups - 1)
+        out[0, part] = _weighted_means(easy_w, score_t, count_t)
+        out[1, part] = _weighted_means(hard_w, score_t, count_t)
+        out[2, part] = _weighted_means(k, score_t, count_t)
+        out[3, part] = _weighted_means(k, correct_t, known_t)
+    return out
+
+
+def _weighted_means(weights: np.ndarray, sums_t: np.ndarray, counts_t: np.ndarray | None) -> np.ndarray:
+    """(draws, models) means: question weights (draws, Q) times per-cell sums over per-cell answers."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if counts_t is None:  # every cell holds one answer: divide by the total weight
+            return (weights @ sums_t) / weights.sum(axis=1, keepdims=True)
+        return (weights @ sums_t) / (weights @ counts_t)

@@ -1,0 +1,225 @@
+"""Wide 0/1 CSVs, py-irt JSON lines and long tables."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from slicesand.errors import InputDataError
+from slicesand.ingest.importers import DUMP_SCHEMA, ImportOptions, read_source
+
+
+def as_frame(result) -> pd.DataFrame:
+    return result.dump.to_pandas()
+
+
+# --- wide CSV --------------------------------------------------------------------------------
+
+
+def test_models_as_rows_by_header(fixtures_dir):
+    result = read_source(fixtures_dir / "matrix" / "models_as_rows.csv")
+    frame = as_frame(result)
+
+    assert result.kind == "matrix-csv"
+    assert result.dump.schema.equals(DUMP_SCHEMA)
+    assert frame.shape[0] == 3 * 4
+    assert set(frame["task"]) == {"models_as_rows"}
+    row = frame.query("model == 'my-finetune'").sort_values("question")
+    assert row["correct"].tolist() == [1, 1, 1, 0]
+    assert frame["p_correct"].isna().all()
+
+
+def test_empty_cell_is_unknown_with_a_note(fixtures_dir):
+    result = read_source(fixtures_dir / "matrix" / "models_as_rows.csv")
+    frame = as_frame(result)
+
+    cell = frame.query("model == 'EleutherAI/pythia-160m-deduped' and question == 'q4'")
+    assert cell["correct"].isna().all()
+    assert any("1 empty cells" in note for note in result.notes)
+
+
+def test_models_as_columns_by_header(fixtures_dir):
+    frame = as_frame(read_source(fixtures_dir / "matrix" / "models_as_columns.csv"))
+
+    assert set(frame["model"]) == {"EleutherAI/pythia-70m-deduped", "EleutherAI/pythia-160m-deduped"}
+    assert set(frame["question"]) == {"q1", "q2", "q3"}
+    small = frame.query("model == 'EleutherAI/pythia-70m-deduped'").sort_values("question")
+    assert small["correct"].tolist() == [0, 0, 1]
+
+
+def test_orientation_from_known_model_names(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text(",a,b\nEleutherAI/pythia-70m-deduped,0,1\nfacebook/opt-125m,1,1\n")
+
+    frame = as_frame(read_source(path))
+
+    assert set(frame["model"]) == {"EleutherAI/pythia-70m-deduped", "facebook/opt-125m"}
+
+
+def test_orientation_from_shape_with_a_note(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("id,i1,i2,i3,i4,i5\nm1,0,1,0,1,1\nm2,1,1,0,0,1\n")
+
+    result = read_source(path)
+
+    assert set(as_frame(result)["model"]) == {"m1", "m2"}
+    assert any("from the shape" in note and "--orientation" in note for note in result.notes)
+
+
+def test_ambiguous_orientation_is_an_error_with_a_hint(fixtures_dir):
+    with pytest.raises(InputDataError, match="--orientation"):
+        read_source(fixtures_dir / "matrix" / "unlabelled.csv")
+
+
+def test_explicit_orientation_overrides_the_header(fixtures_dir):
+    result = read_source(
+        fixtures_dir / "matrix" / "unlabelled.csv", options=ImportOptions(matrix_orientation="columns")
+    )
+    assert set(as_frame(result)["model"]) == {"a", "b", "c"}
+
+
+def test_a_cell_that_is_not_zero_or_one_is_an_error_naming_it(fixtures_dir):
+    with pytest.raises(InputDataError) as caught:
+        read_source(fixtures_dir / "matrix" / "bad_cell.csv")
+    message = str(caught.value)
+    assert "row 3" in message and "'m2' x 'q2'" in message and "0.5" in message
+
+
+def test_repeated_ids_are_an_error(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("model,q1,q1\nm1,0,1\n")
+    with pytest.raises(InputDataError, match="header row repeats an id"):
+        read_source(path, "matrix-csv")
+
+
+def test_task_name_option_labels_the_matrix(fixtures_dir):
+    result = read_source(fixtures_dir / "matrix" / "models_as_rows.csv", options=ImportOptions(task_name="arc"))
+    assert set(as_frame(result)["task"]) == {"arc"}
+
+
+cells = st.sampled_from([0, 1, None])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    matrix=arrays(np.object_, st.tuples(st.integers(1, 6), st.integers(1, 9)), elements=cells),
+    models_on_rows=st.booleans(),
+    header=st.booleans(),
+)
+def test_wide_csv_round_trip(matrix, models_on_rows, header):
+    """Write a random 0/1 matrix (with unknown cells) as a wide CSV in either orientation; read it back."""
+    n_models, n_questions = matrix.shape
+    models = [f"model-{i}" for i in range(n_models)]
+    questions = [f"question-{j}" for j in range(n_questions)]
+    table = pd.DataFrame(matrix, index=models, columns=questions)
+    written = table if models_on_rows else table.T
+    corner = ("model" if models_on_rows else "question") if header else "id"
+    options = ImportOptions() if header else ImportOptions(matrix_orientation="rows" if models_on_rows else "columns")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "random.csv"
+        written.rename_axis(corner).to_csv(path, na_rep="")
+
+        frame = read_source(path, "matrix-csv", options=options).dump.to_pandas()
+
+    assert len(frame) == n_models * n_questions
+    back = frame.pivot(index="model", columns="question", values="correct").reindex(index=models, columns=questions)
+    expected = table.astype("float64")
+    np.testing.assert_array_equal(back.to_numpy(dtype=float), expected.to_numpy(dtype=float))
+
+
+# --- py-irt ----------------------------------------------------------------------------------
+
+
+def test_pyirt_lines(fixtures_dir):
+    result = read_source(fixtures_dir / "pyirt" / "responses.jsonl")
+    frame = as_frame(result)
+
+    assert result.kind == "py-irt"
+    assert frame.shape[0] == 9
+    assert set(frame["task"]) == {"responses"}
+    assert frame.query("model == 'EleutherAI/pythia-160m-deduped'")["correct"].tolist() == [1, 0, 1]
+    assert result.models.set_index("model").loc["EleutherAI/pythia-70m-deduped", "flops"] == pytest.approx(1.26e20)
+
+
+def test_pyirt_value_that_is_not_zero_or_one_is_an_error(tmp_path):
+    path = tmp_path / "irt.jsonl"
+    path.write_text(json.dumps({"subject_id": "m1", "responses": {"a": 1, "b": 0.7}}) + "\n")
+    with pytest.raises(InputDataError, match="subject m1: responses must be 0 or 1"):
+        read_source(path, "py-irt")
+
+
+def test_pyirt_truncated_line_names_the_line(tmp_path):
+    path = tmp_path / "irt.jsonl"
+    path.write_text(json.dumps({"subject_id": "m1", "responses": {"a": 1}}) + "\n" + '{"subject_id": "m2", "resp')
+    with pytest.raises(InputDataError, match="line 2 is not valid JSON"):
+        read_source(path, "py-irt")
+
+
+def test_pyirt_repeated_subject_is_an_error(tmp_path):
+    path = tmp_path / "irt.jsonl"
+    line = json.dumps({"subject_id": "m1", "responses": {"a": 1}}) + "\n"
+    path.write_text(line + line)
+    with pytest.raises(InputDataError, match="repeats an id"):
+        read_source(path, "py-irt")
+
+
+# --- long tables -----------------------------------------------------------------------------
+
+
+def test_long_csv_keeps_unknowns(fixtures_dir):
+    result = read_source(fixtures_dir / "long" / "dump.csv")
+    frame = as_frame(result)
+
+    assert result.kind == "long"
+    assert result.dump.schema.equals(DUMP_SCHEMA)
+    assert frame["correct"].isna().tolist() == [False, False, False, True]
+    assert frame["p_correct"].isna().tolist() == [False, False, True, False]
+    assert frame["question"].tolist() == ["0", "1", "0", "1"]  # ids stay text
+
+
+def test_long_parquet(tmp_path):
+    path = tmp_path / "dump.parquet"
+    table = pa.table(
+        {"model": ["m", "m"], "question": ["a", "b"], "task": ["t", "t"], "correct": [1, 0], "p_correct": [0.9, None]}
+    )
+    pq.write_table(table, path)
+
+    result = read_source(path)
+
+    assert result.kind == "long"
+    assert result.dump.to_pylist()[1] == {"model": "m", "question": "b", "task": "t", "correct": 0, "p_correct": None}
+
+
+def test_long_p_correct_out_of_range_is_an_error(tmp_path):
+    path = tmp_path / "dump.csv"
+    path.write_text("model,question,task,correct,p_correct\nm,1,t,1,0.5\nm,2,t,0,1.5\n")
+    with pytest.raises(InputDataError) as caught:
+        read_source(path)
+    assert "column 'p_correct', row 3" in str(caught.value)
+
+
+def test_long_table_without_task_takes_task_name(tmp_path):
+    path = tmp_path / "dump.csv"
+    path.write_text("model,question,correct\nm,1,1\n")
+
+    with pytest.raises(InputDataError, match="--task-name"):
+        read_source(path, "long")
+    result = read_source(path, "long", options=ImportOptions(task_name="arc"))
+    assert result.dump.to_pylist()[0]["task"] == "arc"
+
+
+def test_long_duplicate_rows_are_an_error(tmp_path):
+    path = tmp_path / "dump.csv"
+    path.write_text("model,question,task,correct\nm,1,t,1\nm,1,t,0\n")
+    with pytest.raises(InputDataError, match="appears twice"):
+        read_source(path)
