@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from slicesand import __version__
+from slicesand.diagnostics import Diagnostic, as_diagnostic
 from slicesand.errors import ArtifactError
 from slicesand.fitting.model import Fit, FitOptions, LineFit, PolynomialFit
 from slicesand.io.atomic import write_text_atomic
@@ -44,7 +45,9 @@ def artifact_header(schema: str, parameters: dict, source: Source | None) -> dic
 
 
 def _clean(value: Any) -> Any:
-    """JSON has no NaN: write ``null`` instead, and plain floats everywhere."""
+    """JSON has no NaN: write ``null`` instead, and plain floats everywhere; warnings as their dicts."""
+    if isinstance(value, Diagnostic):
+        return value.to_dict()
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
@@ -164,7 +167,7 @@ def fit_from_document(document: dict, name: str) -> Fit:
             training_models=list(document["training_models"]),
             test_models=list(document["test_models"]),
             training_x_range=tuple(document["training_x_range"]),
-            warnings=list(document.get("warnings", [])),
+            warnings=[as_diagnostic(w) for w in document.get("warnings", [])],
             selection=document.get("selection"),
             accuracy_floor=document.get("accuracy_floor"),
             task=document.get("task"),

@@ -97,6 +97,6 @@ def backtest_command(
         result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=bootstrap, seed=seed)
     ui.warn_all(result.notes)
     if fmt == "json":
-        write_stdout(dumps({"notes": result.notes, "rows": result.table.to_dict(orient="records")}))
+        write_stdout(dumps({"notes": [str(note) for note in result.notes], "rows": result.table.to_dict(orient="records")}))
     else:
         print_frame(result.table, fmt, title="Backtest: accuracy error on the models above each cut")

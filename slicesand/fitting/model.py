@@ -24,6 +24,7 @@ import pandas as pd
 from numpy.polynomial import Polynomial
 from scipy import stats
 
+from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import InputDataError, UsageError
 
 VARIANTS = ("sandwich", "hard-lift")
@@ -138,7 +139,7 @@ class Fit:
     training_models: list[str]
     test_models: list[str]
     training_x_range: tuple[float, float]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     # How the options were chosen (slicesand.fitting.selection), recorded in fit.json; None for fixed options.
     selection: dict | None = None
     # Lowest accuracy a clipped forecast may give: min(chance, lowest training accuracy).
@@ -244,7 +245,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
     if missing:
         raise InputDataError(source, f"missing column(s) {', '.join(missing)} in the slices table",
                              found=", ".join(map(str, frame.columns)))
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(flops) & (flops > 0))
     if bad.any():
@@ -253,8 +254,8 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
                              row=row + 1, found=frame["flops"].iloc[row])
     incomplete = frame[[easy_column, hard_column, "tc_brier"]].isna().any(axis=1).to_numpy()
     if incomplete.any():
-        warnings.append(f"left out {int(incomplete.sum())} model(s) with missing scores: "
-                        f"{', '.join(frame.loc[incomplete, 'model'].astype(str).head(5))}")
+        warnings.append(diagnostic("missing-scores", f"left out {int(incomplete.sum())} model(s) with missing scores: "
+                                   f"{', '.join(frame.loc[incomplete, 'model'].astype(str).head(5))}"))
     accuracy = (pd.to_numeric(frame["accuracy"], errors="coerce").to_numpy(dtype=float)
                 if "accuracy" in frame.columns else np.full(len(frame), np.nan))
 
@@ -286,7 +287,8 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
     tc_to_accuracy = baseline = accuracy_shift = accuracy_floor = None
     if with_accuracy.sum() >= 3:
         if with_accuracy.sum() < train.sum():
-            warnings.append(f"{int(train.sum() - with_accuracy.sum())} training model(s) have no accuracy")
+            warnings.append(diagnostic("training-without-accuracy",
+                                       f"{int(train.sum() - with_accuracy.sum())} training model(s) have no accuracy"))
         acc_train = accuracy[with_accuracy]
         if np.ptp(acc_train) == 0:
             raise InputDataError(source, "accuracy is the same for every training model, so TC Brier "
@@ -302,7 +304,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         accuracy_shift = float(np.mean(acc_train) - np.mean(raw))
         accuracy_floor = float(min(options.chance, float(np.min(acc_train))))
     else:
-        warnings.append("accuracy is unknown for the training models: forecasting TC Brier only")
+        warnings.append(diagnostic("accuracy-unknown", "accuracy is unknown for the training models: forecasting TC Brier only"))
 
     models = frame["model"].astype(str).to_numpy()
     return Fit(

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import ArtifactError, UsageError
 from slicesand.fitting.model import Fit, _tc_to_accuracy, combine_tc, training_mask
 from slicesand.fitting.guards import clip_tc, extend, guard_accuracy
@@ -41,7 +42,7 @@ class Forecast:
     threshold_range: tuple[float, float]
     mse: dict[str, float] | None
     n_test_scored: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     # Bootstrap summary (slicesand.uncertainty.intervals.add_intervals); None when no bootstrap was run.
     intervals: dict | None = None
 
@@ -162,6 +163,6 @@ def predict(
         }
     warnings = []
     if threshold is None:
-        warnings.append(f"the easy curve has no turning point (local minimum) between "
-                        f"{10 ** low:.3g} and {10 ** high:.3g} FLOPs: no emergence threshold in range")
+        warnings.append(diagnostic("no-turning-point", f"the easy curve has no turning point (local minimum) between "
+                                   f"{10 ** low:.3g} and {10 ** high:.3g} FLOPs: no emergence threshold in range"))
     return Forecast(table, threshold, (low, high), mse, int(scored.sum()), warnings)

@@ -25,6 +25,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
 from slicesand.ingest.dump import Dump, DumpColumns, select_task
 from slicesand.errors import UsageError
@@ -92,16 +93,17 @@ def model_scales(dump: Dump, options: DumpOptions, imported: pd.DataFrame | None
 
 
 def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: BinaryIO | None = None
-                    ) -> tuple[Dump, np.ndarray, list[str]]:
+                    ) -> tuple[Dump, np.ndarray, list[Diagnostic]]:
     """Read any supported source and resolve its models' scales: (dump, FLOPs per model, notes)."""
     dump, imported = load_source(dump_path, dump_options.source_options, stdin=stdin)
     scales = model_scales(dump, dump_options, imported)
-    return dump, scales.flops, list(dump.notes) + scales.notes
+    return dump, scales.flops, ([diagnostic("input-note", note) for note in dump.notes]
+                                + [diagnostic("scale-origin", note) for note in scales.notes])
 
 
 def slice_stage(
     dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
-    *, stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[str]] | None = None,
+    *, stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
 ) -> SliceStage:
     """Load a dump (or take one already ``loaded``), attach model scales, and slice it."""
     dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
@@ -165,12 +167,13 @@ def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
     fit = fit_slices(slices.frame, options, source=slices.name)
     fit = replace(fit, task=single_task((slices.meta or {}).get("facts")))
     if slices.stale_meta:
-        fit.warnings.append(f"{sidecar_path(slices.name).name} does not match {slices.name} "
-                            "(edited after slicing?); ignored it")
+        fit.warnings.append(diagnostic("stale-sidecar", f"{sidecar_path(slices.name).name} does not match "
+                                       f"{slices.name} (edited after slicing?); ignored it"))
     if slices.meta is not None and slices.cut != options.cut:
-        fit.warnings.append(
+        fit.warnings.append(diagnostic(
+            "cut-mismatch",
             f"the difficulty groups were ranked with cut {slices.cut} but the fit uses cut {options.cut}: "
-            "test models may have influenced the groups; slice again with the same --cut")
+            "test models may have influenced the groups; slice again with the same --cut"))
     return fit
 
 
@@ -222,8 +225,8 @@ class RunResult:
     slice_stage: SliceStage
     fit: Fit
     forecast: Forecast
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # about the report only (e.g. no spectrum)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    notes: list[Diagnostic] = field(default_factory=list)  # about the report only (e.g. no spectrum)
 
 
 def run_all(
@@ -239,7 +242,7 @@ def run_all(
     spectrum_groups: int | None = 10,
     argv: list[str] | None = None,
     figures: bool = True,
-    loaded: tuple[Dump, np.ndarray, list[str]] | None = None,
+    loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
     bootstrap: int = 0,
     seed: int = 0,
 ) -> RunResult:
@@ -282,4 +285,4 @@ def run_all(
     write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
     write_markdown_report(outdir, figures=figures)
     return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
-                     [spectrum_note] if spectrum_note else [])
+                     [diagnostic("report-note", spectrum_note)] if spectrum_note else [])

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from slicesand.artifacts.documents import artifact_header, dumps, read_json_artifact
+from slicesand.diagnostics import Diagnostic, diagnostic, with_task
 from slicesand.errors import SlicesandError
 from slicesand.fitting.model import FitOptions
 from slicesand.io.atomic import write_text_atomic
@@ -35,12 +36,12 @@ SUMMARY_COLUMNS = ["task", "folder", "models", "cut_flops", "largest_flops", "fo
 
 @dataclass
 class TaskRuns:
-    """What :func:`run_every_task` made: one row per task, and the runs that succeeded."""
+    """What :func:`run_tasks` made: one row per task, and the runs that succeeded."""
 
     outdir: Path
     summary: pd.DataFrame
     runs: dict[str, RunResult]
-    notes: list[str]
+    notes: list[Diagnostic]
     multitask: bool = True
 
 
@@ -99,7 +100,7 @@ def run_tasks(
                           replace(dump_options, task=task), loaded=loaded, **run_options)
         except SlicesandError as exc:
             rows.append(_summary_row(task, folder, None, str(exc)))
-            notes.append(f"task {task}: not forecast: {exc}")
+            notes.append(diagnostic("task-failed", f"task {task}: not forecast: {exc}", task=task))
             continue
         runs[task] = run
         rows.append(_summary_row(task, folder, run, None))
@@ -107,6 +108,8 @@ def run_tasks(
     index = artifact_header("slicesand.tasks", {"cut": slice_options.cut, "groups": slice_options.groups},
                             dump.source)
     index["tasks"] = summary.replace({np.nan: None}).to_dict(orient="records")
+    # Every task's warnings, each naming its task, then the tasks that could not be forecast.
+    index["warnings"] = [*(w for task, run in runs.items() for w in with_task(run.warnings, task)), *notes]
     write_table(summary, outdir / "tasks.csv")
     write_text_atomic(outdir / INDEX, dumps(index))
     write_text_atomic(outdir / "report.md", render_tasks_markdown(index))

@@ -20,6 +20,7 @@ from slicesand import __version__
 from slicesand.artifacts.documents import (
     file_source, fit_from_document, read_json_artifact, sidecar_path,
 )
+from slicesand.diagnostics import as_diagnostics
 from slicesand.errors import ArtifactError
 from slicesand.fitting.model import Fit
 from slicesand.io.tables import read_table
@@ -42,8 +43,8 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
     rows = predictions.replace({np.nan: None}).to_dict(orient="records")
     split = predictions["split"].to_numpy()
     largest = predictions.loc[predictions["flops"].idxmax()] if len(predictions) else None
-    warnings = list(dict.fromkeys(
-        (slices_meta or {}).get("warnings", []) + fit.warnings + summary.get("warnings", [])))
+    # Diagnostic objects (slicesand.diagnostics); the sidecars hold them as dicts.
+    warnings = as_diagnostics([*(slices_meta or {}).get("warnings", []), *fit.warnings, *summary.get("warnings", [])])
     return {
         "tool": {"name": "slicesand", "version": __version__},
         "input": (slices_meta or {}).get("input"),

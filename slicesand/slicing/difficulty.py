@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.ingest.dump import Dump
 from slicesand.errors import UsageError
 
@@ -48,7 +49,7 @@ class SliceResult:
     questions: pd.DataFrame
     options: SliceOptions
     facts: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def metadata(self) -> dict:
         return {"parameters": asdict(self.options), "facts": self.facts, "warnings": self.warnings}
@@ -75,15 +76,15 @@ def _names(values: np.ndarray, limit: int = 5) -> str:
 
 def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) -> SliceResult:
     """Rank the dump's questions on the reference models and average every model's score per group."""
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     flops_by_model = np.asarray(flops_by_model, dtype=float)
     has_scale = np.isfinite(flops_by_model)
     if not has_scale.any():
         raise UsageError(dump.source.name, "no model has a scale (FLOPs)",
                          hint="add a flops column or pass --models with model,flops or model,params,tokens")
     if not has_scale.all():
-        warnings.append(f"left out {int((~has_scale).sum())} model(s) without a scale: "
-                        f"{_names(dump.model_names[~has_scale])}")
+        warnings.append(diagnostic("model-without-scale", f"left out {int((~has_scale).sum())} model(s) without a scale: "
+                                   f"{_names(dump.model_names[~has_scale])}"))
 
     if options.cut is None:
         reference = has_scale
@@ -106,8 +107,8 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
     ranked = np.flatnonzero(reference_answers > 0)
     unranked = n_questions - ranked.size
     if unranked:
-        warnings.append(f"{unranked} question(s) have no answer from a reference model and are left out "
-                        f"of the groups: {_names(dump.question_ids[reference_answers == 0])}")
+        warnings.append(diagnostic("unranked-questions", f"{unranked} question(s) have no answer from a reference model and are left out "
+                                   f"of the groups: {_names(dump.question_ids[reference_answers == 0])}"))
     if ranked.size < options.groups:
         raise UsageError(None, f"cannot split {ranked.size} ranked question(s) into {options.groups} groups",
                          hint="use fewer --groups")
@@ -125,8 +126,8 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
         tc_mean = tc_sum / answered
     silent = has_scale & (answered == 0)
     if silent.any():
-        warnings.append(f"left out {int(silent.sum())} model(s) with no answers: "
-                        f"{_names(dump.model_names[silent])}")
+        warnings.append(diagnostic("silent-models", f"left out {int(silent.sum())} model(s) with no answers: "
+                                   f"{_names(dump.model_names[silent])}"))
     if stats.correct is not None:
         correct_sum, n_known = stats.correct_sums(answered)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -137,14 +138,15 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
 
     ragged = has_scale & (answered < n_questions)
     if ragged.any():
-        warnings.append(f"{int(ragged.sum())} model(s) miss some questions; their group means use the "
-                        f"questions they answered: {_names(dump.model_names[ragged])}")
+        warnings.append(diagnostic("ragged-models", f"{int(ragged.sum())} model(s) miss some questions; their group means use the "
+                                   f"questions they answered: {_names(dump.model_names[ragged])}"))
     empty_group = has_scale & (group_n == 0).any(axis=1)
     if empty_group.any():
-        warnings.append(f"{int(empty_group.sum())} model(s) answered no question of some group: "
-                        f"{_names(dump.model_names[empty_group])}")
+        warnings.append(diagnostic("empty-group", f"{int(empty_group.sum())} model(s) answered no question of some group: "
+                                   f"{_names(dump.model_names[empty_group])}"))
     if correct is None:
-        warnings.append("the dump has no 'correct' column: accuracy is unknown, so only TC Brier is forecast")
+        warnings.append(diagnostic("no-correct-column",
+                                   "the dump has no 'correct' column: accuracy is unknown, so only TC Brier is forecast"))
 
     slices = pd.DataFrame({"model": dump.model_names, "flops": flops_by_model,
                            "accuracy": accuracy, "tc_brier": tc_mean})

@@ -27,8 +27,10 @@ interval) on the forecast. :func:`trust_warnings` lists the reasons for caution:
 >>> forecast = add_intervals(predict(fit, frame, at=[1e24]), fit, frame, draws=100, seed=0)
 >>> "pred_accuracy_lo" in forecast.table.columns
 True
->>> [w.split(":")[0] for w in trust_warnings(fit, forecast)]
+>>> [w.message.split(":")[0] for w in trust_warnings(fit, forecast)]
 ['forecast 2 decades beyond the largest training model', 'only 8 training models', 'the 90% prediction interval rests on only 3 leave-future-out errors of the training models']
+>>> [w.category for w in trust_warnings(fit, forecast)]
+['extrapolation', 'few-models', 'wide-interval']
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.uncertainty.calibration import prediction_interval
 from slicesand.fitting.model import Fit
 from slicesand.forecast.predict import Forecast
@@ -66,17 +69,19 @@ def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame, *, draws: i
     return forecast
 
 
-def trust_warnings(fit: Fit, forecast: Forecast) -> list[str]:
+def trust_warnings(fit: Fit, forecast: Forecast) -> list[Diagnostic]:
     """Reasons not to trust this forecast (see the module docstring)."""
     warnings = []
     x = np.log10(forecast.table["flops"].to_numpy(dtype=float))
     beyond = float(x.max() - fit.training_x_range[1]) if x.size else 0.0
     if beyond > MAX_DECADES:
-        warnings.append(f"forecast {beyond:.2g} decades beyond the largest training model: "
-                        f"more than {MAX_DECADES:g} decade of extrapolation is unreliable")
+        warnings.append(diagnostic("beyond-training-range",
+                                   f"forecast {beyond:.2g} decades beyond the largest training model: "
+                                   f"more than {MAX_DECADES:g} decade of extrapolation is unreliable"))
     if len(fit.training_models) < MIN_TRAINING:
-        warnings.append(f"only {len(fit.training_models)} training models: fewer than {MIN_TRAINING} "
-                        "make every fitted curve fragile")
+        warnings.append(diagnostic("few-training-models",
+                                   f"only {len(fit.training_models)} training models: fewer than {MIN_TRAINING} "
+                                   "make every fitted curve fragile"))
     if fit.options.baseline_floor and fit.has_accuracy and x.size:
         from dataclasses import replace
 
@@ -85,22 +90,27 @@ def trust_warnings(fit: Fit, forecast: Forecast) -> list[str]:
         plain = curves(replace(fit, options=replace(fit.options, baseline_floor=False)), x)["pred_accuracy"]
         lift = forecast.table["pred_accuracy"].to_numpy(dtype=float) - plain
         if np.nanmax(lift, initial=0.0) > MAX_LIFT:
-            warnings.append(f"the sigmoid floor lifts the forecast by up to {np.nanmax(lift):.2f} above the group "
-                            f"curves' forecast at {int((lift > MAX_LIFT).sum())} scale(s): it follows the sigmoid "
-                            "baseline there, whose logit fit is unstable when training accuracy sits near chance")
+            warnings.append(diagnostic(
+                "floor-lift", f"the sigmoid floor lifts the forecast by up to {np.nanmax(lift):.2f} above the group "
+                f"curves' forecast at {int((lift > MAX_LIFT).sum())} scale(s): it follows the sigmoid "
+                "baseline there, whose logit fit is unstable when training accuracy sits near chance"))
     if "pred_accuracy_lo" in forecast.table.columns:
         calibrated = (forecast.intervals or {}).get("interval", "prediction") == "prediction"
         width = (forecast.table["pred_accuracy_hi"] - forecast.table["pred_accuracy_lo"]).to_numpy(dtype=float)
         name = "90% prediction interval" if calibrated else "90% bootstrap interval"
         if np.nanmax(width, initial=0.0) > MAX_WIDTH:
-            warnings.append(f"the {name} of predicted accuracy is up to {np.nanmax(width):.2f} "
-                            f"wide (more than {MAX_WIDTH:g}): the data do not pin the forecast down")
+            warnings.append(diagnostic("wide-interval", f"the {name} of predicted accuracy is up to {np.nanmax(width):.2f} "
+                                       f"wide (more than {MAX_WIDTH:g}): the data do not pin the forecast down"))
         calibration = (forecast.intervals or {}).get("calibration") or {}
         if calibrated and not calibration.get("finite_sample_guarantee", True):
-            warnings.append(f"the 90% prediction interval rests on only {calibration['n_scores']} leave-future-out "
-                            "errors of the training models: too few for a 90% guarantee, so it may be too narrow")
+            warnings.append(diagnostic(
+                "few-calibration-errors",
+                f"the 90% prediction interval rests on only {calibration['n_scores']} leave-future-out "
+                "errors of the training models: too few for a 90% guarantee, so it may be too narrow"))
         if not calibrated:
-            warnings.append("the 90% bootstrap interval could not be calibrated (too few training models for "
-                            "leave-future-out folds): it shows fit noise only and covers far less than 90% "
-                            "of models beyond the training range")
+            warnings.append(diagnostic(
+                "uncalibrated-interval",
+                "the 90% bootstrap interval could not be calibrated (too few training models for "
+                "leave-future-out folds): it shows fit noise only and covers far less than 90% "
+                "of models beyond the training range"))
     return warnings

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.slicing.difficulty import group_boundaries
 
 DRAWS = 40
@@ -41,12 +42,13 @@ class Instability:
     draws: int
     seed: int
 
-    def warning(self, limit: float = MAX_SHARE) -> str | None:
+    def warning(self, limit: float = MAX_SHARE) -> Diagnostic | None:
         if not self.share_changed > limit:
             return None
-        return (f"the difficulty groups are unstable: resampling questions and reference models moves "
-                f"{self.share_changed:.0%} of questions to another group (more than {limit:.0%}); "
-                "more reference models (a higher --cut) or fewer --groups make them firmer")
+        return diagnostic("unstable-groups",
+                          f"the difficulty groups are unstable: resampling questions and reference models moves "
+                          f"{self.share_changed:.0%} of questions to another group (more than {limit:.0%}); "
+                          "more reference models (a higher --cut) or fewer --groups make them firmer")
 
     def facts(self) -> dict:
         return {"share_changed": self.share_changed, "share_by_group": self.share_by_group,

@@ -56,7 +56,7 @@ def test_intervals_and_warnings_on_the_forecast():
     assert columns[columns.index("pred_accuracy") + 1: columns.index("pred_accuracy") + 3] == [
         "pred_accuracy_lo", "pred_accuracy_hi"]
     assert forecast.intervals["draws"] == 200
-    assert any("decades beyond" in w for w in forecast.warnings)
+    assert any("decades beyond" in w.message and w.category == "extrapolation" for w in forecast.warnings)
 
 
 def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
@@ -109,4 +109,4 @@ def test_warns_when_the_sigmoid_floor_lifts_the_forecast():
                           "group_2": -0.9 + 0.001 * np.cos(5 * x), "group_3": acc - 1.05})
     fit = fit_slices(frame, FitOptions(auto=True))
     forecast = predict(fit, frame, at=[1e23])
-    assert any("sigmoid floor lifts" in w for w in trust_warnings(fit, forecast))
+    assert any("sigmoid floor lifts" in w.message and w.code == "floor-lift" for w in trust_warnings(fit, forecast))
