@@ -114,8 +114,7 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
                          hint="use fewer --groups")
 
     # Easiest first (highest mean score), ties broken by question id (then task), as documented.
-    id_rank = _rank_of(dump.question_ids, dump.question_tasks)
-    order = ranked[np.lexsort((id_rank[ranked], -difficulty[ranked]))]
+    order = ranked[easiest_first(difficulty[ranked], tie_rank(dump.question_ids, dump.question_tasks)[ranked])]
     bounds = group_boundaries(ranked.size, options.groups)
     group_of_question = np.full(n_questions, -1, dtype=np.int64)
     group_of_question[order] = np.repeat(np.arange(options.groups), np.diff(bounds))
@@ -176,12 +175,63 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
     return SliceResult(slices, questions, options, facts, warnings)
 
 
-def _rank_of(question_ids: np.ndarray, question_tasks: np.ndarray) -> np.ndarray:
-    """Rank of each question's (id, task) in sorted order, for deterministic tie-breaking."""
+def tie_rank(question_ids: np.ndarray, question_tasks: np.ndarray) -> np.ndarray:
+    """Rank of each question's (id, task) in sorted text order: ties in difficulty are broken by it.
+
+    Ids are compared as text (so ``"10"`` sorts before ``"9"``), then tasks.
+
+    >>> tie_rank(np.array(["b", "a", "10", "9"], dtype=object), np.array([""] * 4, dtype=object)).tolist()
+    [3, 2, 0, 1]
+    """
     order = np.lexsort((question_tasks.astype(str), question_ids.astype(str)))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return rank
+
+
+def easiest_first(difficulty: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """Order of the questions (columns) in each row of ``difficulty``: highest mean score first, ties
+    broken by ``ranks`` (a permutation, see :func:`tie_rank`). A 1-D ``difficulty`` gives a 1-D order.
+
+    Equal to ``lexsort((ranks, -difficulty))`` row by row, but cheaper: the columns are put in tie
+    order once, and each row is sorted with numpy's fast (SIMD, unstable) ``argsort``; only a row that
+    holds equal values (whose order the unstable sort leaves open) is sorted again with a stable sort.
+
+    >>> easiest_first(np.array([-0.5, -0.1, -0.5, -0.9]), np.array([3, 2, 1, 0])).tolist()
+    [1, 2, 0, 3]
+    """
+    difficulty = np.asarray(difficulty, dtype=np.float64)
+    if difficulty.ndim == 1:
+        return easiest_first(difficulty[None, :], ranks)[0]
+    by_tie = np.argsort(ranks)
+    keys = np.negative(difficulty[:, by_tie])
+    local = np.argsort(keys, axis=1)
+    ordered = np.take_along_axis(keys, local, axis=1)
+    equal = (ordered[:, 1:] == ordered[:, :-1]) | (np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1]))
+    tied = equal.any(axis=1)
+    if tied.any():
+        local[tied] = np.argsort(keys[tied], axis=1, kind="stable")
+    return by_tie[local]
+
+
+def groups_by_position(difficulty: np.ndarray, counts: np.ndarray, ranks: np.ndarray, groups: int) -> np.ndarray:
+    """Group (0-based) of every question per draw: rows of ``difficulty`` and ``counts`` are draws.
+
+    A question's position is the number of drawn questions (``counts``: how often each was drawn)
+    ranked before it (:func:`easiest_first`); the groups are cut at the shares of
+    :func:`group_boundaries`. With every count 1, this is the slicing's own grouping.
+
+    >>> groups_by_position(np.array([[-0.5, -0.1, -0.7, -0.9]]), np.ones((1, 4), dtype=np.int64),
+    ...                    np.arange(4), 2).tolist()
+    [[0, 0, 1, 1]]
+    """
+    order = easiest_first(difficulty, ranks)
+    ordered_counts = np.take_along_axis(counts, order, axis=1)
+    before = np.cumsum(ordered_counts, axis=1) - ordered_counts
+    inner = group_boundaries(difficulty.shape[1], groups)[1:-1]
+    group = np.empty(order.shape, dtype=np.int64)
+    np.put_along_axis(group, order, np.searchsorted(inner, before, side="right"), axis=1)
+    return group
 
 
 class _SparseStats:

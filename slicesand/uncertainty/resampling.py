@@ -15,7 +15,7 @@ question multiplicities (how often each question is taken, multinomial with repl
 
 Everything is dense algebra on a (models x questions) matrix: the difficulties of all draws are one
 matrix product (draws x reference models) @ (reference models x questions), the ranks one batched
-``lexsort``, and the group means matrix products of (draws x questions) weights with the transposed
+``argsort`` (:func:`slicesand.slicing.difficulty.groups_by_position`), and the group means matrix products of (draws x questions) weights with the transposed
 score matrix. A complete dump sorted by model then question *is* that matrix (a reshape); any other
 dump is gathered into it with ``bincount`` when it has at most :data:`MAX_CELLS` cells (otherwise
 :func:`question_matrix` returns ``None`` and the bootstrap resamples models only). Draws are processed
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slicesand.uncertainty.stability import _groups
+from slicesand.slicing.difficulty import groups_by_position, tie_rank
 
 # Largest (models x questions) matrix gathered from a dump that is not already one (50M cells: 400 MB).
 MAX_CELLS = 50_000_000
@@ -81,7 +81,6 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
     """The dump as a :class:`QuestionMatrix` of its models with a scale, and ``None`` as the note; or
     ``(None, why)`` when it cannot be resampled (too big, no correctness, too few ranked questions)."""
     from slicesand.ingest.dump import model_question_sums
-    from slicesand.slicing.difficulty import _rank_of
 
     flops = np.asarray(flops_by_model, dtype=float)
     keep = np.isfinite(flops)
@@ -115,7 +114,7 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
     if ranked.sum() < groups:
         return None, f"questions not resampled: fewer ranked questions ({int(ranked.sum())}) than groups"
     return QuestionMatrix(dump.model_names[keep].astype(str), score, count, correct, correct_count, reference,
-                          ranked, _rank_of(dump.question_ids, dump.question_tasks), groups), None
+                          ranked, tie_rank(dump.question_ids, dump.question_tasks), groups), None
 
 
 def question_multiplicities(ranked: np.ndarray, draws: int, seed: int) -> np.ndarray:
@@ -174,7 +173,7 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
             difficulty = (weights @ ref_score) / denominator
         # A question no drawn reference model answered keeps its full-data difficulty.
         difficulty = np.where(np.isfinite(difficulty), difficulty, full)
-        group = _groups(difficulty, k[:, ranked].astype(np.int64), matrix.tie_rank[ranked], matrix.groups)
+        group = groups_by_position(difficulty, k[:, ranked].astype(np.int64), matrix.tie_rank[ranked], matrix.groups)
         easy_w = np.zeros_like(k)
         hard_w = np.zeros_like(k)
         easy_w[:, ranked] = k[:, ranked] * (group == 0)

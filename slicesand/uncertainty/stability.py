@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slicesand.diagnostics import Diagnostic, diagnostic
-from slicesand.slicing.difficulty import group_boundaries
+from slicesand.slicing.difficulty import groups_by_position
 
 DRAWS = 40
 MAX_SHARE = 0.20
@@ -55,23 +55,6 @@ class Instability:
                 "draws": self.draws, "seed": self.seed}
 
 
-def _groups(difficulty: np.ndarray, counts: np.ndarray, tie_rank: np.ndarray, groups: int) -> np.ndarray:
-    """Group (0-based) of every question per draw: rows of ``difficulty`` and ``counts`` are draws.
-
-    A question's position is the number of drawn questions ranked before it (easiest first, ties by
-    ``tie_rank``); the groups are cut at the same shares as :func:`slicesand.slicing.difficulty.group_boundaries`.
-    """
-    n_questions = difficulty.shape[1]
-    # Sort by (-difficulty, tie rank): lexsort on the last axis, per draw.
-    order = np.lexsort((np.broadcast_to(tie_rank, difficulty.shape), -difficulty), axis=-1)
-    ordered_counts = np.take_along_axis(counts, order, axis=1)
-    before = np.cumsum(ordered_counts, axis=1) - ordered_counts
-    position = np.empty_like(before)
-    np.put_along_axis(position, order, before, axis=1)
-    inner = group_boundaries(n_questions, groups)[1:-1]
-    return np.searchsorted(inner, position, side="right")
-
-
 def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, seed: int = 0,
                       tie_rank: np.ndarray | None = None) -> Instability:
     """Instability of ``groups`` difficulty groups from ``scores`` (reference models x questions; NaN
@@ -94,8 +77,8 @@ def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, se
             # A question no drawn model answered keeps its full-data difficulty (no information to move it).
             drawn = (model_weights @ total) / (model_weights @ count)
     drawn = np.where(np.isfinite(drawn), drawn, base_difficulty)
-    base = _groups(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
-    changed = _groups(drawn, question_counts, tie_rank, groups) != base[None, :]
+    base = groups_by_position(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
+    changed = groups_by_position(drawn, question_counts, tie_rank, groups) != base[None, :]
     per_group = [float(changed[:, base == g].mean()) if (base == g).any() else 0.0 for g in range(groups)]
     return Instability(float(changed.mean()), per_group, draws, seed)
 
@@ -107,7 +90,7 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     two reference models or fewer questions than groups."""
     from slicesand.ingest.dump import model_question_sums
     from slicesand.fitting.model import training_mask
-    from slicesand.slicing.difficulty import _rank_of
+    from slicesand.slicing.difficulty import tie_rank
 
     flops = np.asarray(flops_by_model, dtype=float)
     reference = np.isfinite(flops) & training_mask(flops, cut)
@@ -119,4 +102,4 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
             scores = np.where(count > 0, scores / np.maximum(count, 1), np.nan)
     answered_by_someone = np.isfinite(scores).any(axis=0)  # questions slicing ranks; the rest are left out
     return group_instability(scores[:, answered_by_someone], groups, draws=draws, seed=seed,
-                             tie_rank=_rank_of(dump.question_ids, dump.question_tasks)[answered_by_someone])
+                             tie_rank=tie_rank(dump.question_ids, dump.question_tasks)[answered_by_someone])
