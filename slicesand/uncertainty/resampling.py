@@ -44,6 +44,7 @@ True
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,8 @@ from slicesand.slicing.difficulty import groups_by_position, tie_rank
 MAX_CELLS = 50_000_000
 # Largest block of (draws x questions) cells processed at once: bounds the ranking's temporary arrays.
 BLOCK_CELLS = 4_000_000
+# Threads over blocks of draws (the machine this was tuned on has 2 cores).
+THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -117,19 +120,26 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
                           ranked, tie_rank(dump.question_ids, dump.question_tasks), groups), None
 
 
-def question_multiplicities(ranked: np.ndarray, draws: int, seed: int) -> np.ndarray:
-    """(draws, Q) multiplicities: ranked questions drawn among themselves, unranked ones among themselves.
+def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: int = 0) -> np.ndarray:
+    """(draws, Q) multiplicities of draws ``first`` .. ``first + draws - 1``: ranked questions drawn among themselves, unranked ones among themselves.
 
-    Its own stream (``default_rng((seed, 1))``), so adding questions leaves the model draws unchanged.
+    Draw ``d`` has its own stream (``default_rng((seed, 1, d))``): uniform picks with replacement,
+    counted with ``bincount`` (the multinomial with equal shares, far cheaper than ``multinomial``).
+    So a draw does not depend on how draws are split into blocks or threads, adding questions leaves
+    the model draws unchanged, and more draws leave the first ones as they were.
 
     >>> question_multiplicities(np.array([True, True, True, False]), 2, 0).sum(axis=1).tolist()
     [4, 4]
+    >>> bool(np.array_equal(question_multiplicities(np.ones(5, bool), 2, 0, first=1),
+    ...                     question_multiplicities(np.ones(5, bool), 3, 0)[1:]))
+    True
     """
-    rng = np.random.default_rng((seed, 1))
+    parts = [part for part in (np.flatnonzero(ranked), np.flatnonzero(~ranked)) if part.size]
     counts = np.zeros((draws, ranked.size), dtype=np.int64)
-    for part in (np.flatnonzero(ranked), np.flatnonzero(~ranked)):  # two strata, not a loop over questions
-        if part.size:
-            counts[:, part] = rng.multinomial(part.size, np.full(part.size, 1.0 / part.size), size=draws)
+    for row, draw in enumerate(range(first, first + draws)):  # one short loop over draws; each row is vectorised
+        rng = np.random.default_rng((seed, 1, draw))
+        for part in parts:  # two strata
+            counts[row, part] = np.bincount(rng.integers(0, part.size, part.size), minlength=part.size)
     return counts
 
 
@@ -141,7 +151,6 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
     index = {name: i for i, name in enumerate(matrix.models)}
     rows = np.array([index[str(m)] for m in models], dtype=np.int64)
     draws = model_weights.shape[0]
-    counts = question_multiplicities(matrix.ranked, draws, seed).astype(np.float64)
 
     # Reference weights per draw: drawn training models count as often as drawn; reference models that
     # are not training rows of the fit (e.g. incomplete ones) rank the questions with weight 1, as in slicing.
@@ -165,9 +174,11 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
 
     out = np.empty((4, draws, rows.size))
     block = max(1, BLOCK_CELLS // max(1, matrix.score.shape[1]))
-    for start in range(0, draws, block):  # blocks of draws bound memory; each block is vectorised
-        part = slice(start, start + block)
-        weights, k = ref_weights[part], counts[part]
+
+    def one_block(start: int) -> None:  # blocks of draws bound memory; each block is vectorised
+        part = slice(start, min(start + block, draws))
+        k = question_multiplicities(matrix.ranked, part.stop - part.start, seed, first=start).astype(np.float64)
+        weights = ref_weights[part]
         with np.errstate(invalid="ignore", divide="ignore"):
             denominator = weights.sum(axis=1, keepdims=True) if ref_count is None else weights @ ref_count
             difficulty = (weights @ ref_score) / denominator
@@ -182,6 +193,11 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
         out[1, part] = _weighted_means(hard_w, score_t, count_t)
         out[2, part] = _weighted_means(k, score_t, count_t)
         out[3, part] = _weighted_means(k, correct_t, known_t)
+
+    # Both cores: numpy releases the GIL in its sorts and matrix products, and every block writes its
+    # own rows of ``out`` from its own seeded streams, so the result does not depend on the threads.
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        list(pool.map(one_block, range(0, draws, block)))
     return out
 
 

@@ -102,7 +102,7 @@ def test_unit_question_weights_reproduce_the_slices(dense, monkeypatch):
     frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
     matrix, note = qr.question_matrix(dump, flops, 1e22, 3)
     assert note is None
-    monkeypatch.setattr(qr, "question_multiplicities", lambda ranked, draws, seed: np.ones((draws, ranked.size), int))
+    monkeypatch.setattr(qr, "question_multiplicities", lambda ranked, draws, seed, first=0: np.ones((draws, ranked.size), int))
     drawn = qr.question_draws(matrix, frame["model"].to_numpy(), np.ones((2, len(frame))), seed=0)
     for i, column in enumerate(["group_1", "group_3", "tc_brier", "accuracy"]):
         assert np.allclose(drawn[i, 0], frame[column].to_numpy(), atol=1e-12), column
