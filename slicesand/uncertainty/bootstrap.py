@@ -90,8 +90,11 @@ def _derivative(coef: np.ndarray) -> np.ndarray:
     return coef[:, 1:] * np.arange(1, coef.shape[1]) if coef.shape[1] > 1 else np.zeros_like(coef)
 
 
-def _extended(coef: np.ndarray, t: np.ndarray, low: np.ndarray, high: np.ndarray, mode: str) -> np.ndarray:
-    """Per-draw curves at ``t`` (m,), continued beyond each draw's [low, high] as ``mode`` says."""
+def extend_per_draw(coef: np.ndarray, t: np.ndarray, low: np.ndarray, high: np.ndarray, mode: str) -> np.ndarray:
+    """Per-draw curves at ``t`` (m,), continued beyond each draw's [low, high] as ``mode`` says.
+
+    The batched twin of :func:`slicesand.fitting.guards.extend` (one polynomial per draw): pinned to it
+    by ``tests/uncertainty/test_twins.py``."""
     if mode == "polynomial":
         return _evaluate(coef, t)
     edge = np.clip(t[None, :], low[:, None], high[:, None])
@@ -99,6 +102,17 @@ def _extended(coef: np.ndarray, t: np.ndarray, low: np.ndarray, high: np.ndarray
     if mode == "linear":
         values = values + _evaluate(_derivative(coef), edge) * (t[None, :] - edge)
     return values
+
+
+def fit_polynomial_average_per_draw(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int, average: bool) -> np.ndarray:
+    """Per-draw hard polynomial (draws, degree + 1); with ``average``, the mean of degrees 1 .. degree.
+
+    The batched twin of :func:`slicesand.fitting.model.fit_polynomial_average` (in the centred variable
+    ``t``): with unit weights the two agree, which ``tests/uncertainty/test_twins.py`` pins."""
+    if not average or degree <= 1:
+        return _weighted_polyfit(t, y, w, degree)
+    fits = [np.pad(_weighted_polyfit(t, y, w, d), ((0, 0), (0, degree - d))) for d in range(1, degree + 1)]
+    return np.mean(fits, axis=0)
 
 
 def resample_weights(n: int, draws: int, seed: int) -> np.ndarray:
@@ -127,45 +141,12 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     responses = np.broadcast_to(needed[train].T[:, None, :], (4, len(w), len(x)))  # (4, draws, n), no copy
     resampled = "models"
     if questions is not None:
-        from slicesand.uncertainty.resampling import question_draws
-
         models = frame["model"].astype(str).to_numpy()[train]
-        drawn = question_draws(questions, models, w, seed=seed)
-        # A value a draw leaves undefined (a model with no answer among that draw's questions of a group)
-        # carries no information from the draw: keep the full-data value there.
-        responses = np.where(np.isfinite(drawn), drawn, responses)
-        resampled = "models and questions"
-    easy_y, hard_y, tc_y, acc_y = responses
+        responses, resampled = _with_question_draws(responses, questions, models, w, seed), "models and questions"
 
-    easy = _weighted_polyfit(t, easy_y, w, options.easy_degree)
-    hard = _hard_coefficients(t, hard_y, w, options.hard_degree, options.hard_average)
-    # Each draw's own training range (models drawn at least once) decides where extrapolation starts.
-    low = np.where(w > 0, t, np.inf).min(axis=1)
-    high = np.where(w > 0, t, -np.inf).max(axis=1)
-    total = w.sum(axis=1)
-
-    def mean(values: np.ndarray) -> np.ndarray:  # weighted mean per draw of (draws, n) values
-        return np.einsum("bn,bn->b", w, values) / total
-
-    def tc_at(where: np.ndarray, guarded: bool) -> np.ndarray:
-        mode = options.extrapolation if guarded else "polynomial"
-        e, h = _extended(easy, where, low, high, mode), _extended(hard, where, low, high, mode)
-        if guarded and options.clip:
-            e, h = clip_tc(e), clip_tc(h)
-        lift = (mean(tc_y) - mean(_evaluate(hard, t)))[:, None] if options.variant == "hard-lift" else 0.0
-        return combine_tc(e, h, lift, options.variant)
-
-    # Weighted OLS tc_brier = a + b * accuracy, and the mean-shift, per draw (closed forms). A draw whose
-    # drawn models share one accuracy (possible with few models) has no line: it gives NaN, which the
-    # percentiles (nanquantile) leave out.
-    mean_acc, mean_tc = mean(acc_y), mean(tc_y)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = (mean(acc_y * tc_y) - mean_acc * mean_tc) / (mean(np.square(acc_y)) - mean_acc ** 2)
-        intercept = mean_tc - slope * mean_acc
-        raw_train = (tc_at(t, guarded=False) - intercept[:, None]) / slope[:, None]
-        shift = mean_acc - mean(raw_train)
-        accuracy = (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
-    baseline = (_baseline(x, acc_y, w, options.chance, np.asarray(log10_flops, dtype=float))
+    easy = _weighted_polyfit(t, responses[0], w, options.easy_degree)
+    accuracy = _accuracy_per_draw(fit, easy, t, points, w, responses)
+    baseline = (_baseline(x, responses[3], w, options.chance, np.asarray(log10_flops, dtype=float))
                 if options.baseline_floor else None)
     accuracy = guard_accuracy(accuracy, baseline, options, fit.accuracy_floor)
     tail = (1.0 - level) / 2.0
@@ -180,13 +161,50 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     return BootstrapResult(draws, seed, level, lo, hi, t_lo, t_hi, float(found.mean()), resampled)
 
 
-def _hard_coefficients(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int, average: bool) -> np.ndarray:
-    """Per-draw hard polynomial (draws, degree + 1); with ``average``, the mean of degrees 1 .. degree
-    (as :func:`slicesand.fitting.model.fit_polynomial_average`)."""
-    if not average or degree <= 1:
-        return _weighted_polyfit(t, y, w, degree)
-    fits = [np.pad(_weighted_polyfit(t, y, w, d), ((0, 0), (0, degree - d))) for d in range(1, degree + 1)]
-    return np.mean(fits, axis=0)
+def _with_question_draws(responses: np.ndarray, questions, models: np.ndarray, w: np.ndarray, seed: int
+                         ) -> np.ndarray:
+    """The (4, draws, n) responses recomputed on each draw's resampled questions."""
+    from slicesand.uncertainty.resampling import question_draws
+
+    drawn = question_draws(questions, models, w, seed=seed)
+    # A value a draw leaves undefined (a model with no answer among that draw's questions of a group)
+    # carries no information from the draw: keep the full-data value there.
+    return np.where(np.isfinite(drawn), drawn, responses)
+
+
+def _accuracy_per_draw(fit: Fit, easy: np.ndarray, t: np.ndarray, points: np.ndarray, w: np.ndarray,
+                       responses: np.ndarray) -> np.ndarray:
+    """Unguarded accuracy forecast (draws, m) at ``points``: each draw's hard curve, combined TC Brier,
+    and its own TC Brier -> accuracy line and mean shift."""
+    options = fit.options
+    _, hard_y, tc_y, acc_y = responses
+    hard = fit_polynomial_average_per_draw(t, hard_y, w, options.hard_degree, options.hard_average)
+    # Each draw's own training range (models drawn at least once) decides where extrapolation starts.
+    low = np.where(w > 0, t, np.inf).min(axis=1)
+    high = np.where(w > 0, t, -np.inf).max(axis=1)
+    total = w.sum(axis=1)
+
+    def mean(values: np.ndarray) -> np.ndarray:  # weighted mean per draw of (draws, n) values
+        return np.einsum("bn,bn->b", w, values) / total
+
+    def tc_at(where: np.ndarray, guarded: bool) -> np.ndarray:
+        mode = options.extrapolation if guarded else "polynomial"
+        e, h = extend_per_draw(easy, where, low, high, mode), extend_per_draw(hard, where, low, high, mode)
+        if guarded and options.clip:
+            e, h = clip_tc(e), clip_tc(h)
+        lift = (mean(tc_y) - mean(_evaluate(hard, t)))[:, None] if options.variant == "hard-lift" else 0.0
+        return combine_tc(e, h, lift, options.variant)
+
+    # Weighted OLS tc_brier = a + b * accuracy, and the mean-shift, per draw (closed forms). A draw whose
+    # drawn models share one accuracy (possible with few models) has no line: it gives NaN, which the
+    # percentiles (nanquantile) leave out.
+    mean_acc, mean_tc = mean(acc_y), mean(tc_y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (mean(acc_y * tc_y) - mean_acc * mean_tc) / (mean(np.square(acc_y)) - mean_acc ** 2)
+        intercept = mean_tc - slope * mean_acc
+        raw_train = (tc_at(t, guarded=False) - intercept[:, None]) / slope[:, None]
+        shift = mean_acc - mean(raw_train)
+        return (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
 
 
 def _baseline(x: np.ndarray, accuracy: np.ndarray, w: np.ndarray, chance: float, points: np.ndarray) -> np.ndarray:

@@ -1,0 +1,32 @@
+"""Question resampling: the draws depend on the seed only, not on blocks or threads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import slicesand.uncertainty.resampling as qr
+from slicesand.slicing.difficulty import SliceOptions, slice_dump
+from tests.uncertainty.test_calibration import _noisy_dump
+
+
+def test_blocks_and_threads_do_not_change_the_draws(monkeypatch):
+    dump, flops = _noisy_dump(n_questions=90)
+    frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
+    matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
+    models = frame["model"].to_numpy()[frame["flops"] < 1e22]
+    weights = np.random.default_rng(1).multinomial(len(models), np.full(len(models), 1 / len(models)), 30) * 1.0
+    reference = qr.question_draws(matrix, models, weights, seed=4)
+    monkeypatch.setattr(qr, "BLOCK_CELLS", 90 * 7)  # blocks of 7 draws, the last one short
+    for threads in (1, 2):
+        monkeypatch.setattr(qr, "THREADS", threads)
+        assert np.array_equal(qr.question_draws(matrix, models, weights, seed=4), reference, equal_nan=True)
+    assert not np.array_equal(qr.question_draws(matrix, models, weights, seed=5), reference, equal_nan=True)
+
+
+def test_multiplicities_are_uniform_with_replacement():
+    ranked = np.r_[np.ones(40, bool), np.zeros(10, bool)]
+    counts = qr.question_multiplicities(ranked, 4000, seed=0)
+    assert (counts[:, :40].sum(axis=1) == 40).all() and (counts[:, 40:].sum(axis=1) == 10).all()
+    # Multinomial(n, 1/n) margins: mean 1, variance 1 - 1/n (here within a few standard errors).
+    assert abs(counts[:, :40].mean() - 1.0) < 1e-12
+    assert abs(counts[:, :40].var() - (1 - 1 / 40)) < 0.03
