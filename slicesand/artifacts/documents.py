@@ -74,8 +74,13 @@ def read_json_artifact(path: str | Path, schema: str) -> dict:
     name = str(path)
     if not path.exists():
         raise ArtifactError(name, "no such artifact", hint="run the stage that makes it first")
+    return parse_json_artifact(path.read_bytes(), schema, name)
+
+
+def parse_json_artifact(data: bytes, schema: str, name: str) -> dict:
+    """The JSON artifact in ``data`` (read from ``name``), its schema name and version checked (exit 4)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArtifactError(name, f"not a valid JSON artifact: {exc}") from None
     if not isinstance(document, dict) or document.get("schema") != schema:

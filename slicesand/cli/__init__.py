@@ -328,12 +328,13 @@ def _render_tasks_report(outdir: Path, fmt: str) -> None:
 def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *, printed: bool = True) -> None:
     """Write (md, html; json with -o) and print (table; md and json without -o) a folder's report."""
     from slicesand.io.atomic import write_text_atomic
-    from slicesand.reporting.output import load_report, write_html_report, write_markdown_report
+    from slicesand.reporting.output import read_report, write_html_report, write_markdown_report
 
     if is_multitask_folder(outdir) and fmt in ("table", "md", "json") and output is None:
         _render_tasks_report(outdir, fmt)
         return
-    facts = load_report(outdir)
+    report = read_report(outdir)  # the folder is read once; every format renders this report
+    facts = report.facts
     if fmt == "json":
         if output is None:
             write_stdout(dumps(facts))
@@ -341,16 +342,16 @@ def _render_report(outdir: Path, fmt: str, ui: Ui, output: Path | None = None, *
             write_text_atomic(output, dumps(facts))
             ui.info(f"report -> {output}")
     elif fmt == "md":
-        path, text = write_markdown_report(outdir, output, facts=facts)
+        path, text = write_markdown_report(outdir, output, report=report)
         if output is None and printed:
             write_stdout(text)
         ui.info(f"report -> {path} (figures beside it)")
     elif fmt == "html":
-        path, _ = write_html_report(outdir, output, facts=facts)
+        path, _ = write_html_report(outdir, output, report=report)
         ui.info(f"report -> {path}")
     else:
-        from slicesand.reporting.terminal import print_report
-        print_report(facts)
+        from slicesand.reporting.output import print_terminal_report
+        print_terminal_report(report)
 
 
 @app.command("run")

@@ -256,7 +256,8 @@ def run_all(
     (slicesand.uncertainty.intervals); each draw resamples the training models and, from the dump, the questions
     (re-slicing them; slicesand.uncertainty.resampling).
     """
-    from slicesand.reporting.output import write_markdown_report, write_run_files
+    from slicesand.reporting.facts import build_report
+    from slicesand.reporting.output import run_facts, write_markdown_report, write_run_files
 
     outdir = Path(outdir)
     if slice_options.cut != fit_options.cut:
@@ -282,7 +283,10 @@ def run_all(
                           "bootstrap": bootstrap, "seed": seed}
     write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
                       predict_parameters)
-    write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
-    write_markdown_report(outdir, figures=figures)
+    run_document = write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
+    # The report is built from the results in memory, exactly as `slicesand report` rebuilds it from the folder.
+    report = build_report(fit, forecast.table, forecast_summary(forecast), stage.document(None),
+                          run=run_facts(run_document), slices=slices_frame, spectrum=spectrum)
+    write_markdown_report(outdir, figures=figures, report=report)
     return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
                      [diagnostic("report-note", spectrum_note)] if spectrum_note else [])

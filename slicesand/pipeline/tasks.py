@@ -26,7 +26,7 @@ from slicesand.fitting.model import FitOptions
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import write_table
 from slicesand.pipeline.stages import DumpOptions, RunResult, load_stage_dump, run_all
-from slicesand.reporting.facts import format_flops
+from slicesand.reporting.markdown import render_tasks_markdown
 from slicesand.slicing.difficulty import SliceOptions
 
 INDEX = "tasks.json"
@@ -122,26 +122,3 @@ def is_multitask_folder(outdir: str | Path) -> bool:
 
 def read_tasks_index(outdir: str | Path) -> dict:
     return read_json_artifact(Path(outdir) / INDEX, "slicesand.tasks")
-
-
-def _cell(value, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}g}"
-
-
-def render_tasks_markdown(index: dict) -> str:
-    """The cross-task report: one table, then a link to each task's own report."""
-    lines = ["# slicesand forecast: every task", "",
-             "| task | models | cut (FLOPs) | forecast accuracy | at FLOPs | predicted threshold | "
-             "test MSE | baseline MSE |", "|---|---|---|---|---|---|---|---|"]
-    for row in index["tasks"]:
-        if row["error"]:
-            lines.append(f"| {row['task']} | | | not forecast: {row['error'].replace('|', '/')} | | | | |")
-            continue
-        lines.append(
-            f"| [{row['task']}]({row['folder']}/report.md) | {row['models']} | {format_flops(row['cut_flops'])} | "
-            f"{_cell(row['forecast_accuracy'])} | {format_flops(row['largest_flops'])} | "
-            f"{format_flops(row['threshold_flops']) if row['threshold_flops'] else 'none in range'} | "
-            f"{_cell(row['test_mse'])} | {_cell(row['baseline_mse'])} |")
-    lines += ["", "Each task was sliced and fitted on its own; its folder holds every artifact and its "
-              "report.", ""]
-    return "\n".join(lines)

@@ -1,8 +1,11 @@
-"""The *report* stage: gather the facts of a forecast and explain them to a person.
+"""The report model: every fact of a forecast, gathered once per run, for four renderers.
 
-:func:`build_facts` makes one plain dictionary from a fit, its predictions and the slicing metadata;
-:func:`render_markdown` turns it into ``report.md``; the CLI renders the same facts as a terminal
-summary or JSON. :func:`load_outdir` reads a ``run`` folder back, refusing a stale mix of artifacts.
+:func:`build_report` makes a :class:`Report` from the in-memory results of a run (or, through
+:func:`slicesand.reporting.output.read_report`, from a run folder read once). ``Report.facts`` is one
+plain JSON-ready dictionary (the JSON renderer prints it as it is); ``Report.figures`` is what the
+figures are drawn from. :mod:`slicesand.reporting.sections` lays the facts out as the sections every
+renderer shows: Markdown (:mod:`~slicesand.reporting.markdown`), HTML (:mod:`~slicesand.reporting.html`)
+and the terminal (:mod:`~slicesand.reporting.terminal`).
 
 >>> format_flops(3.2e22)
 '3.2e22'
@@ -11,19 +14,54 @@ summary or JSON. :func:`load_outdir` reads a ``run`` folder back, refusing a sta
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from slicesand import __version__
-from slicesand.artifacts.documents import (
-    file_source, fit_from_document, read_json_artifact, sidecar_path,
-)
 from slicesand.diagnostics import as_diagnostics
-from slicesand.errors import ArtifactError
 from slicesand.fitting.model import Fit
-from slicesand.io.tables import read_table
+
+
+@dataclass(frozen=True)
+class FigureInputs:
+    """What the figures draw: the fit, its slices table, predictions, and the optional spectrum."""
+
+    fit: Fit
+    slices: pd.DataFrame
+    predictions: pd.DataFrame
+    threshold_flops: float | None = None
+    spectrum: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One run's report: the facts every renderer shows, and what its figures are drawn from.
+
+    ``figures`` is ``None`` when there is no slices table to draw from (a folder made by the single
+    commands, or ``--no-figures``).
+    """
+
+    facts: dict
+    figures: FigureInputs | None = None
+
+
+def build_report(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta: dict | None, *,
+                 run: dict | None = None, slices: pd.DataFrame | None = None,
+                 spectrum: pd.DataFrame | None = None) -> Report:
+    """The report of a run from its results: the fit, the predictions table, the forecast summary
+    (:func:`slicesand.pipeline.stages.forecast_summary`), the slicing metadata (the slices sidecar),
+    how the run was made (``run``: command and versions) and, for the figures, the slices tables."""
+    predictions = predictions.assign(model=predictions["model"].fillna("").astype(str))
+    facts = build_facts(fit, predictions, summary, slices_meta)
+    if run:
+        facts["run"] = run
+    figures = None
+    if slices is not None:
+        figures = FigureInputs(fit=fit, slices=slices, predictions=predictions,
+                               threshold_flops=facts.get("threshold_flops"), spectrum=spectrum)
+    return Report(facts, figures)
 
 
 def format_flops(value: float | None) -> str:
@@ -116,69 +154,6 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def render_markdown(facts: dict, figures: dict[str, tuple[str, str]] | None = None) -> str:
-    """``report.md``: a summary paragraph, the settings, the fitted curves and the forecast table.
-
-    ``figures`` maps a figure key to ``(title, relative file name)``; they are linked under "Figures".
-    ``facts["run"]`` (when present) adds the exact command and the versions that made the run.
-    """
-    s, m, c = facts["settings"], facts["models"], facts["curves"]
-    lines = ["# slicesand forecast" + (f": {facts['task']}" if facts.get("task") else ""), "",
-             headline(facts), ""]
-    mse = facts.get("test_mse")
-    if mse:
-        lines += [f"On the {m['test']} test models, the forecast's mean squared error is "
-                  f"{mse['forecast']:.4g}, against {mse['baseline']:.4g} for the sigmoid baseline.", ""]
-    lines += ["## Settings", "",
-              "| setting | value |", "|---|---|",
-              f"| cut (FLOPs) | {format_flops(s['cut_flops']) if s['cut_flops'] else 'none (all models train)'} |",
-              f"| training / test models | {m['training']} / {m['test']} |",
-              f"| difficulty groups | {s['n_groups']} |",
-              f"| easy / hard degree | {s['easy_degree']} / {s['hard_degree']} |",
-              f"| variant | {s['variant']} |",
-              *([f"| hard curve | mean of degree 1 .. {s['hard_degree']} fits |"] if s.get("hard_average") else []),
-              *(["| floor | never below the sigmoid baseline |"] if s.get("baseline_floor") else []),
-              *(["| chosen by | the automatic rule (fit.json: selection) |"] if s.get("automatic") else []),
-              f"| chance accuracy | {s['chance']} |", ""]
-    lines += ["## Fitted curves", "",
-              "| curve | degree | R^2 (training) |", "|---|---|---|",
-              f"| easy group | {c['easy']['degree']} | {_fmt(c['easy']['r2'])} |",
-              f"| hard group | {c['hard']['degree']} | {_fmt(c['hard']['r2'])} |"]
-    if c["tc_to_accuracy"]:
-        t = c["tc_to_accuracy"]
-        lines += ["", f"TC Brier = {t['intercept']:.4f} + {t['slope']:.4f} x accuracy "
-                  f"(R^2 {_fmt(t['r2'])}); accuracy shift {c['accuracy_shift']:+.4f}."]
-    intervals = facts.get("intervals")
-    with_band = bool(facts["predictions"]) and "pred_accuracy_lo" in facts["predictions"][0]
-    lines += ["", "## Forecast", ""]
-    if intervals:
-        lines += [interval_sentence(intervals), ""]
-    band_head, band_rule = (f" {_level(intervals)} {_kind(intervals)} interval |", "---|") if with_band else ("", "")
-    lines += [f"| model | FLOPs | split | predicted accuracy |{band_head} baseline | observed | predicted TC Brier |",
-              f"|---|---|---|---|{band_rule}---|---|---|"]
-    for row in facts["predictions"]:
-        band = f" {interval_text(row)} |" if with_band else ""
-        lines.append(f"| {_escape(row['model'] or '')} | {format_flops(row['flops'])} | {row['split']} | "
-                     f"{_fmt(row['pred_accuracy'])} |{band} {_fmt(row['baseline_accuracy'])} | "
-                     f"{_fmt(row['observed_accuracy'])} | {_fmt(row['pred_tc_brier'])} |")
-    if figures:
-        lines += ["", "## Figures", ""]
-        for title, name in figures.values():  # at most four figures
-            lines += [f"![{title}]({name})", ""]
-        lines.pop()
-    if facts["warnings"]:
-        lines += ["", "## Warnings", ""] + [f"- {_escape(w)}" for w in facts["warnings"]]
-    run = facts.get("run")
-    if run:
-        lines += ["", "## How this report was made", "", "Command (OUTDIR is the folder holding this report's "
-                  "artifacts):", "", "```", run["command"], "```", "",
-                  "Versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()) + "."]
-    lines += ["", f"Made by slicesand {facts['tool']['version']}"
-              + (f" from {facts['input']['name']} (sha256 {facts['input']['sha256'][:12]})" if facts.get("input") else "")
-              + ".", ""]
-    return "\n".join(lines)
-
-
 def _level(intervals: dict | None) -> str:
     return f"{round(100 * (intervals or {}).get('level', 0.9))}%"
 
@@ -221,35 +196,3 @@ def interval_sentence(intervals: dict) -> str:
         text += (f" Emergence threshold (bootstrap, fit noise only): {format_flops(low)} to {format_flops(high)} FLOPs "
                  f"({intervals['share_of_draws_with_threshold']:.0%} of draws have one).")
     return text
-
-
-def _escape(text: str) -> str:
-    return str(text).replace("|", "\\|")
-
-
-def load_outdir(outdir: str | Path) -> dict:
-    """Read a ``run`` folder's artifacts and build the report facts; refuse a stale mix (exit 4)."""
-    outdir = Path(outdir)
-    fit_path, predictions_path, slices_path = outdir / "fit.json", outdir / "predictions.csv", outdir / "slices.csv"
-    if not fit_path.exists():
-        raise ArtifactError(str(outdir), "no fit.json here: not a folder made by `slicesand run`",
-                            hint="run `slicesand run DUMP -o FOLDER` first, then `slicesand report FOLDER`")
-    fit_document = read_json_artifact(fit_path, "slicesand.fit")
-    fit = fit_from_document(fit_document, str(fit_path))
-    predictions_meta = read_json_artifact(sidecar_path(predictions_path), "slicesand.predictions")
-    if predictions_meta["fit"]["sha256"] != file_source(fit_path).sha256:
-        raise ArtifactError(str(predictions_path), "stale: made from another fit.json than the one in the folder",
-                            hint="run `slicesand predict` again, or `slicesand run`")
-    if not predictions_path.exists() or predictions_meta["table"]["sha256"] != file_source(predictions_path).sha256:
-        raise ArtifactError(str(predictions_path), "missing, or changed after it was written",
-                            hint="run `slicesand predict` again")
-    slices_meta = None
-    if sidecar_path(slices_path).exists():
-        slices_meta = read_json_artifact(sidecar_path(slices_path), "slicesand.slices")
-        if (fit_document.get("input") or {}).get("sha256") != file_source(slices_path).sha256:
-            raise ArtifactError(str(fit_path), "stale: fitted on another slices table than the one in the folder",
-                                hint="run `slicesand fit` again, or `slicesand run`")
-    table, _ = read_table(predictions_path, what="predictions")
-    predictions = table.to_pandas()
-    predictions["model"] = predictions["model"].fillna("").astype(str)
-    return build_facts(fit, predictions, predictions_meta, slices_meta)

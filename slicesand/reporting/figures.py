@@ -1,7 +1,8 @@
-"""The report's figures, drawn with matplotlib's Agg backend from a ``run`` folder's artifacts.
+"""The report's figures, drawn from the report model (:class:`~slicesand.reporting.facts.FigureInputs`).
 
 Four figures, each a pure function of :class:`FigureInputs` returning a :class:`~matplotlib.figure.Figure`
-(no pyplot, so no global figure state and no display is ever needed):
+on its own Agg canvas. There is no pyplot and no ``matplotlib.use``: no global figure state, no display
+needed, and a notebook user's backend is left as it was.
 
 * ``spectrum`` - mean TC Brier of each of the (default 10) difficulty groups against FLOPs;
 * ``fits`` - the easy and hard groups' points and fitted polynomials, the cut and the threshold;
@@ -26,13 +27,9 @@ import io
 import math
 import re
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # headless: reports are made on servers and in CI
-
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -42,9 +39,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from slicesand.fitting.model import Fit, training_mask
+from slicesand.fitting.model import training_mask
 from slicesand.forecast.predict import curves
-from slicesand.reporting.facts import format_flops
+from slicesand.reporting.facts import FigureInputs, format_flops
 
 FIGURE_SIZE = (8.0, 5.0)  # inches
 DPI = 100  # so every PNG is 800 x 500 pixels
@@ -57,17 +54,6 @@ FIGURE_TITLES = {
 _GROUP = re.compile(r"^group_(\d+)$")
 _TRAIN, _TEST = "#1f4e79", "#c0392b"
 _EASY, _HARD = "#2e86c1", "#cb4335"
-
-
-@dataclass(frozen=True)
-class FigureInputs:
-    """What the figures draw: the fit, its slices table, predictions, and the optional spectrum."""
-
-    fit: Fit
-    slices: pd.DataFrame
-    predictions: pd.DataFrame
-    threshold_flops: float | None = None
-    spectrum: pd.DataFrame | None = None
 
 
 def figure_file_name(key: str, fmt: str = "png") -> str:
@@ -268,16 +254,18 @@ def tc_accuracy_figure(inputs: FigureInputs) -> Figure:
     return figure
 
 
+def figure_keys(inputs: FigureInputs) -> list[str]:
+    """The figures the inputs allow, in report order (accuracy figures need accuracy)."""
+    spectrum = inputs.spectrum is not None and len(group_columns_of(inputs.spectrum)) >= 2
+    return (["spectrum"] if spectrum else []) + ["fits"] + (["forecast", "tc_accuracy"] if inputs.fit.has_accuracy else [])
+
+
 def make_figures(inputs: FigureInputs) -> dict[str, Figure]:
-    """Every figure the inputs allow, in report order (accuracy figures need accuracy)."""
-    figures: dict[str, Figure] = {}
-    if inputs.spectrum is not None and len(group_columns_of(inputs.spectrum)) >= 2:
-        figures["spectrum"] = spectrum_figure(inputs.spectrum, inputs.fit.options.cut)
-    figures["fits"] = fits_figure(inputs)
-    if inputs.fit.has_accuracy:
-        figures["forecast"] = forecast_figure(inputs)
-        figures["tc_accuracy"] = tc_accuracy_figure(inputs)
-    return figures
+    """Every figure the inputs allow, in report order."""
+    draw = {"spectrum": lambda: spectrum_figure(inputs.spectrum, inputs.fit.options.cut),
+            "fits": lambda: fits_figure(inputs), "forecast": lambda: forecast_figure(inputs),
+            "tc_accuracy": lambda: tc_accuracy_figure(inputs)}
+    return {key: draw[key]() for key in figure_keys(inputs)}
 
 
 def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:

@@ -1,8 +1,9 @@
-"""Write a ``run`` folder's report as Markdown (with PNG figures beside it), self-contained HTML, or JSON.
+"""Read a ``run`` folder's report once, and write it as Markdown (figures beside it), HTML or JSON.
 
 ``run`` records how it was invoked in ``run.json`` (argv as typed and library versions; no timestamps or
 absolute paths, so identical input and options give byte-identical reports) and the 10-group slicing
-in ``spectrum.csv``; ``report OUTDIR`` reads both back and redraws the figures.
+in ``spectrum.csv``. ``run`` writes its report from the results in memory; :func:`read_report` builds
+the same :class:`~slicesand.reporting.facts.Report` from the folder, reading each artifact once.
 
 >>> shell_command(["slicesand", "run", "my dump.csv", "--cut", "3e22"])
 "slicesand run 'my dump.csv' --cut 3e22"
@@ -10,6 +11,7 @@ in ``spectrum.csv``; ``report OUTDIR`` reads both back and redraws the figures.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shlex
@@ -19,10 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from slicesand import __version__
-from slicesand.artifacts.documents import dumps, read_fit
+from slicesand.artifacts.documents import dumps, fit_from_document, parse_json_artifact, sidecar_path
+from slicesand.errors import ArtifactError
 from slicesand.io.atomic import write_text_atomic
-from slicesand.io.tables import read_table, write_table
-from slicesand.reporting.facts import load_outdir, render_markdown
+from slicesand.io.tables import Source, read_table, write_table
+from slicesand.reporting.facts import Report, build_report
+from slicesand.reporting.markdown import render_markdown
 
 RUN_FILE = "run.json"
 SPECTRUM_FILE = "spectrum.csv"
@@ -76,88 +80,142 @@ def run_document(argv: list[str] | None, spectrum_groups: int | None) -> dict:
 
 
 def write_run_files(outdir: str | Path, argv: list[str] | None, spectrum: pd.DataFrame | None,
-                    spectrum_groups: int | None) -> None:
-    """Write ``run.json`` and, when there is one, ``spectrum.csv``."""
+                    spectrum_groups: int | None) -> dict:
+    """Write ``run.json`` and, when there is one, ``spectrum.csv``; returns ``run.json``'s document."""
     outdir = Path(outdir)
     if spectrum is not None:
         write_table(spectrum, outdir / SPECTRUM_FILE)
-    write_text_atomic(outdir / RUN_FILE, dumps(run_document(argv, spectrum_groups)))
+    document = run_document(argv, spectrum_groups)
+    write_text_atomic(outdir / RUN_FILE, dumps(document))
+    return document
+
+
+def run_facts(document: dict | None) -> dict | None:
+    """What the report shows of ``run.json``: the command and the versions (``None`` without a command)."""
+    if not document or not document.get("command"):
+        return None
+    return {"command": document["command"], "versions": document.get("versions", {})}
 
 
 def read_run(outdir: str | Path) -> dict | None:
     """``run.json``'s command and versions, or ``None`` for folders made by the single commands."""
     path = Path(outdir) / RUN_FILE
+    return run_facts(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def _read_json(path: Path, schema: str) -> tuple[dict, str]:
+    """A JSON artifact read once: (document, sha256 of its bytes); its schema checked (exit 4)."""
     if not path.exists():
-        return None
-    document = json.loads(path.read_text(encoding="utf-8"))
-    if not document.get("command"):
-        return None
-    return {"command": document["command"], "versions": document.get("versions", {})}
+        raise ArtifactError(str(path), "no such artifact", hint="run the stage that makes it first")
+    data = path.read_bytes()
+    return parse_json_artifact(data, schema, str(path)), hashlib.sha256(data).hexdigest()
+
+
+def _read_frame(path: Path, what: str) -> tuple[pd.DataFrame, Source]:
+    table, source = read_table(path, what=what)
+    frame = table.to_pandas()
+    frame["model"] = frame["model"].fillna("").astype(str)
+    return frame, source
+
+
+def read_report(outdir: str | Path) -> Report:
+    """The report of a ``run`` folder, each artifact read once; refuse a stale mix (exit 4).
+
+    The figures are drawn from the folder's slices table (and ``spectrum.csv``); a folder without a
+    slices table gets a report without figures.
+    """
+    outdir = Path(outdir)
+    fit_path, predictions_path, slices_path = outdir / "fit.json", outdir / "predictions.csv", outdir / "slices.csv"
+    if not fit_path.exists():
+        raise ArtifactError(str(outdir), "no fit.json here: not a folder made by `slicesand run`",
+                            hint="run `slicesand run DUMP -o FOLDER` first, then `slicesand report FOLDER`")
+    fit_document, fit_sha256 = _read_json(fit_path, "slicesand.fit")
+    fit = fit_from_document(fit_document, str(fit_path))
+    predictions_meta, _ = _read_json(sidecar_path(predictions_path), "slicesand.predictions")
+    if predictions_meta["fit"]["sha256"] != fit_sha256:
+        raise ArtifactError(str(predictions_path), "stale: made from another fit.json than the one in the folder",
+                            hint="run `slicesand predict` again, or `slicesand run`")
+    if not predictions_path.exists():
+        raise ArtifactError(str(predictions_path), "missing, or changed after it was written",
+                            hint="run `slicesand predict` again")
+    predictions, predictions_source = _read_frame(predictions_path, "predictions")
+    if predictions_meta["table"]["sha256"] != predictions_source.sha256:
+        raise ArtifactError(str(predictions_path), "missing, or changed after it was written",
+                            hint="run `slicesand predict` again")
+    slices_meta, slices = None, None
+    if slices_path.exists():
+        slices, slices_source = _read_frame(slices_path, "slices")
+        if sidecar_path(slices_path).exists():
+            slices_meta, _ = _read_json(sidecar_path(slices_path), "slicesand.slices")
+            if (fit_document.get("input") or {}).get("sha256") != slices_source.sha256:
+                raise ArtifactError(str(fit_path), "stale: fitted on another slices table than the one in the folder",
+                                    hint="run `slicesand fit` again, or `slicesand run`")
+    spectrum_path = outdir / SPECTRUM_FILE
+    spectrum = _read_frame(spectrum_path, "spectrum")[0] if slices is not None and spectrum_path.exists() else None
+    return build_report(fit, predictions, predictions_meta, slices_meta, run=read_run(outdir), slices=slices,
+                        spectrum=spectrum)
 
 
 def load_report(outdir: str | Path) -> dict:
     """The report facts of a ``run`` folder, with how the run was made (``facts["run"]``)."""
-    facts = load_outdir(outdir)
-    run = read_run(outdir)
-    return {**facts, "run": run} if run else facts
+    return read_report(outdir).facts
 
 
-def _frame(path: Path) -> pd.DataFrame:
-    table, _ = read_table(path)
-    frame = table.to_pandas()
-    frame["model"] = frame["model"].fillna("").astype(str)
-    return frame
+def _report_of(outdir: str | Path, report: Report | None, facts: dict | None) -> Report:
+    if report is not None:
+        return report
+    read = read_report(outdir)
+    return read if facts is None else Report(facts, read.figures)
 
 
-def figure_inputs(outdir: str | Path, facts: dict):
-    """What the figures need, read from the folder; ``None`` without a slices table to draw from."""
-    from slicesand.reporting.figures import FigureInputs
-
-    outdir = Path(outdir)
-    if not (outdir / "slices.csv").exists():
-        return None
-    fit, _ = read_fit(outdir / "fit.json")
-    spectrum_path = outdir / SPECTRUM_FILE
-    return FigureInputs(fit=fit, slices=_frame(outdir / "slices.csv"),
-                        predictions=_frame(outdir / "predictions.csv"),
-                        threshold_flops=facts.get("threshold_flops"),
-                        spectrum=_frame(spectrum_path) if spectrum_path.exists() else None)
-
-
-def render_images(outdir: str | Path, facts: dict) -> dict[str, tuple[str, bytes]]:
-    """``{key: (title, PNG bytes)}`` for every figure the folder allows."""
-    from slicesand.reporting.figures import FIGURE_TITLES, render_figures
-
-    inputs = figure_inputs(outdir, facts)
-    if inputs is None:
+def render_images(report: Report, formats: tuple[str, ...] = ("png",)) -> dict[str, dict[str, bytes]]:
+    """``{key: {format: bytes}}`` for every figure the report can draw, in report order."""
+    if report.figures is None:
         return {}
-    return {key: (FIGURE_TITLES[key], data) for key, data in render_figures(inputs, "png").items()}
+    from slicesand.reporting.figures import render_figure_files
+
+    return render_figure_files(report.figures, formats)
 
 
 def write_markdown_report(outdir: str | Path, target: str | Path | None = None, *,
-                          figures: bool = True, facts: dict | None = None) -> tuple[Path, str]:
+                          figures: bool = True, facts: dict | None = None,
+                          report: Report | None = None) -> tuple[Path, str]:
     """Write ``report.md`` (default: in the folder) with its figures beside it, as PNG (linked from the
-    report) and SVG (for papers and slides); returns (path, text)."""
-    from slicesand.reporting.figures import FIGURE_TITLES, render_figure_files, write_figures
+    report) and SVG (for papers and slides); returns (path, text).
 
-    facts = facts if facts is not None else load_report(outdir)
+    ``report`` is the run's report already built (``run`` passes the one made in memory); without it
+    the folder is read once.
+    """
+    from slicesand.reporting.figures import FIGURE_TITLES, write_figures
+
+    report = _report_of(outdir, report, facts)
     target = Path(target) if target is not None else Path(outdir) / "report.md"
-    inputs = figure_inputs(outdir, facts) if figures else None
-    files = render_figure_files(inputs, ("png", "svg")) if inputs is not None else {}
+    files = render_images(report, ("png", "svg")) if figures else {}
     names = write_figures({key: data["png"] for key, data in files.items()}, target.parent)
     write_figures({key: data["svg"] for key, data in files.items()}, target.parent, "svg")
-    text = render_markdown(facts, {key: (FIGURE_TITLES[key], names[key]) for key in files})
+    text = render_markdown(report.facts, {key: (FIGURE_TITLES[key], names[key]) for key in files})
     write_text_atomic(target, text)
     return target, text
 
 
 def write_html_report(outdir: str | Path, target: str | Path | None = None,
-                      facts: dict | None = None) -> tuple[Path, str]:
+                      facts: dict | None = None, *, report: Report | None = None) -> tuple[Path, str]:
     """Write the self-contained ``report.html`` (default: in the folder); returns (path, text)."""
+    from slicesand.reporting.figures import FIGURE_TITLES
     from slicesand.reporting.html import render_html
 
-    facts = facts if facts is not None else load_report(outdir)
+    report = _report_of(outdir, report, facts)
     target = Path(target) if target is not None else Path(outdir) / "report.html"
-    text = render_html(facts, render_images(outdir, facts))
+    images = {key: (FIGURE_TITLES[key], data["png"]) for key, data in render_images(report).items()}
+    text = render_html(report.facts, images)
     write_text_atomic(target, text)
     return target, text
+
+
+def print_terminal_report(report: Report) -> None:
+    """The terminal summary of a report, naming the figure files that sit beside ``report.md``."""
+    from slicesand.reporting.figures import figure_keys, figure_file_name, FIGURE_TITLES
+    from slicesand.reporting.terminal import print_report
+
+    keys = figure_keys(report.figures) if report.figures is not None else []
+    print_report(report.facts, {key: (FIGURE_TITLES[key], figure_file_name(key)) for key in keys})

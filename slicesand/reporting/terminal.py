@@ -1,47 +1,79 @@
-"""The terminal view of a report (rich), built from the same facts as ``report.md`` and JSON."""
+"""The terminal view of a report (rich): the same sections as ``report.md``, HTML and JSON.
+
+Names are data, never markup: every string reaches rich as a :class:`rich.text.Text` (so ``[red]``
+in a model name is shown, not obeyed) after :func:`printable` has removed control characters (so an
+ESC sequence in a name cannot recolour, move or clear the terminal).
+
+>>> printable("evil\\x1b[2J\\x07name")
+'evil[2Jname'
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
+from rich.text import Text
 
-from slicesand.reporting.facts import format_flops, headline, interval_sentence, interval_text
+from slicesand.reporting.sections import Bullets, Code, Images, Paragraph, Section, Table, report_sections
+
+# C0 and C1 controls, and the bidirectional overrides that reorder what a terminal shows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _num(value, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+def printable(value: object) -> str:
+    """``value`` as text a terminal shows as typed: control characters removed, newlines made spaces."""
+    return _CONTROL.sub("", str(value).replace("\n", " ").replace("\t", " "))
 
 
-def print_report(facts: dict) -> None:
-    """Print the report's facts to stdout as a readable summary."""
-    console = Console(file=sys.stdout, highlight=False)
-    s, m, c = facts["settings"], facts["models"], facts["curves"]
-    console.print(f"[bold]slicesand forecast[/bold]{': ' + facts['task'] if facts.get('task') else ''}")
-    console.print(headline(facts), markup=False)
-    mse = facts.get("test_mse")
-    if mse:
-        console.print(f"Test MSE on {m['test']} held-out models: forecast {mse['forecast']:.4g}, "
-                      f"sigmoid baseline {mse['baseline']:.4g}.", markup=False)
-    cut = format_flops(s["cut_flops"]) if s["cut_flops"] else "none"
-    console.print(f"Cut {cut} FLOPs; {m['training']} training and {m['test']} test models; "
-                  f"{s['n_groups']} groups; easy degree {s['easy_degree']} (R^2 {_num(c['easy']['r2'])}), "
-                  f"hard degree {s['hard_degree']} (R^2 {_num(c['hard']['r2'])}); variant {s['variant']}.",
-                  markup=False)
-    if facts.get("intervals"):
-        console.print(interval_sentence(facts["intervals"]), markup=False)
-    with_band = bool(facts["predictions"]) and "pred_accuracy_lo" in facts["predictions"][0]
-    table = Table(header_style="bold")
-    columns = [("model", "left"), ("FLOPs", "right"), ("split", "left"), ("forecast", "right")]
-    kind = (facts.get("intervals") or {}).get("interval", "bootstrap")  # "prediction" once calibrated
-    columns += [(f"90% {kind} interval", "right")] if with_band else []
-    for column, justify in columns + [("baseline", "right"), ("observed", "right")]:
-        table.add_column(column, justify=justify)
-    for row in facts["predictions"]:
-        band = [interval_text(row)] if with_band else []
-        table.add_row(row["model"] or "", format_flops(row["flops"]), row["split"], _num(row["pred_accuracy"]),
-                      *band, _num(row["baseline_accuracy"]), _num(row["observed_accuracy"]))
-    console.print(table)
-    for warning in facts["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+def _text(value: object, style: str = "") -> Text:
+    return Text(printable(value), style=style)
+
+
+def _paragraph(paragraph: Paragraph) -> Text:
+    text = Text()
+    for part, kind in paragraph.parts:
+        text.append(printable(part), style="bold" if kind == "code" else "")
+    return text
+
+
+def _table(table: Table) -> RichTable:
+    view = RichTable(header_style="bold")
+    for i, header in enumerate(table.header):
+        # Model names are never cut: a long one folds onto the next line instead.
+        view.add_column(_text(header), justify="right" if i in table.numeric else "left", overflow="fold")
+    for row in table.rows:
+        view.add_row(*(_text(cell) for cell in row))
+    return view
+
+
+def _images(images: Images) -> Text:
+    return Text("\n").join(_text(f"{title}: {name}") for _, title, name in images.items)
+
+
+def _bullets(bullets: Bullets) -> Text:
+    return Text("\n").join(Text.assemble(("warning: ", "yellow"), printable(item)) for item in bullets.items)
+
+
+_BLOCKS = {Paragraph: _paragraph, Table: _table, Code: lambda code: _text(code.text), Images: _images,
+           Bullets: _bullets}
+
+
+def render_section(console: Console, section: Section) -> None:
+    """Print one section: its heading (bold), then its blocks."""
+    if section.title:
+        console.print(_text(section.title, "bold"))
+    for block in section.blocks:
+        console.print(_BLOCKS[type(block)](block))
+
+
+def print_report(facts: dict, figures: dict[str, tuple[str, str]] | None = None, *,
+                 console: Console | None = None) -> None:
+    """Print the report's sections to stdout (or ``console``); ``figures`` as for ``report.md``."""
+    console = console or Console(file=sys.stdout, highlight=False)
+    for i, section in enumerate(report_sections(facts, figures)):
+        if i:
+            console.print()
+        render_section(console, section)

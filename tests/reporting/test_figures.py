@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from tests.reporting.report_fixtures import run_synthetic
 from slicesand.cli import app
 from slicesand.reporting.figures import DPI, FIGURE_SIZE, figure_bytes, make_figures, png_size
-from slicesand.reporting.output import figure_inputs, load_report
+from slicesand.reporting.output import read_report
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 EXPECTED_PNG = (int(FIGURE_SIZE[0] * DPI), int(FIGURE_SIZE[1] * DPI))
@@ -116,17 +116,15 @@ def test_rerun_is_byte_identical(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])
 def test_figures_serialise_deterministically(outdir, fmt):
-    facts = load_report(outdir)
-    first = {k: figure_bytes(f, fmt) for k, f in make_figures(figure_inputs(outdir, facts)).items()}
-    second = {k: figure_bytes(f, fmt) for k, f in make_figures(figure_inputs(outdir, facts)).items()}
+    first = {k: figure_bytes(f, fmt) for k, f in make_figures(read_report(outdir).figures).items()}
+    second = {k: figure_bytes(f, fmt) for k, f in make_figures(read_report(outdir).figures).items()}
     assert first == second and len(first) == 4
     if fmt == "svg":
         assert all(b"<svg" in data and b"<dc:date>" not in data for data in first.values())
 
 
 def test_forecast_figure_draws_prediction_interval_when_present(outdir):
-    facts = load_report(outdir)
-    inputs = figure_inputs(outdir, facts)
+    inputs = read_report(outdir).figures
     predictions = inputs.predictions.assign(pred_accuracy_lo=inputs.predictions["pred_accuracy"] - 0.05,
                                             pred_accuracy_hi=inputs.predictions["pred_accuracy"] + 0.05)
     figure = make_figures(type(inputs)(**{**inputs.__dict__, "predictions": predictions}))["forecast"]
