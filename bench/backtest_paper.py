@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from slicesand.evaluation.backtest import backtest
+from slicesand.fitting.selection import fit_default
 from slicesand.fitting.model import PAPER_OPTIONS, FitOptions, fit_slices
 from slicesand.forecast.predict import predict
 from slicesand.uncertainty.bootstrap import bootstrap
@@ -38,7 +39,7 @@ def row(task: str, t: float, chance: float) -> dict:
     paper = predict(fit_slices(frame, FitOptions(cut=cut, chance=chance, **PAPER_OPTIONS)), frame).mse
     # The automatic default with its 90% interval coverage and threshold error (slicesand.evaluation.backtest).
     scored = backtest(frame, [cut], chance=chance, draws=1000, seed=0).table.iloc[0]
-    fit = fit_slices(frame, FitOptions(cut=cut, chance=chance, auto=True))
+    fit = fit_default(frame, FitOptions(cut=cut, chance=chance))
     start = time.perf_counter()
     add_intervals(predict(fit, frame), fit, frame, draws=1000, seed=0)
     seconds = time.perf_counter() - start

@@ -39,6 +39,8 @@ CODES: dict[str, str] = {
     "floor-lift": "floor",
     # the easy curve has no turning point in range
     "no-turning-point": "no-threshold",
+    # --paper: a forecast outside its valid range, reproduced unclipped
+    "out-of-range": "range",
     # model scales
     "model-without-scale": "missing-scale",
     "scale-origin": "missing-scale",

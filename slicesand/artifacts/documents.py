@@ -21,6 +21,7 @@ from typing import Any
 from slicesand import __version__
 from slicesand.diagnostics import Diagnostic, as_diagnostic
 from slicesand.errors import ArtifactError
+from slicesand.fitting.baselines import baseline_from_dict
 from slicesand.fitting.model import Fit, FitOptions, LineFit, PolynomialFit
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import Source, sha256_file
@@ -140,6 +141,7 @@ def fit_document(fit: Fit, source: Source | None) -> dict:
         "accuracy_floor": fit.accuracy_floor,
         "selection": fit.selection,
         "task": fit.task,
+        "baselines": {name: b.to_dict() for name, b in fit.baselines.items()},
     })
     return document
 
@@ -176,6 +178,7 @@ def fit_from_document(document: dict, name: str) -> Fit:
             selection=document.get("selection"),
             accuracy_floor=document.get("accuracy_floor"),
             task=document.get("task"),
+            baselines={name: baseline_from_dict(d) for name, d in (document.get("baselines") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(name, f"the fit artifact is incomplete or malformed: {exc!r}",

@@ -145,7 +145,8 @@ def _fit_options(cut, chance, easy_degree, hard_degree, variant, paper) -> FitOp
     return FitOptions(cut=cut, chance=chance,
                       easy_degree=chosen["easy_degree"] if chosen["easy_degree"] is not None else defaults.easy_degree,
                       hard_degree=chosen["hard_degree"] if chosen["hard_degree"] is not None else defaults.hard_degree,
-                      variant=chosen["variant"] or defaults.variant, auto=auto)
+                      variant=chosen["variant"] or defaults.variant, auto=auto,
+                      **({"clip": False, "extrapolation": "polynomial"} if paper else {}))
 
 
 def _flops_list(values: list[str] | None) -> list[float]:

@@ -44,7 +44,7 @@ from slicesand.uncertainty.calibration import prediction_interval
 from slicesand.errors import UsageError
 from slicesand.fitting.model import FitOptions, fit_slices
 from slicesand.forecast.predict import curves, emergence_threshold
-from slicesand.fitting.selection import fit_auto
+from slicesand.fitting.selection import fit_default
 
 METHODS = ("forecast", "sigmoid", "linear", "flat")
 STEP_DECADES = 0.25
@@ -120,7 +120,7 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
     flops = data["flops"].to_numpy(dtype=float)
     x, observed = np.log10(flops), data["accuracy"].to_numpy(dtype=float)
     base = FitOptions(cut=cut, chance=chance)
-    fit = fit_auto(data, base) if options is None else fit_slices(data, replace(options, cut=cut, chance=chance))
+    fit = fit_default(data, base) if options is None else fit_slices(data, replace(options, cut=cut, chance=chance))
     train, test = flops < cut, flops >= cut
     forecast = curves(fit, x[test])
     line = np.polyfit(x[train], observed[train], 1)

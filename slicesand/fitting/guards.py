@@ -60,6 +60,24 @@ def clip_accuracy(values: np.ndarray, floor: float) -> np.ndarray:
     return np.clip(values, floor, 1.0)
 
 
+def blend_accuracy(sandwich: np.ndarray, trend: np.ndarray | None, options) -> np.ndarray:
+    """The accuracy forecast from the Slice-and-Sandwich curve and the trend baseline, as
+    ``options.blend`` says (``"sandwich"``, ``"trend"``, ``"mean"`` weighted by ``trend_weight``, or
+    ``"envelope"``, the larger of the two). Broadcasts, so bootstrap draws work the same way.
+
+    >>> from types import SimpleNamespace as O
+    >>> blend_accuracy(np.array([0.2, 0.6]), np.array([0.4, 0.4]), O(blend="mean", trend_weight=0.25)).round(6).tolist()
+    [0.25, 0.55]
+    """
+    if options.blend == "sandwich" or trend is None:
+        return sandwich
+    if options.blend == "trend":
+        return np.broadcast_to(trend, np.broadcast_shapes(np.shape(sandwich), np.shape(trend))).copy()
+    if options.blend == "envelope":
+        return np.maximum(sandwich, trend)
+    return (1.0 - options.trend_weight) * sandwich + options.trend_weight * trend
+
+
 def guard_accuracy(accuracy: np.ndarray, baseline: np.ndarray | None, options, floor: float | None) -> np.ndarray:
     """The last steps of every accuracy forecast, the point forecast's and each bootstrap draw's alike:
     clip to [floor, 1] (``floor`` defaults to chance) and, with ``baseline_floor``, never below the baseline."""

@@ -26,10 +26,12 @@ from scipy import stats
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import InputDataError, UsageError
+from slicesand.fitting.baselines import BASELINES, PaperSigmoid, fit_baselines, paper_logit
+from slicesand.fitting.guards import accuracy_floor as floor_of
 
 VARIANTS = ("sandwich", "hard-lift")
+BLENDS = ("sandwich", "trend", "mean", "envelope")
 EXTRAPOLATIONS = ("polynomial", "linear", "clamp")
-LOGIT_EPS = 1e-6
 # The paper reports coefficients in x' = log10(flops / 1e21); we convert for comparison only.
 PAPER_X_OFFSET = 21.0
 _GROUP = re.compile(r"^group_(\d+)$")
@@ -44,20 +46,26 @@ class FitOptions:
     easy_degree: int = 5
     hard_degree: int = 2
     variant: str = "sandwich"
-    # Guards (off by default so explicit-degree and --paper fits keep the published behaviour):
-    # ``clip`` bounds group curves / TC Brier to [-1, 0] and accuracy to [floor, 1];
+    # Guards: ``clip`` (on unless ``--paper``, see PAPER_OPTIONS) bounds group curves / TC Brier to [-1, 0]
+    # and every accuracy forecast to [floor, 1];
     # ``extrapolation`` says how group curves continue beyond the training x range
     # (see :mod:`slicesand.fitting.guards`).
-    clip: bool = False
+    clip: bool = True
     extrapolation: str = "polynomial"
     # Model averaging over hard degrees: the hard curve is the mean of the least-squares polynomials of
     # degree 1 .. hard_degree (one polynomial of degree hard_degree), instead of the degree-hard_degree
     # fit alone. Used by the automatic settings (slicesand.fitting.selection explains why).
     hard_average: bool = False
-    # Never forecast accuracy below the sigmoid baseline (the forecast is the upper envelope of the two).
+    # Never forecast accuracy below the paper's sigmoid baseline (the upper envelope of the two).
     baseline_floor: bool = False
-    # Choose degrees, variant and guards automatically on the training models (slicesand.fitting.selection);
-    # the degrees and variant given here are then ignored. The CLI's default; off for library calls.
+    # How the accuracy forecast combines the Slice-and-Sandwich curve with a trend baseline
+    # (slicesand.fitting.baselines): "sandwich" (the curve alone), "trend" (the baseline alone), "mean"
+    # (``(1 - trend_weight) * sandwich + trend_weight * trend``) or "envelope" (the larger of the two).
+    blend: str = "sandwich"
+    trend: str = "bounded_sigmoid"
+    trend_weight: float = 0.5
+    # Asks the pipeline for the default rule (slicesand.fitting.selection.fit_default), which then picks
+    # the degrees, variant and blend; fit_slices itself never reads it.
     auto: bool = False
 
     def __post_init__(self) -> None:
@@ -69,13 +77,20 @@ class FitOptions:
         for name, degree in (("--easy-degree", self.easy_degree), ("--hard-degree", self.hard_degree)):
             if not 0 <= degree <= 12:
                 raise UsageError(None, f"{name} must be between 0 and 12", found=degree)
+        if self.blend not in BLENDS:
+            raise UsageError(None, f"blend must be one of {', '.join(BLENDS)}", found=self.blend)
+        if self.trend not in BASELINES:
+            raise UsageError(None, f"trend must be one of {', '.join(BASELINES)}", found=self.trend)
+        if not 0.0 <= self.trend_weight <= 1.0:
+            raise UsageError(None, "trend_weight must be in [0, 1]", found=self.trend_weight)
         if not 0.0 <= self.chance < 1.0:
             raise UsageError(None, "--chance must be in [0, 1)", found=self.chance)
         if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
             raise UsageError(None, "--cut must be a positive number of FLOPs", found=self.cut)
 
 
-PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich", clip=False, extrapolation="polynomial")
+PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich", clip=False, extrapolation="polynomial",
+                     blend="sandwich")
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,7 @@ class Fit:
     easy: PolynomialFit
     hard: PolynomialFit
     tc_to_accuracy: LineFit | None  # tc_brier = intercept + slope * accuracy, on training models
-    baseline: LineFit | None  # logit(clip(acc - chance)) = intercept + slope * log10(flops)
+    baseline: LineFit | None  # the paper's sigmoid: logit(clip(acc - chance)) = intercept + slope * log10(flops)
     tc_lift: float  # hard-lift only: added to the hard curve; 0 for the sandwich
     accuracy_shift: float | None  # added to the mapped-back accuracy so training means agree
     training_models: list[str]
@@ -146,6 +161,8 @@ class Fit:
     accuracy_floor: float | None = None
     # The task the slices came from, when the dump named one; predictions then carry a task column.
     task: str | None = None
+    # Every baseline (slicesand.fitting.baselines) fitted on the same training models, by name.
+    baselines: dict = field(default_factory=dict)
 
     @property
     def has_accuracy(self) -> bool:
@@ -164,12 +181,7 @@ def group_count(frame: pd.DataFrame, source: str | None = None) -> int:
     return len(numbers)
 
 
-def logit_accuracy(accuracy: np.ndarray, chance: float) -> np.ndarray:
-    """The baseline's target, as in the paper's code: ``log((y + eps) / (1 - y + eps))``,
-    with ``y = clip(accuracy - chance, 0, 1)``.
-    """
-    y = np.clip(np.asarray(accuracy, dtype=float) - chance, 0.0, 1.0)
-    return np.log((y + LOGIT_EPS) / (1.0 - y + LOGIT_EPS))
+logit_accuracy = paper_logit  # the paper's sigmoid target (slicesand.fitting.baselines)
 
 
 def training_mask(flops: np.ndarray, cut: float | None) -> np.ndarray:
@@ -233,11 +245,8 @@ def _residual_std(residual: np.ndarray, n: int, n_params: int) -> float:
 
 
 def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None = None) -> Fit:
-    """Fit the Slice-and-Sandwich model on a slices table's training models."""
-    if options.auto:
-        from slicesand.fitting.selection import fit_auto  # selection builds on this module
-
-        return fit_auto(frame, options, source=source)
+    """Fit the Slice-and-Sandwich model and the baselines on a slices table's training models, with
+    ``options`` as given (the default rule that chooses them is :mod:`slicesand.fitting.selection`)."""
     n_groups = group_count(frame, source)
     easy_column, hard_column = "group_1", f"group_{n_groups}"
     needed = ["model", "flops", "tc_brier", easy_column, hard_column]
@@ -285,6 +294,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
 
     with_accuracy = train & np.isfinite(accuracy)
     tc_to_accuracy = baseline = accuracy_shift = accuracy_floor = None
+    baselines: dict = {}
     if with_accuracy.sum() >= 3:
         if with_accuracy.sum() < train.sum():
             warnings.append(diagnostic("training-without-accuracy",
@@ -299,10 +309,13 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
             raise InputDataError(source, "TC Brier does not vary with accuracy on the training models, "
                                  "so it cannot be mapped back", column="accuracy")
         baseline = fit_line(x[with_accuracy], logit_accuracy(acc_train, options.chance))
-        raw = _tc_to_accuracy(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant,
+        raw = accuracy_from_tc(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant,
                                                               x[with_accuracy]))
         accuracy_shift = float(np.mean(acc_train) - np.mean(raw))
-        accuracy_floor = float(min(options.chance, float(np.min(acc_train))))
+        accuracy_floor = floor_of(options.chance, float(np.min(acc_train)))
+        baselines = fit_baselines(x[with_accuracy], acc_train, options.chance, accuracy_floor)
+        # The paper's sigmoid is the line above (stats.linregress, as the reproduction was checked with).
+        baselines["sigmoid"] = PaperSigmoid(options.chance, accuracy_floor, baseline.intercept, baseline.slope)
     else:
         warnings.append(diagnostic("accuracy-unknown", "accuracy is unknown for the training models: forecasting TC Brier only"))
 
@@ -323,6 +336,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         training_x_range=(float(x_train.min()), float(x_train.max())),
         warnings=warnings,
         accuracy_floor=accuracy_floor,
+        baselines=baselines,
     )
 
 
@@ -336,5 +350,6 @@ def _predicted_tc(easy: PolynomialFit, hard: PolynomialFit, tc_lift: float, vari
     return combine_tc(easy(x), hard(x), tc_lift, variant)
 
 
-def _tc_to_accuracy(line: LineFit, tc: np.ndarray) -> np.ndarray:
+def accuracy_from_tc(line: LineFit, tc: np.ndarray) -> np.ndarray:
+    """Accuracy from TC Brier through the fitted line ``tc = intercept + slope * accuracy``."""
     return (np.asarray(tc, dtype=float) - line.intercept) / line.slope

@@ -81,7 +81,7 @@ def candidates(base: FitOptions) -> dict[str, FitOptions | None]:
             "sigmoid baseline": None}
 
 
-def _complete_training(frame: pd.DataFrame, cut: float | None) -> pd.DataFrame:
+def complete_training(frame: pd.DataFrame, cut: float | None) -> pd.DataFrame:
     n_groups = group_count(frame)
     needed = ["tc_brier", "group_1", f"group_{n_groups}", "accuracy"]
     flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
@@ -123,7 +123,7 @@ def select_options(frame: pd.DataFrame, base: FitOptions, *, source: str | None 
     """The automatic options (``base``'s cut and chance) and the evidence: rolling-origin validation
     scores of the rule, its parts and the sigmoid on the training models (recorded, not used to choose).
     """
-    train = _complete_training(frame, base.cut)
+    train = complete_training(frame, base.cut)
     if len(train) < MIN_INNER:
         raise InputDataError(source, f"too few training models ({len(train)}) with accuracy to fit automatically",
                              hint="raise --cut")
@@ -150,11 +150,18 @@ def select_options(frame: pd.DataFrame, base: FitOptions, *, source: str | None 
     return options, evidence
 
 
-def fit_auto(frame: pd.DataFrame, base: FitOptions, *, source: str | None = None) -> Fit:
-    """Fit with the automatic options; the evidence goes in ``selection``.
+def fit_default(frame: pd.DataFrame, base: FitOptions, *, source: str | None = None) -> Fit:
+    """Fit with the default rule's options; the evidence goes in ``selection``.
 
     ``base`` supplies the cut and chance; its degrees and variant are ignored.
     """
     options, evidence = select_options(frame, base, source=source)
     fit = fit_slices(frame, options, source=source)
     return replace(fit, selection=evidence)
+
+
+def fit(frame: pd.DataFrame, options: FitOptions, *, source: str | None = None) -> Fit:
+    """What the pipeline calls: the default rule when ``options.auto`` asks for it, else
+    :func:`slicesand.fitting.model.fit_slices` with ``options`` as given. Selection wraps fitting;
+    fitting never calls selection."""
+    return fit_default(frame, options, source=source) if options.auto else fit_slices(frame, options, source=source)

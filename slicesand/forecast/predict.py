@@ -26,11 +26,14 @@ from scipy.special import expit
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import ArtifactError, UsageError
-from slicesand.fitting.model import Fit, _tc_to_accuracy, combine_tc, training_mask
-from slicesand.fitting.guards import clip_tc, extend, guard_accuracy
+from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, training_mask
+from slicesand.fitting.guards import blend_accuracy, clip_accuracy, clip_tc, extend, guard_accuracy
 
 PREDICTION_COLUMNS = ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
                       "pred_accuracy", "baseline_accuracy", "observed_accuracy"]
+# Beside the default forecast: the Slice-and-Sandwich forecast alone (always shown, even when the
+# default leans on a trend) and every baseline of slicesand.fitting.baselines.
+EXTRA_COLUMNS = ["sandwich_accuracy", "bounded_sigmoid_accuracy", "linear_accuracy", "flat_accuracy"]
 
 
 @dataclass
@@ -52,7 +55,10 @@ class Forecast:
 
 
 def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
-    """All forecast curves at ``log10_flops``: easy, hard, TC Brier, accuracy and baseline accuracy."""
+    """All forecast curves at ``log10_flops``: easy, hard, TC Brier, the accuracy forecast, the paper's
+    sigmoid baseline (``baseline_accuracy``), the Slice-and-Sandwich accuracy alone and every other
+    baseline (:data:`EXTRA_COLUMNS`). With ``options.clip`` (everything but ``--paper``) every accuracy
+    lies in [floor, 1]."""
     x = np.asarray(log10_flops, dtype=float)
     options = fit.options
     # Guards (slicesand.fitting.guards): continue group curves beyond the training range as asked, and clip.
@@ -61,15 +67,28 @@ def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
     if options.clip:
         easy, hard = clip_tc(easy), clip_tc(hard)
     tc = combine_tc(easy, hard, fit.tc_lift, options.variant)
-    if fit.has_accuracy:
-        baseline = expit(fit.baseline(x)) + fit.options.chance
-        # Clipping, and the sigmoid floor (the upper envelope of the two; slicesand.fitting.selection says why).
-        accuracy = guard_accuracy(_tc_to_accuracy(fit.tc_to_accuracy, tc) + fit.accuracy_shift, baseline,
-                                  options, fit.accuracy_floor)
-    else:
-        accuracy = baseline = np.full(x.shape, np.nan)
-    return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc,
-            "pred_accuracy": accuracy, "baseline_accuracy": baseline}
+    nan = np.full(x.shape, np.nan)
+    if not fit.has_accuracy:
+        tc = clip_tc(tc) if options.clip else tc
+        return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc, "pred_accuracy": nan,
+                "baseline_accuracy": nan, **{c: nan for c in EXTRA_COLUMNS}}
+    floor = fit.accuracy_floor if fit.accuracy_floor is not None else options.chance
+    baseline = expit(fit.baseline(x)) + options.chance
+    raw = accuracy_from_tc(fit.tc_to_accuracy, tc) + fit.accuracy_shift
+    sandwich = clip_accuracy(raw, floor) if options.clip else raw
+    # Clipping, and the legacy paper-sigmoid floor (guards.guard_accuracy), before the blend.
+    floored = guard_accuracy(raw, baseline, options, fit.accuracy_floor)
+    trends = {name: fit.baselines[name].predict(x) if name in fit.baselines else nan
+              for name in ("bounded_sigmoid", "linear", "flat")}
+    trend = fit.baselines[options.trend].predict(x) if options.trend in fit.baselines else None
+    accuracy = blend_accuracy(floored, trend, options)
+    if options.clip:
+        accuracy, baseline = clip_accuracy(accuracy, floor), clip_accuracy(baseline, floor)
+    if options.clip:  # the hard-lift's lift can push the combined curve past 0
+        tc = clip_tc(tc)
+    return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc, "pred_accuracy": accuracy,
+            "baseline_accuracy": baseline, "sandwich_accuracy": sandwich,
+            **{f"{name}_accuracy": values for name, values in trends.items()}}
 
 
 def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
@@ -86,6 +105,25 @@ def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
     real = np.real(roots[np.abs(np.imag(roots)) <= 1e-9 * scale])
     minima = real[(curvature(real) > 0) & (real >= low) & (real <= high)]
     return float(minima.max()) if minima.size else None
+
+
+def out_of_range_warnings(fit: Fit, table: pd.DataFrame) -> list[Diagnostic]:
+    """Without clipping (``--paper``), say where a forecast leaves its valid range: TC Brier outside
+    [-1, 0], accuracy outside [0, 1]. The paper's numbers are reproduced as they are; this says so."""
+    if fit.options.clip:
+        return []
+    warnings = []
+    for column, (low, high), what in (("pred_tc_brier", (-1.0, 0.0), "TC Brier"),
+                                      ("pred_accuracy", (0.0, 1.0), "accuracy"),
+                                      ("baseline_accuracy", (0.0, 1.0), "the sigmoid baseline's accuracy")):
+        values = table[column].to_numpy(dtype=float)
+        outside = np.isfinite(values) & ((values < low) | (values > high))
+        if outside.any():
+            warnings.append(diagnostic(
+                "out-of-range", f"unclipped (--paper): {what} is outside [{low:g}, {high:g}] at "
+                f"{int(outside.sum())} scale(s), from {np.nanmin(values):.3g} to {np.nanmax(values):.3g}; "
+                "without --paper forecasts are clipped to their valid range"))
+    return warnings
 
 
 def parse_grid(text: str) -> np.ndarray:
@@ -144,7 +182,7 @@ def predict(
     table = pd.concat(parts, ignore_index=True)
     for column, values in curves(fit, np.log10(table["flops"].to_numpy(dtype=float))).items():
         table[column] = values
-    table = table[PREDICTION_COLUMNS]
+    table = table[PREDICTION_COLUMNS + EXTRA_COLUMNS]
     if fit.task:
         table.insert(0, "task", fit.task)
 
@@ -161,7 +199,7 @@ def predict(
             "forecast": float(np.mean(np.square(observed - table.loc[scored, "pred_accuracy"].to_numpy()))),
             "baseline": float(np.mean(np.square(observed - table.loc[scored, "baseline_accuracy"].to_numpy()))),
         }
-    warnings = []
+    warnings = out_of_range_warnings(fit, table)
     if threshold is None:
         warnings.append(diagnostic("no-turning-point", f"the easy curve has no turning point (local minimum) between "
                                    f"{10 ** low:.3g} and {10 ** high:.3g} FLOPs: no emergence threshold in range"))

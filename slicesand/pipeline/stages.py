@@ -29,7 +29,8 @@ from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
 from slicesand.ingest.dump import Dump, DumpColumns, select_task
 from slicesand.errors import UsageError
-from slicesand.fitting.model import Fit, FitOptions, fit_slices
+from slicesand.fitting.model import Fit, FitOptions
+from slicesand.fitting.selection import fit as fit_with_rule
 from slicesand.forecast.predict import Forecast, predict
 from slicesand.ingest.importers import ImportOptions
 from slicesand.io.atomic import write_text_atomic
@@ -164,7 +165,7 @@ def single_task(slice_facts: dict | None) -> str | None:
 
 def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
     """Fit on a slices table, warning when the cut differs from the one its difficulty ranking used."""
-    fit = fit_slices(slices.frame, options, source=slices.name)
+    fit = fit_with_rule(slices.frame, options, source=slices.name)
     fit = replace(fit, task=single_task((slices.meta or {}).get("facts")))
     if slices.stale_meta:
         fit.warnings.append(diagnostic("stale-sidecar", f"{sidecar_path(slices.name).name} does not match "
@@ -264,7 +265,7 @@ def run_all(
         raise UsageError(None, "run uses one cut for slicing and fitting")
     stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded))
     slices_frame = stage.result.slices
-    fit = replace(fit_slices(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
+    fit = replace(fit_with_rule(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
     questions, questions_note = None, None
     if bootstrap > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
         from slicesand.uncertainty.resampling import question_matrix

@@ -36,12 +36,13 @@ The emergence threshold's interval stays a bootstrap interval (fit noise only): 
 threshold among training models to calibrate it on.
 
 >>> import numpy as np, pandas as pd
->>> from slicesand.fitting.model import FitOptions, fit_slices
+>>> from slicesand.fitting.model import FitOptions
+>>> from slicesand.fitting.selection import fit_default
 >>> x = np.linspace(20, 23, 30)
 >>> acc = 0.3 + 0.03 * (x - 20) + np.random.default_rng(0).normal(0, 0.01, 30)
 >>> frame = pd.DataFrame({"model": [f"m{i}" for i in range(30)], "flops": 10 ** x, "accuracy": acc,
 ...                       "tc_brier": acc - 1, "group_1": acc - 0.8, "group_2": acc - 1.1})
->>> fit = fit_slices(frame, FitOptions(cut=10 ** 22.5, auto=True))
+>>> fit = fit_default(frame, FitOptions(cut=10 ** 22.5))
 >>> band = prediction_interval(fit, frame, np.array([22.0, 23.0]), draws=200, seed=0)
 >>> band.calibration.folds, bool((band.hi - band.lo >= band.bootstrap.accuracy_hi - band.bootstrap.accuracy_lo).all())
 (3, True)
@@ -104,9 +105,9 @@ class Calibration:
 
 
 def _training(fit: Fit, frame: pd.DataFrame) -> pd.DataFrame:
-    from slicesand.fitting.selection import _complete_training
+    from slicesand.fitting.selection import complete_training
 
-    return _complete_training(frame, fit.options.cut)
+    return complete_training(frame, fit.options.cut)
 
 
 def calibrate(fit: Fit, frame: pd.DataFrame, *, draws: int = CALIBRATION_DRAWS, seed: int = 0,

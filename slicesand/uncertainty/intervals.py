@@ -27,10 +27,12 @@ interval) on the forecast. :func:`trust_warnings` lists the reasons for caution:
 >>> forecast = add_intervals(predict(fit, frame, at=[1e24]), fit, frame, draws=100, seed=0)
 >>> "pred_accuracy_lo" in forecast.table.columns
 True
->>> [w.message.split(":")[0] for w in trust_warnings(fit, forecast)]
-['forecast 2 decades beyond the largest training model', 'only 8 training models', 'the 90% prediction interval rests on only 3 leave-future-out errors of the training models']
+>>> [w.message.split(":")[0] for w in trust_warnings(fit, forecast)]  # doctest: +NORMALIZE_WHITESPACE
+['forecast 2 decades beyond the largest training model', 'only 8 training models',
+ 'the 90% prediction interval of predicted accuracy is up to 0.75 wide (more than 0.3)',
+ 'the 90% prediction interval rests on only 3 leave-future-out errors of the training models']
 >>> [w.category for w in trust_warnings(fit, forecast)]
-['extrapolation', 'few-models', 'wide-interval']
+['extrapolation', 'few-models', 'wide-interval', 'wide-interval']
 """
 
 from __future__ import annotations
@@ -60,13 +62,24 @@ def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame, *, draws: i
     table = forecast.table.copy()
     result = prediction_interval(fit, frame, np.log10(table["flops"].to_numpy(dtype=float)), draws=draws,
                                  seed=seed, questions=questions)
+    lo, hi = valid_interval(fit, table["pred_accuracy"].to_numpy(dtype=float), result.lo, result.hi)
     at = table.columns.get_loc("pred_accuracy") + 1
-    table.insert(at, "pred_accuracy_hi", result.hi)
-    table.insert(at, "pred_accuracy_lo", result.lo)
+    table.insert(at, "pred_accuracy_hi", hi)
+    table.insert(at, "pred_accuracy_lo", lo)
     forecast.table = table
     forecast.intervals = {**result.summary(), **({"questions_note": questions_note} if questions_note else {})}
     forecast.warnings.extend(w for w in trust_warnings(fit, forecast) if w not in forecast.warnings)
     return forecast
+
+
+def valid_interval(fit: Fit, point: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The interval holds its point forecast and, with clipping (everything but ``--paper``), lies in
+    [accuracy floor, 1]."""
+    lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+    if fit.options.clip:
+        floor = fit.accuracy_floor if fit.accuracy_floor is not None else fit.options.chance
+        lo, hi = np.clip(lo, floor, 1.0), np.clip(hi, floor, 1.0)
+    return lo, hi
 
 
 def trust_warnings(fit: Fit, forecast: Forecast) -> list[Diagnostic]:

@@ -63,7 +63,9 @@ def test_slice_fit_predict_chain_through_files_and_stdin(runner, dump, tmp_path)
     frame = pd.read_csv(io.StringIO(predicted.stdout))
     assert frame.columns.tolist() == ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
                                       "pred_accuracy", "pred_accuracy_lo", "pred_accuracy_hi",
-                                      "baseline_accuracy", "observed_accuracy"]  # intervals: --bootstrap 1000
+                                      "baseline_accuracy", "observed_accuracy", "sandwich_accuracy",
+                                      "bounded_sigmoid_accuracy", "linear_accuracy",
+                                      "flat_accuracy"]  # intervals: --bootstrap 1000
     assert len(frame) == 14 and set(frame["split"]) == {"train", "test", "none"}
     assert "test MSE" in predicted.stderr
 

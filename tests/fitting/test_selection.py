@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from slicesand.artifacts.documents import fit_document, fit_from_document
+from slicesand.fitting.selection import fit as fit_with_rule, fit_default
 from slicesand.fitting.model import PAPER_OPTIONS, FitOptions, fit_slices
 from slicesand.forecast.predict import predict
 from slicesand.fitting.selection import candidates, select_options
@@ -26,7 +27,7 @@ def _table(task, t):
 
 def _mse(task, t, chance, **options):
     frame = _table(task, t)
-    return predict(fit_slices(frame, FitOptions(cut=10 ** t * 1e21, chance=chance, **options)), frame).mse
+    return predict(fit_with_rule(frame, FitOptions(cut=10 ** t * 1e21, chance=chance, **options)), frame).mse
 
 
 def _synthetic(hard_curvature):
@@ -50,7 +51,7 @@ def test_rule_is_fixed_and_its_evidence_never_looks_past_the_cut():
 def test_forecast_is_never_below_the_sigmoid_and_averages_the_hard_degrees():
     frame = _synthetic(0.05)
     cut = 10 ** 22.5
-    auto = fit_slices(frame, FitOptions(cut=cut, auto=True))
+    auto = fit_default(frame, FitOptions(cut=cut))
     table = predict(auto, frame, at=[1e23, 1e24]).table
     assert (table["pred_accuracy"] >= table["baseline_accuracy"] - 1e-12).all()
     plain = dict(variant="hard-lift", easy_degree=2, clip=True, extrapolation="linear")
@@ -61,7 +62,7 @@ def test_forecast_is_never_below_the_sigmoid_and_averages_the_hard_degrees():
 
 def test_auto_records_its_evidence_in_fit_json():
     frame = _synthetic(0.0)
-    fit = fit_slices(frame, FitOptions(cut=10 ** 22.5, auto=True))
+    fit = fit_default(frame, FitOptions(cut=10 ** 22.5))
     document = json.loads(json.dumps(fit_document(fit, None)))
     assert document["selection"]["chosen"]["hard_degree"] == fit.options.hard_degree
     again = fit_from_document(document, "fit.json")

@@ -10,14 +10,14 @@ import pytest
 
 from tests.conftest import PAPER_TASKS, paper_cut, paper_table
 from slicesand.cli import app
-from slicesand.fitting.model import FitOptions, fit_slices
+from slicesand.fitting.model import PAPER_OPTIONS, FitOptions, fit_slices
 from slicesand.forecast.predict import predict
 
 
 def _fit(task: str, variant: str = "sandwich"):
     threshold, chance = PAPER_TASKS[task]
     frame = pd.read_csv(paper_table(task))
-    options = FitOptions(cut=paper_cut(threshold), chance=chance, easy_degree=5, hard_degree=2, variant=variant)
+    options = FitOptions(cut=paper_cut(threshold), chance=chance, **{**PAPER_OPTIONS, "variant": variant})
     fit = fit_slices(frame, options)
     return fit, predict(fit, frame)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 import slicesand.uncertainty.bootstrap as bs
+from slicesand.fitting.selection import fit_default
 from slicesand.fitting.model import PAPER_OPTIONS, FitOptions, fit_slices
 from slicesand.forecast.predict import curves, predict
 from slicesand.uncertainty.intervals import add_intervals
@@ -17,7 +18,7 @@ CUT = 10 ** 22.5
 
 
 def _fits():
-    return [fit_slices(FRAME, FitOptions(cut=CUT, auto=True)),
+    return [fit_default(FRAME, FitOptions(cut=CUT)),
             fit_slices(FRAME, FitOptions(cut=CUT, **PAPER_OPTIONS))]
 
 
@@ -107,6 +108,6 @@ def test_warns_when_the_sigmoid_floor_lifts_the_forecast():
     frame = pd.DataFrame({"model": [f"m{i}" for i in range(12)], "flops": 10 ** x, "accuracy": acc,
                           "tc_brier": acc - 1, "group_1": acc - 0.8 + 0.001 * np.sin(7 * x),
                           "group_2": -0.9 + 0.001 * np.cos(5 * x), "group_3": acc - 1.05})
-    fit = fit_slices(frame, FitOptions(auto=True))
+    fit = fit_default(frame, FitOptions())
     forecast = predict(fit, frame, at=[1e23])
     assert any("sigmoid floor lifts" in w.message and w.code == "floor-lift" for w in trust_warnings(fit, forecast))

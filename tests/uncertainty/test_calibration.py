@@ -11,6 +11,7 @@ import slicesand.uncertainty.resampling as qr
 from slicesand.uncertainty.bootstrap import bootstrap
 from slicesand.uncertainty.calibration import calibrate, conformal_quantile, prediction_interval
 from slicesand.ingest.dump import Dump
+from slicesand.fitting.selection import fit_default
 from slicesand.fitting.model import FitOptions, fit_slices
 from slicesand.io.tables import Source
 from slicesand.slicing.difficulty import SliceOptions, slice_dump
@@ -40,7 +41,7 @@ def test_calibrated_interval_covers_about_90_percent_where_the_truth_is_exchange
         frame = _linear_world(seed)
         x = np.log10(frame["flops"].to_numpy())
         cut = 10 ** 23.0
-        fit = fit_slices(frame, FitOptions(cut=cut, auto=True))
+        fit = fit_default(frame, FitOptions(cut=cut))
         test = x >= 23.0
         band = prediction_interval(fit, frame, x[test], draws=200, seed=seed)
         y = frame["accuracy"].to_numpy()[test]
@@ -54,11 +55,11 @@ def test_calibrated_interval_covers_about_90_percent_where_the_truth_is_exchange
 
 def test_calibration_uses_only_training_models_and_grows_with_distance():
     frame = _linear_world(0)
-    fit = fit_slices(frame, FitOptions(cut=10 ** 23.0, auto=True))
+    fit = fit_default(frame, FitOptions(cut=10 ** 23.0))
     calibration = calibrate(fit, frame, seed=0)
     # Changing the test models (above the cut) changes nothing.
     spoiled = frame.assign(accuracy=np.where(frame["flops"] >= 1e23, 0.99, frame["accuracy"]))
-    again = calibrate(fit_slices(spoiled, FitOptions(cut=10 ** 23.0, auto=True)), spoiled, seed=0)
+    again = calibrate(fit_default(spoiled, FitOptions(cut=10 ** 23.0)), spoiled, seed=0)
     assert np.array_equal(calibration.scores, again.scores) and calibration.quantile == again.quantile
     assert calibration.folds == 3 and calibration.scores.size >= 9 and calibration.finite_sample
     assert (calibration.distances > 0).all()
@@ -70,7 +71,7 @@ def test_a_larger_miss_on_the_training_future_widens_the_interval():
     calm, wild = _linear_world(3, noise=0.005), _linear_world(3, noise=0.05)
     widths = []
     for frame in (calm, wild):
-        fit = fit_slices(frame, FitOptions(cut=10 ** 23.0, auto=True))
+        fit = fit_default(frame, FitOptions(cut=10 ** 23.0))
         band = prediction_interval(fit, frame, np.array([23.5, 24.0]), draws=200, seed=0)
         widths.append(band.hi - band.lo)
     assert np.all(widths[1] > widths[0])
@@ -111,7 +112,7 @@ def test_unit_question_weights_reproduce_the_slices(dense, monkeypatch):
 def test_question_resampling_is_seeded_and_widens_the_bootstrap():
     dump, flops = _noisy_dump()
     frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
-    fit = fit_slices(frame, FitOptions(cut=1e22, auto=True))
+    fit = fit_default(frame, FitOptions(cut=1e22))
     matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
     x = np.log10(frame["flops"].to_numpy())
     a = bootstrap(fit, frame, x, draws=300, seed=4, questions=matrix)
@@ -141,7 +142,7 @@ def test_thousand_question_draws_on_the_sample_data_are_fast():
     stage = slice_stage(root / "eval_dump.csv", SliceOptions(cut=3e22),
                         DumpOptions(models_path=str(root / "models.csv")))
     frame = stage.result.slices
-    fit = fit_slices(frame, FitOptions(cut=3e22, auto=True))
+    fit = fit_default(frame, FitOptions(cut=3e22))
     start = time.perf_counter()
     matrix, _ = qr.question_matrix(stage.dump, stage.scales, 3e22, 3)
     band = prediction_interval(fit, frame, np.log10(frame["flops"].to_numpy()), draws=1000, seed=0,
