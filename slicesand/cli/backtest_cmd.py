@@ -2,28 +2,21 @@
 
 Takes a slices table or a per-question dump (told apart by columns: a dump has a ``question`` column;
 a folder or a non-table source is a dump). A dump is re-sliced at every cut, so nothing above the cut is
-seen. Registered on :data:`slicesand.cli.app` by importing this module (last line of
-``slicesand/cli/__init__.py``).
+seen.
 """
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pyarrow.parquet as pq
 import typer
 
-from slicesand.artifacts.documents import dumps
-from slicesand.evaluation.backtest import backtest, backtest_dump
-from slicesand.cli import (Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task,
-                           Variant, _dump_options, _fit_options, app)
-from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
+from slicesand.cli.options import (
+    STDIO, Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task, Variant,
+    dump_options, fit_options,
+)
 from slicesand.errors import UsageError
-from slicesand.io.tables import STDIO
-from slicesand.artifacts.slices_table import read_slices
 
 
 def table_columns(path: str, stdin: bytes | None = None) -> list[str] | None:
@@ -34,6 +27,8 @@ def table_columns(path: str, stdin: bytes | None = None) -> list[str] | None:
     """
     if path == STDIO:
         return (stdin or b"").split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+    import pyarrow.parquet as pq
+
     file = Path(path)
     if not file.is_file():
         return None
@@ -55,7 +50,6 @@ def is_dump(path: str, stdin: bytes | None = None) -> bool:
     return "question" in [c.strip().strip('"') for c in columns]
 
 
-@app.command("backtest")
 def backtest_command(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="SLICES_OR_DUMP",
@@ -78,19 +72,27 @@ def backtest_command(
 ) -> None:
     """Forecast the models above each cut from those below it; score against sigmoid, linear and flat,
     with the 90% interval's coverage and the threshold's error."""
+    import io
+    import sys
+
+    from slicesand.artifacts.documents import dumps
+    from slicesand.artifacts.slices_table import read_slices
+    from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
+    from slicesand.evaluation.backtest import backtest, backtest_dump
+
     ui = Ui(quiet)
     fmt = stdout_format(fmt)
     try:
         cut_list = None if cuts is None else [float(c) for c in cuts.split(",") if c.strip()]
     except ValueError:
         raise UsageError(None, "--cuts takes comma-separated numbers of FLOPs", found=cuts) from None
-    options = _fit_options(None, chance, easy_degree, hard_degree, variant, paper)
+    options = fit_options(None, chance, easy_degree, hard_degree, variant, paper)
     fixed = None if options.auto else options
     stdin = sys.stdin.buffer.read() if source == STDIO else None  # read once: sniffed, then parsed
     if is_dump(source, stdin):
-        dump_options = _dump_options(ctx.params)
+        read_options = dump_options(ctx.params)
         result = backtest_dump(source, cut_list, groups=groups, chance=chance, options=fixed,
-                               dump_options=dump_options, draws=bootstrap, seed=seed,
+                               dump_options=read_options, draws=bootstrap, seed=seed,
                                stdin=None if stdin is None else io.BytesIO(stdin))
     else:
         table = read_slices(source, stdin=None if stdin is None else io.BytesIO(stdin))

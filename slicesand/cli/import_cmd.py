@@ -1,25 +1,19 @@
-"""``slicesand import`` (any supported source -> slicesand's long table) and ``slicesand models``."""
+"""``slicesand import``: any supported source -> the long table `slice` reads."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 
-from slicesand.cli import (
-    CorrectMetric, FilterName, Format, From, GroupSubtasks, KnownScales, Metric, Orientation, Quiet,
-    TaskName, _check_output, _import_options, app,
+from slicesand.cli.options import (
+    STDIO, CorrectMetric, FilterName, From, GroupSubtasks, KnownScales, Metric, Orientation, Quiet, TaskName,
+    check_output, import_options,
 )
-from slicesand.cli.ui import Ui, print_frame, stdout_format
 from slicesand.errors import UsageError
-from slicesand.ingest.importers import read_source
-from slicesand.io.tables import STDIO, write_arrow_table, write_table
-from slicesand.ingest.known_models import known_models
 
 
-@app.command("import")
 def import_command(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="lm-eval output folder, HELM run folder(s), 0/1 matrix CSV, "
@@ -41,12 +35,18 @@ def import_command(
     Beside a file output it writes `<name>.models.csv` (model, params, tokens, flops, scale_source):
     fill in what is missing and pass it to `slice --models`.
     """
+    import pyarrow as pa
+
+    from slicesand.cli.ui import Ui
+    from slicesand.ingest.importers import read_source
+    from slicesand.io.tables import write_arrow_table, write_table
+
     ui = Ui(quiet)
-    _check_output(output, (".csv", ".parquet", ".pq"))
+    check_output(output, (".csv", ".parquet", ".pq"))
     if source == STDIO:
         raise UsageError(None, "import reads files and folders, not stdin", hint="`slice -` reads a long CSV on stdin")
     with ui.status("importing"):
-        result = read_source(source, source_kind, options=_import_options(ctx.params))
+        result = read_source(source, source_kind, options=import_options(ctx.params))
     models = result.models
     flops = models.set_index("model")["flops"]
     dump = result.dump
@@ -60,14 +60,3 @@ def import_command(
         write_table(models, models_path)
         ui.info(f"read {result.kind}: {dump.num_rows} answers by {len(models)} models "
                 f"({int(flops.notna().sum())} with a known scale) -> {output}, {models_path.name}")
-
-
-@app.command("models")
-def models_command(
-    fmt: Format = None,
-    quiet: Quiet = False,
-) -> None:
-    """List the bundled table of public base models' scale (parameters, tokens, FLOPs)."""
-    table = known_models()
-    print_frame(table, stdout_format(fmt), title="Known base models (ObsScaling, Apache-2.0)")
-    Ui(quiet).info(f"{len(table)} models; `--models FILE` always wins over this table")

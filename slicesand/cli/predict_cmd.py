@@ -1,0 +1,69 @@
+"""``slicesand predict``: forecast accuracy and TC Brier from a fit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from slicesand.cli.options import STDIO, At, Bootstrap, Format, Grid, Quiet, Seed, check_output, flops_list
+from slicesand.errors import UsageError
+
+TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accuracy": "forecast",
+              "pred_accuracy_lo": "low", "pred_accuracy_hi": "high", "baseline_accuracy": "baseline",
+              "observed_accuracy": "observed"}  # low-high: the 90% prediction interval
+
+
+def predict_command(
+    fit_path: Annotated[str, typer.Argument(metavar="FIT.json", help="fit.json from `slicesand fit`.")],
+    slices: Annotated[Optional[str], typer.Argument(help="Slices table whose models to forecast (or -).")] = None,
+    at: At = None,
+    grid: Grid = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Also write predictions: .csv or .parquet (with a .meta.json sidecar).")] = None,
+    fmt: Format = None,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Forecast accuracy and TC Brier at each model, at --at scales, and on a --grid."""
+    from slicesand.artifacts.documents import dumps, read_fit
+    from slicesand.artifacts.slices_table import read_slices
+    from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
+    from slicesand.forecast.predict import parse_grid, predict
+    from slicesand.pipeline.stages import forecast_summary, write_predictions
+    from slicesand.reporting.facts import build_facts, format_flops, headline
+    from slicesand.uncertainty.intervals import add_intervals
+
+    ui = Ui(quiet)
+    fmt = stdout_format(fmt)
+    if output is not None:
+        check_output(output, (".csv", ".parquet", ".pq"))
+        if output == STDIO:
+            raise UsageError(None, "predictions go to stdout already; give -o a file name")
+    fit, fit_source = read_fit(fit_path)
+    table = read_slices(slices) if slices is not None else None
+    forecast = predict(fit, None if table is None else table.frame, at=flops_list(at),
+                       grid=None if grid is None else parse_grid(grid), source=None if table is None else table.name)
+    if table is not None:  # the bootstrap refits on the training models, so it needs the slices table
+        forecast = add_intervals(forecast, fit, table.frame, draws=bootstrap, seed=seed)
+    elif bootstrap and fit.has_accuracy:
+        ui.info("no intervals: give the slices table the fit was made on to bootstrap them")
+    ui.warn_all(forecast.warnings)
+    summary = forecast_summary(forecast)
+    if output is not None:
+        write_predictions(forecast, output, fit_source, None if table is None else table.source,
+                          {"at": flops_list(at), "grid": grid, "bootstrap": bootstrap, "seed": seed})
+    if fmt == "json":
+        write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
+    elif fmt == "table":
+        # A terminal is narrow: the headline columns, with short names; csv and json carry every column.
+        shown = forecast.table[[c for c in TABLE_VIEW if c in forecast.table.columns]].copy()
+        shown["flops"] = shown["flops"].map(format_flops)
+        print_frame(shown.rename(columns=TABLE_VIEW), fmt, title="Forecast", digits=3)
+    else:
+        print_frame(forecast.table, fmt)
+    facts = build_facts(fit, forecast.table, summary, None)
+    ui.info(headline(facts))
+    if forecast.mse:
+        ui.info(f"test MSE on {forecast.n_test_scored} models: forecast {forecast.mse['forecast']:.4g}, "
+                f"sigmoid baseline {forecast.mse['baseline']:.4g}")

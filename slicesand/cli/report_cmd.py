@@ -1,0 +1,85 @@
+"""``slicesand report``: explain a run folder's forecast (terminal, Markdown, HTML or JSON).
+
+:func:`render_report` is also what ``run`` prints its summary with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from slicesand.cli.options import Quiet
+from slicesand.errors import UsageError
+
+
+def report_command(
+    outdir: Annotated[Path, typer.Argument(help="A folder made by `slicesand run`.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table (terminal summary), md (report.md with "
+                                                             "PNG figures beside it), html (one self-contained "
+                                                             "report.html) or json (facts, no images).")] = "table",
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the report here (md, html, json). Default: OUTDIR/report.md or "
+                               "OUTDIR/report.html; json goes to stdout.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Explain a forecast: summary, settings, fitted curves, figures, forecast table, and how it was made."""
+    from slicesand.cli.ui import Ui
+
+    if fmt not in ("table", "md", "html", "json"):
+        raise UsageError(None, "--format must be table, md, html or json", found=fmt)
+    if fmt == "table" and output is not None:
+        raise UsageError(None, "--output needs --format md, html or json", found=str(output))
+    render_report(outdir, fmt, Ui(quiet), output)
+
+
+def render_tasks_report(outdir: Path, fmt: str) -> None:
+    """The cross-task summary of a multi-task run folder."""
+    from slicesand.artifacts.documents import dumps
+    from slicesand.cli.ui import print_frame, write_stdout
+    from slicesand.pipeline.tasks import read_tasks_index
+    from slicesand.reporting.markdown import render_tasks_markdown
+
+    index = read_tasks_index(outdir)
+    if fmt == "json":
+        write_stdout(dumps(index))
+    elif fmt == "md":
+        write_stdout(render_tasks_markdown(index))
+    else:
+        import pandas as pd
+        frame = pd.DataFrame(index["tasks"]).drop(columns=["folder"]).fillna({"error": ""})
+        frame = frame.astype({c: float for c in frame.columns if c not in ("task", "error")})
+        print_frame(frame, "table", title="Forecast per task")
+
+
+def render_report(outdir: Path, fmt: str, ui, output: Path | None = None, *, printed: bool = True) -> None:
+    """Write (md, html; json with -o) and print (table; md and json without -o) a folder's report."""
+    from slicesand.artifacts.documents import dumps
+    from slicesand.cli.ui import write_stdout
+    from slicesand.io.atomic import write_text_atomic
+    from slicesand.pipeline.tasks import is_multitask_folder
+    from slicesand.reporting.output import read_report, write_html_report, write_markdown_report
+
+    if is_multitask_folder(outdir) and fmt in ("table", "md", "json") and output is None:
+        render_tasks_report(outdir, fmt)
+        return
+    report = read_report(outdir)  # the folder is read once; every format renders this report
+    facts = report.facts
+    if fmt == "json":
+        if output is None:
+            write_stdout(dumps(facts))
+        else:
+            write_text_atomic(output, dumps(facts))
+            ui.info(f"report -> {output}")
+    elif fmt == "md":
+        path, text = write_markdown_report(outdir, output, report=report)
+        if output is None and printed:
+            write_stdout(text)
+        ui.info(f"report -> {path} (figures beside it)")
+    elif fmt == "html":
+        path, _ = write_html_report(outdir, output, report=report)
+        ui.info(f"report -> {path}")
+    else:
+        from slicesand.reporting.output import print_terminal_report
+        print_terminal_report(report)
