@@ -20,9 +20,9 @@ from slicesand.reporting.facts import format_flops
 from slicesand.reporting.sections import Bullets, Code, Images, Paragraph, Section, Table, report_sections
 
 # ASCII punctuation that can start inline markup anywhere: escaped with a backslash (CommonMark 2.4).
-_INLINE = re.compile(r"[\\`*\[\]<>|~&]|_+")
+_INLINE = re.compile(r"[\\`*\[\]<>|~&#]|_+")
 # Characters that start a block (heading, quote, list, thematic break) when they open a line.
-_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d{1,9}[.)](?=\s|$))")
+_BLOCK_START = re.compile(r"^(?=[>+=-])|^\d{1,9}(?=[.)](?:\s|$))")
 # C0 and C1 controls (ESC, newlines, ...): in a table cell or a heading a newline would end it.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -37,8 +37,9 @@ def _inert_underscores(text: str, match: re.Match) -> bool:
 def escape_markdown(value: object, *, line_start: bool = False) -> str:
     """Plain text that Markdown shows as typed: markup characters escaped, controls made spaces.
 
-    ``line_start``: the text opens a line (a paragraph, a list item), so a leading ``#``, ``>``, ``-``
-    or ``1.`` would start a heading, a quote or a list; it is escaped too.
+    ``line_start``: the text opens a line (a paragraph, a list item), so a leading ``>``, ``-``, ``+``
+    or ``1.`` would start a quote or a list; it is escaped too (``#`` is escaped everywhere: a trailing
+    one would close a heading).
     """
     text = _CONTROL.sub(" ", str(value))
 
@@ -51,7 +52,8 @@ def escape_markdown(value: object, *, line_start: bool = False) -> str:
     text_escaped = _INLINE.sub(escaped, text)
     if not line_start:
         return text_escaped
-    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text_escaped, count=1)
+    # Leading spaces after a list marker would make an indented code block.
+    return _BLOCK_START.sub(lambda m: m.group() + "\\", text_escaped.lstrip(), count=1)
 
 
 def _code_span(code: str) -> str:
