@@ -28,7 +28,7 @@ import pandas as pd
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
 from slicesand.ingest.dump import Dump, DumpColumns, select_task
-from slicesand.errors import UsageError
+from slicesand.errors import InputDataError, UsageError
 from slicesand.fitting.model import Fit, FitOptions
 from slicesand.fitting.selection import fit as fit_with_rule
 from slicesand.forecast.predict import Forecast, predict
@@ -105,8 +105,17 @@ def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: 
 def slice_stage(
     dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
     *, stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
+    engine: str = "auto",
 ) -> SliceStage:
-    """Load a dump (or take one already ``loaded``), attach model scales, and slice it."""
+    """Load a dump (or take one already ``loaded``), attach model scales, and slice it.
+
+    ``engine`` "auto" slices a Parquet file, folder or glob out of core with DuckDB
+    (:mod:`slicesand.slicing.scans`) and keeps no dump in memory; "numpy" loads the dump first.
+    """
+    if engine == "auto" and loaded is None and stdin is None and _scannable(dump_path, dump_options):
+        scanned = _scan_stage(dump_path, slice_options, dump_options)
+        if scanned is not None:
+            return scanned
     dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
     if dump_options.task is not None:
         dump = select_task(dump, dump_options.task)
@@ -116,6 +125,38 @@ def slice_stage(
     result = slice_dump(dump, flops, slice_options)
     result.warnings[:0] = notes
     return SliceStage(result, dump.source, dump_options, dump, flops)
+
+
+def _scannable(dump_path: str | Path, dump_options: DumpOptions) -> bool:
+    from slicesand.slicing.scans import is_scannable
+
+    return (dump_options.layout == "long" and dump_options.source_kind in (None, "long")
+            and is_scannable(dump_path))
+
+
+def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions
+                ) -> SliceStage | None:
+    """Slice with the DuckDB scans: no dump in memory, only per-model and per-question sums. ``None``
+    when DuckDB cannot read a single file: the in-memory reader then says precisely what is wrong."""
+    import duckdb
+
+    from slicesand.slicing.scans import DumpScanner, scan_dump
+
+    try:
+        scanner = DumpScanner(dump_path, dump_options.columns)
+        names, dump_flops = scanner.models()
+        models_table = read_models_table(dump_options.models_path) if dump_options.models_path is not None else None
+        scales = resolve_scales(names, dump_flops=dump_flops, imported=None, models_table=models_table,
+                                ignore_unknown=dump_options.ignore_unknown_models,
+                                use_known=dump_options.import_options.known_scales)
+        result = scan_dump(scanner, names, scales.flops, slice_options, task=dump_options.task, dump_flops=dump_flops)
+    except duckdb.Error as exc:
+        if Path(dump_path).is_file():
+            return None
+        raise InputDataError(str(dump_path), f"cannot be read as Parquet: {str(exc).splitlines()[0]}",
+                             hint="check that every file is a Parquet file with the dump's columns") from None
+    result.warnings[:0] = [diagnostic("scale-origin", note) for note in scales.notes]
+    return SliceStage(result, scanner.source(), dump_options)
 
 
 def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame | None, str | None]:
@@ -263,7 +304,8 @@ def run_all(
     outdir = Path(outdir)
     if slice_options.cut != fit_options.cut:
         raise UsageError(None, "run uses one cut for slicing and fitting")
-    stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded))
+    stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded,
+                                      engine="numpy"))
     slices_frame = stage.result.slices
     fit = replace(fit_with_rule(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
     questions, questions_note = None, None

@@ -70,107 +70,160 @@ def group_boundaries(n_questions: int, groups: int) -> np.ndarray:
 
 
 def _names(values: np.ndarray, limit: int = 5) -> str:
-    shown = ", ".join(str(v) for v in values[:limit])
+    """The first few names in text order (so both engines name the same ones), and how many more."""
+    values = sorted(str(v) for v in values)
+    shown = ", ".join(values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
 def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) -> SliceResult:
-    """Rank the dump's questions on the reference models and average every model's score per group."""
-    warnings: list[Diagnostic] = []
+    """Rank the dump's questions on the reference models and average every model's score per group
+    (in memory, with numpy; :mod:`slicesand.slicing.scans` computes the same sums out of core)."""
     flops_by_model = np.asarray(flops_by_model, dtype=float)
-    has_scale = np.isfinite(flops_by_model)
-    if not has_scale.any():
-        raise UsageError(dump.source.name, "no model has a scale (FLOPs)",
-                         hint="add a flops column or pass --models with model,flops or model,params,tokens")
-    if not has_scale.all():
-        warnings.append(diagnostic("model-without-scale", f"left out {int((~has_scale).sum())} model(s) without a scale: "
-                                   f"{_names(dump.model_names[~has_scale])}"))
-
-    if options.cut is None:
-        reference = has_scale
-    else:
-        reference = has_scale & (flops_by_model < options.cut)
-        if not reference.any():
-            raise UsageError(None, f"--cut {options.cut:g} leaves no reference model below it",
-                             found=f"smallest model has {np.nanmin(flops_by_model):.3g} FLOPs",
-                             hint="raise --cut")
-        if not (has_scale & (flops_by_model >= options.cut)).any():
-            raise UsageError(None, f"--cut {options.cut:g} leaves no model at or above it to test on",
-                             found=f"largest model has {np.nanmax(flops_by_model):.3g} FLOPs",
-                             hint="lower --cut, or omit it to use every model")
-
-    n_models, n_questions = dump.n_models, dump.n_questions
+    has_scale, reference, warnings = reference_models(dump.source.name, dump.model_names, flops_by_model, options)
     stats = _DenseStats(dump) if dump.dense else _SparseStats(dump, has_scale)
 
     # Difficulty: mean score per question over the reference models' answers.
-    reference_answers, difficulty = stats.question_means(reference)
+    reference_answers, difficulty, rank_key = stats.question_means(reference)
     ranked = np.flatnonzero(reference_answers > 0)
-    unranked = n_questions - ranked.size
-    if unranked:
-        warnings.append(diagnostic("unranked-questions", f"{unranked} question(s) have no answer from a reference model and are left out "
-                                   f"of the groups: {_names(dump.question_ids[reference_answers == 0])}"))
-    if ranked.size < options.groups:
-        raise UsageError(None, f"cannot split {ranked.size} ranked question(s) into {options.groups} groups",
+    check_rankable(ranked.size, options.groups)
+    # Easiest first (highest mean score), ties broken by question id (then task), as documented.
+    order = ranked[easiest_first(rank_key[ranked], tie_rank(dump.question_ids, dump.question_tasks)[ranked])]
+    group_of_question = np.full(dump.n_questions, -1, dtype=np.int64)
+    group_of_question[order] = np.repeat(np.arange(options.groups), np.diff(group_boundaries(ranked.size, options.groups)))
+
+    group_sum, group_n, answered, tc_sum = stats.group_sums(group_of_question, options.groups,
+                                                            ranked.size < dump.n_questions)
+    correct_sum, n_known = stats.correct_sums(answered) if stats.correct is not None else (None, None)
+    sums = SliceSums(dump.model_names, dump.question_ids, dump.question_tasks, dump.tasks, reference_answers,
+                     difficulty, order, group_sum, group_n, answered, tc_sum, correct_sum, n_known)
+    return slice_from_sums(sums, flops_by_model, has_scale, reference, options, warnings)
+
+
+def reference_models(name: str, model_names: np.ndarray, flops_by_model: np.ndarray, options: SliceOptions
+                     ) -> tuple[np.ndarray, np.ndarray, list[Diagnostic]]:
+    """(models with a scale, reference models, warnings): the models below the cut rank the questions."""
+    warnings: list[Diagnostic] = []
+    has_scale = np.isfinite(flops_by_model)
+    if not has_scale.any():
+        raise UsageError(name, "no model has a scale (FLOPs)",
+                         hint="add a flops column or pass --models with model,flops or model,params,tokens")
+    if not has_scale.all():
+        warnings.append(diagnostic("model-without-scale", f"left out {int((~has_scale).sum())} model(s) without a scale: "
+                                   f"{_names(model_names[~has_scale])}"))
+    if options.cut is None:
+        return has_scale, has_scale, warnings
+    reference = has_scale & (flops_by_model < options.cut)
+    if not reference.any():
+        raise UsageError(None, f"--cut {options.cut:g} leaves no reference model below it",
+                         found=f"smallest model has {np.nanmin(flops_by_model):.3g} FLOPs",
+                         hint="raise --cut")
+    if not (has_scale & (flops_by_model >= options.cut)).any():
+        raise UsageError(None, f"--cut {options.cut:g} leaves no model at or above it to test on",
+                         found=f"largest model has {np.nanmax(flops_by_model):.3g} FLOPs",
+                         hint="lower --cut, or omit it to use every model")
+    return has_scale, reference, warnings
+
+
+#: Scores are ranked on exact fixed-point sums (multiples of 2^-40): float sums depend on the order of
+#: the terms, so two questions with equal means could rank by rounding noise instead of by id, and the
+#: numpy and DuckDB engines could disagree. Exact while reference models x 2^40 < 2^53 (8192 models).
+FIXED_POINT = 2.0 ** 40
+
+
+def fixed_point(scores: np.ndarray) -> np.ndarray:
+    """``floor(score * 2^40)`` as float64 integers: sums of up to 8192 of them are exact in any order.
+
+    >>> fixed_point(np.array([-0.25, 0.0])).tolist()
+    [-274877906944.0, 0.0]
+    """
+    return np.floor(np.multiply(scores, FIXED_POINT, dtype=np.float64))
+
+
+def check_rankable(n_ranked: int, groups: int) -> None:
+    if n_ranked < groups:
+        raise UsageError(None, f"cannot split {n_ranked} ranked question(s) into {groups} groups",
                          hint="use fewer --groups")
 
-    # Easiest first (highest mean score), ties broken by question id (then task), as documented.
-    order = ranked[easiest_first(difficulty[ranked], tie_rank(dump.question_ids, dump.question_tasks)[ranked])]
-    bounds = group_boundaries(ranked.size, options.groups)
-    group_of_question = np.full(n_questions, -1, dtype=np.int64)
-    group_of_question[order] = np.repeat(np.arange(options.groups), np.diff(bounds))
 
-    group_sum, group_n, answered, tc_sum = stats.group_sums(group_of_question, options.groups, unranked > 0)
+@dataclass
+class SliceSums:
+    """What either engine computes: per question (all Q) and per model (all M) sums, and the ranking.
+
+    ``order`` lists the ranked questions easiest first; ``correct_sum`` is ``None`` without correctness.
+    """
+
+    model_names: np.ndarray
+    question_ids: np.ndarray
+    question_tasks: np.ndarray
+    tasks: list[str]
+    reference_answers: np.ndarray  # (Q,)
+    difficulty: np.ndarray  # (Q,) NaN where no reference model answered
+    order: np.ndarray  # (ranked,) question indices, easiest first
+    group_sum: np.ndarray  # (M, G)
+    group_n: np.ndarray  # (M, G)
+    answered: np.ndarray  # (M,)
+    tc_sum: np.ndarray  # (M,)
+    correct_sum: np.ndarray | None  # (M,)
+    n_known: np.ndarray | None  # (M,) answers with a known correctness
+
+
+def slice_from_sums(sums: SliceSums, flops_by_model: np.ndarray, has_scale: np.ndarray, reference: np.ndarray,
+                    options: SliceOptions, warnings: list[Diagnostic]) -> SliceResult:
+    """The slices and questions tables, facts and warnings from the sums (one implementation for both
+    engines)."""
+    n_questions, groups = len(sums.question_ids), options.groups
+    names = sums.model_names
+    unranked = n_questions - sums.order.size
+    if unranked:
+        warnings.append(diagnostic("unranked-questions", f"{unranked} question(s) have no answer from a reference model and are left out "
+                                   f"of the groups: {_names(sums.question_ids[sums.reference_answers == 0])}"))
     with np.errstate(invalid="ignore", divide="ignore"):
-        group_mean = np.where(group_n > 0, group_sum / np.maximum(group_n, 1), np.nan)
-        tc_mean = tc_sum / answered
-    silent = has_scale & (answered == 0)
+        group_mean = np.where(sums.group_n > 0, sums.group_sum / np.maximum(sums.group_n, 1), np.nan)
+        tc_mean = sums.tc_sum / sums.answered
+        accuracy = (sums.correct_sum / sums.n_known if sums.correct_sum is not None
+                    else np.full(len(names), np.nan))
+    silent = has_scale & (sums.answered == 0)
     if silent.any():
         warnings.append(diagnostic("silent-models", f"left out {int(silent.sum())} model(s) with no answers: "
-                                   f"{_names(dump.model_names[silent])}"))
-    if stats.correct is not None:
-        correct_sum, n_known = stats.correct_sums(answered)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            accuracy = correct_sum / n_known
-    else:
-        accuracy = np.full(n_models, np.nan)
-    correct = stats.correct
-
-    ragged = has_scale & (answered < n_questions)
+                                   f"{_names(names[silent])}"))
+    ragged = has_scale & (sums.answered < n_questions)
     if ragged.any():
         warnings.append(diagnostic("ragged-models", f"{int(ragged.sum())} model(s) miss some questions; their group means use the "
-                                   f"questions they answered: {_names(dump.model_names[ragged])}"))
-    empty_group = has_scale & (group_n == 0).any(axis=1)
+                                   f"questions they answered: {_names(names[ragged])}"))
+    empty_group = has_scale & (sums.group_n == 0).any(axis=1)
     if empty_group.any():
         warnings.append(diagnostic("empty-group", f"{int(empty_group.sum())} model(s) answered no question of some group: "
-                                   f"{_names(dump.model_names[empty_group])}"))
-    if correct is None:
+                                   f"{_names(names[empty_group])}"))
+    if sums.correct_sum is None:
         warnings.append(diagnostic("no-correct-column",
                                    "the dump has no 'correct' column: accuracy is unknown, so only TC Brier is forecast"))
 
-    slices = pd.DataFrame({"model": dump.model_names, "flops": flops_by_model,
-                           "accuracy": accuracy, "tc_brier": tc_mean})
-    for k, column in enumerate(group_columns(options.groups)):
+    slices = pd.DataFrame({"model": names, "flops": flops_by_model, "accuracy": accuracy, "tc_brier": tc_mean})
+    for k, column in enumerate(group_columns(groups)):
         slices[column] = group_mean[:, k]
-    slices["n_answered"] = answered
-    slices["n_missing"] = n_questions - answered
+    slices["n_answered"] = sums.answered
+    slices["n_missing"] = n_questions - sums.answered
     slices = slices[has_scale & ~silent].sort_values(["flops", "model"], kind="stable").reset_index(drop=True)
 
+    bounds = group_boundaries(sums.order.size, groups)
+    order = sums.order
     questions = pd.DataFrame({
-        "question": dump.question_ids[order],
-        "task": dump.question_tasks[order],
-        "difficulty": difficulty[order],
-        "group": group_of_question[order] + 1,
-        "n_reference_answers": reference_answers[order].astype(np.int64),
+        "question": sums.question_ids[order],
+        "task": sums.question_tasks[order],
+        "difficulty": sums.difficulty[order],
+        "group": np.repeat(np.arange(1, groups + 1), np.diff(bounds)),
+        "n_reference_answers": sums.reference_answers[order].astype(np.int64),
     })
     facts = {
         "n_models": int((has_scale & ~silent).sum()),
         "n_reference_models": int(reference.sum()),
         "n_questions": int(n_questions),
-        "n_ranked_questions": int(ranked.size),
+        "n_ranked_questions": int(order.size),
         "group_sizes": np.diff(bounds).tolist(),
-        "models_without_scale": dump.model_names[~has_scale].tolist(),
-        "has_accuracy": correct is not None,
-        "tasks": dump.tasks,
+        "models_without_scale": sorted(str(v) for v in names[~has_scale]),
+        "has_accuracy": sums.correct_sum is not None,
+        "tasks": sums.tasks,
     }
     return SliceResult(slices, questions, options, facts, warnings)
 
@@ -253,8 +306,10 @@ class _SparseStats:
             is_reference_row = reference[self.m]
             q_ref, score_ref = self.q[is_reference_row], self.score[is_reference_row]
         answers = np.bincount(q_ref, minlength=self.n_questions)
+        exact = np.bincount(q_ref, weights=fixed_point(score_ref), minlength=self.n_questions)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return answers, np.bincount(q_ref, weights=score_ref, minlength=self.n_questions) / answers
+            return (answers, np.bincount(q_ref, weights=score_ref, minlength=self.n_questions) / answers,
+                    exact / answers)
 
     def group_sums(self, group_of_question: np.ndarray, groups: int, some_unranked: bool):
         cells = self.n_models * groups
@@ -294,7 +349,8 @@ class _DenseStats:
     def question_means(self, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n_reference = int(reference.sum())
         answers = np.full(self.n_questions, n_reference, dtype=np.int64)
-        return answers, (reference.astype(np.float64) @ self.scores) / n_reference
+        exact = fixed_point(self.scores[reference]).sum(axis=0)
+        return answers, (reference.astype(np.float64) @ self.scores) / n_reference, exact / n_reference
 
     def group_sums(self, group_of_question: np.ndarray, groups: int, some_unranked: bool):
         membership = np.zeros((self.n_questions, groups))

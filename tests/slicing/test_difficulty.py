@@ -138,6 +138,6 @@ def test_unused_dictionary_values_in_parquet_are_not_models(tmp_path):
     frame["question"] = pd.Categorical(frame["question"], categories=list("wxyz") + ["unused"])
     path = tmp_path / "cat.parquet"
     frame.to_parquet(path, index=False)
-    stage = slice_stage(path, SliceOptions(groups=2))
+    stage = slice_stage(path, SliceOptions(groups=2), engine="numpy")
     assert stage.dump.model_names.tolist() == ["a", "b"] and stage.dump.n_questions == 4
     assert stage.dump.dense and stage.result.warnings == []

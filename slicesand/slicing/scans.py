@@ -1,0 +1,388 @@
+"""The slicing scans as SQL, run out of core by DuckDB on Parquet files, folders and globs.
+
+Slicing needs two passes over a dump, and both are plain SQL (``scan_sql``):
+
+1. **questions**: each question's mean TC Brier over the reference models (its difficulty), ranked
+   easiest first on exact fixed-point sums (:data:`slicesand.slicing.difficulty.FIXED_POINT`) with ties
+   broken by question id then task (as text), and cut into G groups at
+   ``floor(k * (Q / G))`` (double arithmetic, exactly as :func:`slicesand.slicing.difficulty.group_boundaries`
+   computes ``floor(linspace(0, Q, G + 1))``);
+2. **models**: each model's answers, TC Brier and correctness sums, and its score sums and answer
+   counts per group (joined to the questions' groups).
+
+The scans read a relation ``dump`` (the long table) and ``models(model, flops)`` (the scales, from the
+dump's flops column, ``--models`` or the bundled table), and the second reads ``question_groups`` (the
+first scan's result). ``slicesand slice --emit-sql`` prints them for a given dump schema; the same text
+runs unchanged on DuckDB, Trino, Spark SQL and BigQuery (``dialect`` only names the double and string
+types). :func:`scan_dump` runs them in DuckDB (imported lazily), which streams the files on every core
+in bounded memory, and hands the sums to :func:`slicesand.slicing.difficulty.slice_from_sums`, the same
+code that builds the result of the in-memory numpy path. ``tests/slicing/test_scans.py`` pins the two
+paths together (to 1e-12) on every test dump.
+
+>>> print(scan_sql(groups=2, cut=1e22).questions.splitlines()[0])
+CREATE TABLE question_groups AS
+"""
+
+from __future__ import annotations
+
+import glob as globbing
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from slicesand.errors import InputDataError, UsageError
+from slicesand.ingest.dump import DUMP_HINT, DumpColumns
+from slicesand.io.tables import Source
+
+DIALECTS = {"duckdb": ("DOUBLE", "VARCHAR", "BIGINT"), "trino": ("DOUBLE", "VARCHAR", "BIGINT"),
+            "spark": ("DOUBLE", "STRING", "BIGINT"), "bigquery": ("FLOAT64", "STRING", "INT64")}
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ScanSQL:
+    """The two scans: ``questions`` creates ``question_groups``; ``models`` selects one row per model."""
+
+    questions: str
+    models: str
+
+    def script(self) -> str:
+        return (f"-- scan 1 of 2: question difficulty on the reference models, ranked into groups\n"
+                f"{self.questions};\n\n-- scan 2 of 2: per-model group means, accuracy and coverage\n"
+                f"{self.models};\n")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColumns(), has_task: bool = False,
+             has_correct: bool = True, has_p_correct: bool = True, text_ids: bool = True,
+             scales_in_dump: bool = False, dialect: str = "duckdb", accuracy_from: str = "correct",
+             checksum: bool = False) -> ScanSQL:
+    """The SQL of both scans for a dump with these columns.
+
+    ``cut`` (FLOPs) makes the models below it the reference; ``None`` makes every model with a scale one.
+    ``scales_in_dump`` reads each model's FLOPs from the dump's own flops column (no ``models`` table).
+    ``text_ids`` False casts the question ids (and tasks) to text for the tie-break, as slicesand does.
+    ``accuracy_from`` names the column whose mean is the accuracy (``correct``; ``p_correct`` for a
+    dump of probabilities only). ``checksum`` (DuckDB only) adds a sum of question hashes per model,
+    with which :class:`DumpScanner` proves each (model, question) pair unique.
+    """
+    if dialect not in DIALECTS:
+        raise UsageError(None, f"unknown SQL dialect '{dialect}'", hint=f"use one of {', '.join(DIALECTS)}")
+    double, text, integer = DIALECTS[dialect]
+    if not (has_correct or has_p_correct):
+        raise UsageError(None, "a dump needs a correct or a p_correct column to be scanned", hint=DUMP_HINT)
+    model, question = f"d.{_quote(columns.model)}", f"d.{_quote(columns.question)}"
+    task = f"d.{_quote(columns.task)}" if has_task else "''"
+    correct, p_correct = f"d.{_quote(columns.correct)}", f"d.{_quote(columns.p_correct)}"
+    parts = [f"CAST({p_correct} AS {double})"] * has_p_correct + [f"CAST({correct} AS {double})"] * has_correct
+    p = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+    score = f"(0e0 - (1e0 - {p}) * (1e0 - {p}))"  # TC Brier; 0 - x so a perfect answer is 0, not -0
+    flops = f"d.{_quote(columns.flops)}" if scales_in_dump else "m.flops"
+    scales = "" if scales_in_dump else f" LEFT JOIN models AS m ON {model} = m.model"
+    reference = f"{flops} IS NOT NULL" if cut is None else f"{flops} < {float(cut)!r}"
+    tie_id = "question" if text_ids else f"CAST(question AS {text})"
+    tie_task = "task" if text_ids or not has_task else f"CAST(task AS {text})"
+    cases = " ".join(f"WHEN position < FLOOR({k} * (n_ranked * 1e0 / {groups})) THEN {k}" for k in range(1, groups))
+    questions = f"""CREATE TABLE question_groups AS
+WITH per_question AS (
+  SELECT {task} AS task, {question} AS question,
+         SUM(CASE WHEN {reference} THEN {score} END) AS reference_sum,
+         SUM(CASE WHEN {reference} THEN CAST(FLOOR({score} * 1099511627776e0) AS {integer}) END) AS reference_key,
+         SUM(CASE WHEN {reference} THEN 1 ELSE 0 END) AS reference_answers
+  FROM dump AS d{scales}
+  GROUP BY {task}, {question}
+),
+ranked AS (
+  SELECT task, question, reference_sum / reference_answers AS difficulty, reference_answers,
+         ROW_NUMBER() OVER (ORDER BY CAST(reference_key AS {double}) / reference_answers DESC,
+                                     {tie_id}, {tie_task}) - 1 AS position,
+         COUNT(*) OVER () AS n_ranked
+  FROM per_question WHERE reference_answers > 0
+)
+SELECT task, question, difficulty, reference_answers, position,
+       CASE {cases} ELSE {groups} END AS difficulty_group
+FROM ranked
+UNION ALL
+SELECT task, question, NULL, 0, NULL, NULL FROM per_question WHERE reference_answers = 0"""
+    accuracy = correct if accuracy_from == "correct" else p_correct
+    has_accuracy = has_correct if accuracy_from == "correct" else has_p_correct
+    accuracy_sums = (f"SUM(CAST({accuracy} AS {double})) AS correct_sum, COUNT({accuracy}) AS correct_known"
+                     if has_accuracy else "NULL AS correct_sum, 0 AS correct_known")
+    task_match = f" AND {task} = g.task" if has_task else ""
+    models = f"""SELECT {model} AS model, g.difficulty_group AS difficulty_group, COUNT(*) AS answered,
+       SUM({score}) AS score_sum, {accuracy_sums}{f", CAST(SUM(hash({question}{', ' + task if has_task else ''})) AS VARCHAR) AS checksum" if checksum else ""}
+FROM dump AS d{scales}
+  JOIN question_groups AS g ON {question} = g.question{task_match}
+WHERE {flops} IS NOT NULL
+GROUP BY {model}, g.difficulty_group"""
+    return ScanSQL(questions, models)
+
+
+# --- running the scans in DuckDB ---------------------------------------------------------------
+
+def is_scannable(path: str | Path) -> bool:
+    """Whether DuckDB takes this input: a Parquet file, a folder of Parquet files (hive-partitioned or
+    not), or a glob of Parquet files."""
+    text = str(path)
+    if text == "-":
+        return False
+    if any(c in text for c in "*?["):
+        return bool(_files(text))
+    path = Path(text)
+    if path.is_dir():
+        return bool(_files(text))
+    return path.is_file() and path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _files(text: str) -> list[str]:
+    if os.path.isdir(text):
+        found = [str(p) for p in sorted(Path(text).rglob("*")) if p.is_file()]
+        return found if found and all(p.lower().endswith(PARQUET_SUFFIXES) for p in found) else []
+    if any(c in text for c in "*?["):
+        return sorted(p for p in globbing.glob(text, recursive=True) if os.path.isfile(p))
+    return [text] if os.path.isfile(text) else []
+
+
+def files_sha256(files: list[str], root: str) -> str:
+    """sha256 of one file's bytes, or of several files' relative paths and bytes in sorted order."""
+    digest = hashlib.sha256()
+    for file in files:
+        if len(files) > 1:
+            digest.update(os.path.relpath(file, root).encode() + b"\0")
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class ScannedDump:
+    """What the scans found: per-model and per-question sums, for :func:`slice_from_sums`."""
+
+    source: Source
+    model_names: np.ndarray
+    flops_by_model: np.ndarray | None  # from the dump's flops column; None without one
+    question_ids: np.ndarray
+    question_tasks: np.ndarray
+    has_correct: bool
+    has_p_correct: bool
+
+
+class DumpScanner:
+    """A DuckDB connection over one dump (file, folder or glob), with its columns checked."""
+
+    def __init__(self, path: str | Path, columns: DumpColumns = DumpColumns(), *, threads: int | None = None,
+                 memory_limit: str | None = None) -> None:
+        import duckdb  # lazily: only this path needs it
+
+        self.name, self.columns = str(path), columns
+        self.files = _files(str(path))
+        if not self.files:
+            raise InputDataError(self.name, "no Parquet file found", hint="give a .parquet file, a folder or a glob")
+        root = str(path) if os.path.isdir(str(path)) else os.path.dirname(self.files[0])
+        self._hash = ThreadPoolExecutor(max_workers=1).submit(files_sha256, self.files, root)
+        self.connection = duckdb.connect(config={"threads": threads or os.cpu_count() or 1,
+                                                 **({"memory_limit": memory_limit} if memory_limit else {})})
+        hive = os.path.isdir(str(path)) and any("=" in Path(f).parent.name for f in self.files)
+        file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in self.files) + "]"
+        self.reader = f"read_parquet({file_list}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
+        self.connection.execute(f"CREATE VIEW dump AS SELECT * FROM {self.reader}")
+        schema = self.connection.execute("DESCRIBE dump").fetchall()
+        self.types = {row[0]: row[1] for row in schema}
+        for required in (columns.model, columns.question):
+            if required not in self.types:
+                raise InputDataError(self.name, f"no '{required}' column", found=", ".join(self.types), hint=DUMP_HINT)
+        self.has_correct = columns.correct in self.types
+        self.has_p_correct = columns.p_correct in self.types
+        if not (self.has_correct or self.has_p_correct):
+            raise InputDataError(self.name, f"needs a '{columns.correct}' or a '{columns.p_correct}' column",
+                                 found=", ".join(self.types), hint=DUMP_HINT)
+        self.has_task = columns.task in self.types
+        self.has_flops = columns.flops in self.types
+
+    def source(self) -> Source:
+        return Source(Path(self.name).name if len(self.files) == 1 else self.name.rstrip("/").split("/")[-1],
+                      self._hash.result())
+
+    def sql(self, groups: int, cut: float | None, dialect: str = "duckdb", *, scales_in_dump: bool | None = None,
+            checksum: bool = False) -> ScanSQL:
+        text_ids = all(self.types.get(c, "VARCHAR") == "VARCHAR" for c in (self.columns.question, self.columns.task))
+        return scan_sql(groups=groups, cut=cut, columns=self.columns, has_task=self.has_task,
+                        has_correct=self.has_correct, has_p_correct=self.has_p_correct, text_ids=text_ids,
+                        scales_in_dump=self.has_flops if scales_in_dump is None else scales_in_dump,
+                        dialect=dialect, checksum=checksum)
+
+    def _first_bad_row(self, condition: str) -> tuple[str, int]:
+        """The file and row (1-based) of the first row matching ``condition`` (only on the error path)."""
+        reader = self.reader.replace("union_by_name = true", "union_by_name = true, filename = true, "
+                                     "file_row_number = true")
+        found = self.connection.execute(f"SELECT filename, file_row_number FROM {reader} AS d WHERE {condition} "
+                                        "ORDER BY filename, file_row_number LIMIT 1").fetchall()
+        return (found[0][0], int(found[0][1]) + 1) if found else (self.name, 0)
+
+    def _fail(self, condition: str, problem: str, column: str, hint: str | None = None) -> None:
+        file, row = self._first_bad_row(condition)
+        raise InputDataError(file, problem, column=column, row=row, hint=hint)
+
+    def models(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Model names (sorted as text) and FLOPs per model from the dump's own column (checked)."""
+        c, q = self.columns, _quote
+        flops = (f", MIN({q(c.flops)}), MAX({q(c.flops)}), COUNT({q(c.flops)}), "
+                 f"SUM(CASE WHEN NOT ({q(c.flops)} > 0 AND {q(c.flops)} < 'inf'::DOUBLE) THEN 1 ELSE 0 END)"
+                 if self.has_flops else "")
+        rows = self.connection.execute(
+            f"SELECT {q(c.model)}, COUNT(*){flops} FROM dump GROUP BY {q(c.model)} ORDER BY {q(c.model)}").fetchall()
+        if not rows:
+            raise InputDataError(self.name, "the dump has a header but no rows", hint=DUMP_HINT)
+        if any(r[0] is None for r in rows):
+            self._fail(f"d.{q(c.model)} IS NULL", "empty value", c.model)
+        names = np.array([str(r[0]) for r in rows], dtype=object)
+        if not self.has_flops:
+            return names, None
+        for name, _, low, high, known, bad in rows:
+            if bad:
+                self._fail(f"NOT (d.{q(c.flops)} > 0 AND d.{q(c.flops)} < 'inf'::DOUBLE)",
+                           "FLOPs must be a positive, finite number", c.flops)
+            if known and low != high:
+                raise InputDataError(self.name, f"FLOPs must be constant per model, but model '{name}' has "
+                                     "several values", column=c.flops, found=f"{low:g} .. {high:g}")
+        return names, np.array([np.nan if r[4] == 0 else float(r[2]) for r in rows])
+
+    def _check_scores(self) -> None:
+        """One cheap aggregate over the score columns; a bad value is then located and named."""
+        c, q = self.columns, _quote
+        parts = []
+        if self.has_correct:
+            parts += [f"SUM(CASE WHEN {q(c.correct)} NOT IN (0, 1) THEN 1 ELSE 0 END)"]
+        if self.has_p_correct:
+            parts += [f"SUM(CASE WHEN NOT ({q(c.p_correct)} BETWEEN 0 AND 1) THEN 1 ELSE 0 END)"]
+        both = [f"{q(x)} IS NULL" for x, has in ((c.correct, self.has_correct), (c.p_correct, self.has_p_correct)) if has]
+        parts += [f"SUM(CASE WHEN {' AND '.join(both)} THEN 1 ELSE 0 END)",
+                  f"SUM(CASE WHEN {q(c.question)} IS NULL THEN 1 ELSE 0 END)"]
+        counts = list(self.connection.execute(f"SELECT {', '.join(parts)} FROM dump").fetchall()[0])
+        if self.has_correct and counts.pop(0):
+            self._fail(f"d.{q(c.correct)} NOT IN (0, 1)", "correct must be 0/1 or true/false", c.correct)
+        if self.has_p_correct and counts.pop(0):
+            self._fail(f"NOT (d.{q(c.p_correct)} BETWEEN 0 AND 1)", "p_correct must be a probability in [0, 1]",
+                       c.p_correct, hint="pass probabilities, not log-probabilities or percentages")
+        if counts[0]:
+            self._fail(" AND ".join(f"d.{b}" for b in both), "no score on this row: both correct and p_correct "
+                       "are empty", c.p_correct if self.has_p_correct else c.correct)
+        if counts[1]:
+            self._fail(f"d.{q(c.question)} IS NULL", "empty value", c.question)
+
+    def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
+             task: str | None = None, dump_flops: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Run both scans: (question_groups, per-model sums by group), both small, as DataFrames.
+
+        When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
+        otherwise they join the ``models`` table.
+        """
+        self._check_scores()
+        if task is not None:
+            self._restrict_to_task(task)
+        in_dump = dump_flops is not None and np.array_equal(dump_flops, flops_by_model, equal_nan=True)
+        if not in_dump:
+            self.connection.register("models_frame", pd.DataFrame({"model": model_names.astype(str),
+                                                                     "flops": flops_by_model}))
+            self.connection.execute("CREATE OR REPLACE TABLE models AS SELECT * FROM models_frame")
+        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True)
+        self.connection.execute("DROP TABLE IF EXISTS question_groups")
+        self.connection.execute(sql.questions)
+        questions = self.connection.execute("SELECT * FROM question_groups").df()
+        per_model = self.connection.execute(sql.models).df()
+        self._reject_duplicates(questions, per_model)
+        return questions, per_model
+
+    def tasks(self) -> list[str]:
+        if not self.has_task:
+            return [""]
+        rows = self.connection.execute(f"SELECT DISTINCT {_quote(self.columns.task)} FROM dump").fetchall()
+        return sorted("" if r[0] is None else str(r[0]) for r in rows)
+
+    def _restrict_to_task(self, task: str) -> None:
+        column = _quote(self.columns.task)
+        literal = "'" + task.replace("'", "''") + "'"
+        self.connection.execute(f"CREATE OR REPLACE VIEW dump AS SELECT * FROM {self.reader} "
+                                f"WHERE CAST({column} AS VARCHAR) = {literal}")
+
+    def _reject_duplicates(self, questions: pd.DataFrame, per_model: pd.DataFrame) -> None:
+        """Each (model, question) once. A model that answered as many rows as there are questions, whose
+        sum of question hashes equals that of the whole question set, answered each once (up to a hash
+        collision: odds near 2^-64); any other model is checked exactly, with a grouped count."""
+        c, q = self.columns, _quote
+        task = f", {q(c.task)}" if self.has_task else ""
+        everything = self.connection.execute(
+            f"SELECT CAST(SUM(hash(question{', task' if self.has_task else ''})) AS VARCHAR) FROM question_groups"
+        ).fetchall()[0][0]
+        totals = per_model.groupby("model", sort=False).agg(answered=("answered", "sum"),
+                                                              checksum=("checksum", lambda v: sum(int(x) for x in v)))
+        complete = (totals["answered"] == len(questions)) & (totals["checksum"] == int(everything))
+        suspects = totals.index[~complete.to_numpy()].astype(str).tolist()
+        if not suspects:
+            return
+        self.connection.register("suspect_models", pd.DataFrame({"model": suspects}))
+        found = self.connection.execute(
+            f"SELECT {q(c.model)}, {q(c.question)} FROM dump WHERE {q(c.model)} IN (SELECT model FROM suspect_models) "
+            f"GROUP BY {q(c.model)}, {q(c.question)}{task} HAVING COUNT(*) > 1 LIMIT 1").fetchall()
+        if found:
+            raise InputDataError(self.name, f"duplicate row for model '{found[0][0]}' and question '{found[0][1]}'",
+                                 hint="each (model, question) pair may appear once; deduplicate the dump first")
+
+
+def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.ndarray, options,
+              task: str | None = None, dump_flops: np.ndarray | None = None):
+    """Slice a dump out of core: the two scans in DuckDB, then the same assembly as the numpy path
+    (:func:`slicesand.slicing.difficulty.slice_from_sums`). ``model_names`` and ``flops_by_model`` come
+    from :meth:`DumpScanner.models` and the scale resolution."""
+    from slicesand.slicing.difficulty import SliceSums, check_rankable, reference_models, slice_from_sums
+
+    flops_by_model = np.asarray(flops_by_model, dtype=float)
+    has_scale, reference, warnings = reference_models(scanner.name, model_names, flops_by_model, options)
+    tasks = scanner.tasks() if task is None else [task]
+    if len(tasks) > 1:
+        raise UsageError(scanner.name, f"the dump holds {len(tasks)} tasks; slice one at a time",
+                         found=", ".join(tasks[:5]), hint="pass --task NAME (`run` forecasts every task)")
+    questions, per_model = scanner.scan(np.where(has_scale, flops_by_model, np.nan), model_names,
+                                        options.groups, options.cut, task, dump_flops=dump_flops)
+    ranked = questions["position"].notna().to_numpy()
+    check_rankable(int(ranked.sum()), options.groups)
+    # Questions in tie order (id, then task, as text): the order the in-memory path gives them.
+    ids = questions["question"].astype(str).to_numpy(dtype=object)
+    task_names = questions["task"].astype(str).to_numpy(dtype=object)
+    by_id = np.lexsort((task_names.astype(str), ids.astype(str)))
+    questions, ids, task_names, ranked = questions.iloc[by_id], ids[by_id], task_names[by_id], ranked[by_id]
+    position = questions["position"].to_numpy(dtype=float)
+    order = np.flatnonzero(ranked)[np.argsort(position[ranked], kind="stable")]
+
+    # One row per (model, group; NULL for unranked questions): scatter into (M, G + 1) sums.
+    n_models, groups = len(model_names), options.groups
+    row = pd.Series(np.arange(n_models), index=model_names.astype(str)).reindex(per_model["model"].astype(str))
+    cell = per_model["difficulty_group"].fillna(0).to_numpy(dtype=np.int64)  # 0: unranked, 1..G: groups
+
+    def table(column: str) -> np.ndarray:
+        out = np.zeros((n_models, groups + 1))
+        np.add.at(out, (row.to_numpy(), cell), per_model[column].to_numpy(dtype=float, na_value=0.0))
+        return out
+
+    answers, scores = table("answered"), table("score_sum")
+    has_accuracy = scanner.has_correct
+    correct = table("correct_sum").sum(axis=1) if has_accuracy else None
+    known = table("correct_known").sum(axis=1) if has_accuracy else None
+    sums = SliceSums(
+        model_names, ids, task_names, sorted(set(task_names.tolist())),
+        questions["reference_answers"].to_numpy(dtype=np.int64),
+        questions["difficulty"].to_numpy(dtype=float, na_value=np.nan), order,
+        scores[:, 1:], answers[:, 1:].astype(np.int64), answers.sum(axis=1).astype(np.int64), scores.sum(axis=1),
+        correct, known,
+    )
+    return slice_from_sums(sums, flops_by_model, has_scale, reference, options, warnings)

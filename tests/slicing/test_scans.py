@@ -1,0 +1,159 @@
+"""The DuckDB scans give the numpy path's slices (to 1e-12) on every test dump, from files, folders
+and globs; bad input is named by file, column and row; the emitted SQL is the SQL that runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from slicesand.errors import InputDataError
+from slicesand.pipeline.stages import DumpOptions, slice_stage
+from slicesand.slicing.difficulty import SliceOptions, group_boundaries
+from slicesand.slicing.scans import is_scannable, scan_sql
+
+P = {"a": [0.9, 0.5, 0.2, 0.1], "b": [0.8, 0.6, 0.1, 0.3], "c": [1.0, 0.9, 0.7, 0.5]}
+CORRECT = {"a": [1, 0, 0, 0], "b": [1, 1, 0, 0], "c": [1, 1, 1, 0]}
+FLOPS = {"a": 1e20, "b": 1e21, "c": 1e22}
+
+
+def _frame(rows, columns=("model", "question", "correct", "p_correct", "flops")):
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _noisy(n_models=14, n_questions=60, seed=3, ragged=False, ties=False):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n_models):
+        for j in range(n_questions):
+            if ragged and rng.random() < 0.1:
+                continue
+            p = round(rng.random(), 1 if ties else 6)
+            rows.append((f"m{i:02d}", f"q{j:03d}", int(rng.random() < p), p, 10 ** (19 + i / 3)))
+    return _frame(rows)
+
+
+def _same(frame: pd.DataFrame, tmp_path, options: SliceOptions, dump_options: DumpOptions = DumpOptions()):
+    path = tmp_path / "dump.parquet"
+    frame.to_parquet(path, index=False)
+    numpy_stage = slice_stage(path, options, dump_options, engine="numpy")
+    duck_stage = slice_stage(path, options, dump_options)
+    assert duck_stage.dump is None and numpy_stage.dump is not None  # the scans kept no dump in memory
+    a, b = numpy_stage.result, duck_stage.result
+    pd.testing.assert_frame_equal(a.slices, b.slices, check_exact=False, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(a.questions, b.questions, check_exact=False, rtol=1e-12, atol=1e-12)
+    assert a.facts == b.facts
+    assert [w.message for w in a.warnings] == [w.message for w in b.warnings]
+    assert numpy_stage.source == duck_stage.source
+    return b
+
+
+def test_tiny_dump_by_hand(tmp_path):
+    rows = [(m, f"q{j + 1}", CORRECT[m][j], P[m][j], FLOPS[m]) for m in P for j in range(4)]
+    result = _same(_frame(rows), tmp_path, SliceOptions(cut=5e21, groups=2))
+    slices = result.slices.set_index("model")
+    assert slices.loc["a", "group_1"] == pytest.approx(-0.13, abs=1e-12)
+    assert result.questions["question"].tolist() == ["q1", "q2", "q4", "q3"]
+
+
+@pytest.mark.parametrize("cut", [None, 1e21, 3e22])
+@pytest.mark.parametrize("kind", ["plain", "ragged", "ties"])
+def test_noisy_dumps(tmp_path, cut, kind):
+    frame = _noisy(ragged=kind == "ragged", ties=kind == "ties")
+    _same(frame, tmp_path, SliceOptions(cut=cut, groups=4))
+
+
+def test_only_correct_and_only_p_correct(tmp_path):
+    frame = _noisy(ties=True)
+    _same(frame.drop(columns="p_correct"), tmp_path, SliceOptions(cut=1e21, groups=3))
+    result = _same(frame.drop(columns="correct"), tmp_path, SliceOptions(cut=1e21, groups=3))
+    assert result.slices["accuracy"].isna().all()
+
+
+def test_missing_probabilities_fall_back_to_correct(tmp_path):
+    frame = _noisy()
+    frame.loc[frame.index % 7 == 0, "p_correct"] = np.nan
+    _same(frame, tmp_path, SliceOptions(cut=1e21, groups=3))
+
+
+def test_ties_break_by_id_as_text_even_for_integer_ids(tmp_path):
+    rows = [(m, q, 1, 0.5, f) for m, f in (("a", 1e20), ("b", 1e21)) for q in (10, 9, 100, 2)]
+    result = _same(_frame(rows), tmp_path, SliceOptions(groups=2))
+    assert result.questions["question"].tolist() == ["10", "100", "2", "9"]
+
+
+def test_unranked_questions_unscaled_models_and_a_models_table(tmp_path):
+    frame = _noisy(ragged=True)
+    frame = pd.concat([frame, _frame([("m13", "q999", 1, 0.9, 10 ** (19 + 13 / 3)),
+                                      ("ghost", "q000", 1, 0.5, np.nan)])], ignore_index=True)
+    _same(frame, tmp_path, SliceOptions(cut=1e21, groups=3))
+    models = tmp_path / "models.csv"
+    models.write_text("model,flops\n" + "".join(f"m{i:02d},{10 ** (20 + i / 4)}\n" for i in range(14)))
+    _same(frame.drop(columns="flops"), tmp_path, SliceOptions(cut=1e22, groups=3),
+          DumpOptions(models_path=str(models)))
+
+
+def test_one_task_of_several(tmp_path):
+    a, b = _noisy(seed=1), _noisy(seed=2)
+    frame = pd.concat([a.assign(task="alpha"), b.assign(task="beta")], ignore_index=True)
+    _same(frame, tmp_path, SliceOptions(cut=1e21, groups=3), DumpOptions(task="beta"))
+
+
+def test_group_boundaries_are_numpy_linspace_exactly(tmp_path):
+    # 606 questions in 18 groups: floor(15 * (606 / 18)) is 504 in floating point, not 505.
+    assert group_boundaries(606, 18)[15] == 504
+    rng = np.random.default_rng(0)
+    rows = [(m, f"q{j:04d}", 1, rng.random(), f) for m, f in (("a", 1e20), ("b", 1e21)) for j in range(606)]
+    result = _same(_frame(rows), tmp_path, SliceOptions(groups=18))
+    assert result.facts["group_sizes"] == np.diff(group_boundaries(606, 18)).tolist()
+
+
+def test_folder_glob_and_hive_partitions_are_one_dump(tmp_path):
+    frame = _noisy()
+    single = tmp_path / "one.parquet"
+    frame.to_parquet(single, index=False)
+    expected = slice_stage(single, SliceOptions(cut=1e21, groups=3)).result
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    shuffled = frame.sample(frac=1, random_state=0)
+    for k in range(3):
+        shuffled.iloc[k::3].to_parquet(folder / f"part-{k}.parquet", index=False)
+    hive = tmp_path / "hive"
+    pq.write_to_dataset(pa.Table.from_pandas(frame.assign(shard=frame.index % 2), preserve_index=False),
+                        hive, partition_cols=["shard"])
+    for path in (folder, str(folder / "*.parquet"), hive):
+        assert is_scannable(path)
+        stage = slice_stage(path, SliceOptions(cut=1e21, groups=3))
+        assert stage.dump is None
+        pd.testing.assert_frame_equal(stage.result.slices, expected.slices, check_exact=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(stage.result.questions, expected.questions, check_exact=False, rtol=1e-12)
+
+
+def test_bad_input_names_file_column_and_row(tmp_path):
+    frame = _noisy()
+    bad = frame.copy()
+    bad.loc[5, "p_correct"] = 1.5
+    path = tmp_path / "bad.parquet"
+    bad.to_parquet(path, index=False)
+    with pytest.raises(InputDataError) as error:
+        slice_stage(path, SliceOptions(groups=3))
+    assert "p_correct" in str(error.value) and "row 6" in str(error.value) and "bad.parquet" in str(error.value)
+    duplicated = pd.concat([frame, frame.iloc[[17]]], ignore_index=True)
+    duplicated.to_parquet(path, index=False)
+    with pytest.raises(InputDataError, match="duplicate row for model 'm00' and question 'q017'"):
+        slice_stage(path, SliceOptions(groups=3))
+    # A duplicate that keeps the row count of a complete model (one question twice, another missing).
+    swapped = frame.copy()
+    swapped.loc[(swapped.model == "m03") & (swapped.question == "q001"), "question"] = "q002"
+    swapped.to_parquet(path, index=False)
+    with pytest.raises(InputDataError, match="duplicate row for model 'm03' and question 'q002'"):
+        slice_stage(path, SliceOptions(groups=3))
+
+
+def test_emitted_sql_is_plain_and_names_the_schema():
+    sql = scan_sql(groups=3, cut=1e22, has_task=True, text_ids=False, dialect="bigquery").script()
+    assert "CAST(question AS STRING)" in sql and "FLOAT64" in sql and "m.flops < 1e+22" in sql
+    assert "hash(" not in sql and "FILTER" not in sql and "//" not in sql  # portable: no engine-only syntax
+    assert "FLOOR(2 * (n_ranked * 1e0 / 3))" in sql
