@@ -40,6 +40,10 @@ def slice_command(
     task_name: TaskName = None,
     known_scales: KnownScales = True,
     quiet: Quiet = False,
+    emit_sql: Annotated[bool, typer.Option("--emit-sql", help="Print the two slicing scans as plain SQL for "
+                                           "this dump's schema (tables dump, models) instead of slicing.")] = False,
+    sql_dialect: Annotated[str, typer.Option("--sql-dialect", help="Types for --emit-sql: duckdb, trino, "
+                                             "spark or bigquery.")] = "duckdb",
 ) -> None:
     """Score every answer, rank questions by difficulty, and average each model's score per group."""
     from slicesand.cli.ui import Ui
@@ -53,6 +57,12 @@ def slice_command(
         if questions == STDIO and output == STDIO:
             raise UsageError(None, "only one of --output and --questions can be stdout")
     options = dump_options(ctx.params)
+    if emit_sql:
+        from slicesand.slicing.scans import emit_sql as emitted
+
+        typer.echo(emitted(dump, options.columns, SliceOptions(cut=cut, groups=groups), sql_dialect,
+                           scales_in_dump=models is None), nl=False)
+        return
     with ui.status("slicing"):
         stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups), options)
     ui.warn_all(stage.result.warnings)

@@ -194,7 +194,10 @@ class DumpScanner:
                                                  **({"memory_limit": memory_limit} if memory_limit else {})})
         hive = os.path.isdir(str(path)) and any("=" in Path(f).parent.name for f in self.files)
         file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in self.files) + "]"
-        self.reader = f"read_parquet({file_list}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
+        if all(f.lower().endswith(PARQUET_SUFFIXES) for f in self.files):
+            self.reader = f"read_parquet({file_list}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
+        else:  # a CSV: only --emit-sql reads one here (for its schema); slicing reads CSV in memory
+            self.reader = f"read_csv({file_list}, header = true, union_by_name = true)"
         self.connection.execute(f"CREATE VIEW dump AS SELECT * FROM {self.reader}")
         schema = self.connection.execute("DESCRIBE dump").fetchall()
         self.types = {row[0]: row[1] for row in schema}
@@ -337,6 +340,25 @@ class DumpScanner:
         if found:
             raise InputDataError(self.name, f"duplicate row for model '{found[0][0]}' and question '{found[0][1]}'",
                                  hint="each (model, question) pair may appear once; deduplicate the dump first")
+
+
+def emit_sql(path: str | Path, columns: DumpColumns, options, dialect: str = "duckdb", *,
+             scales_in_dump: bool = True) -> str:
+    """The SQL script of both scans for the dump at ``path`` (only its schema is read).
+
+    ``scales_in_dump`` reads FLOPs from the dump's flops column when it has one; otherwise the script
+    expects a ``models(model, flops)`` table.
+    """
+    scanner = DumpScanner(path, columns, threads=1)
+    sql = scanner.sql(options.groups, options.cut, dialect, scales_in_dump=scales_in_dump and scanner.has_flops)
+    header = (f"-- slicesand {__import__('slicesand').__version__}: the slicing scans for {Path(str(path)).name}\n"
+              "-- Tables: dump (the long table, one row per model and question)"
+              + ("" if scales_in_dump and scanner.has_flops else ", models (model, flops)") + ".\n"
+              "-- One task at a time (make dump a view of one task's rows), each (model, question) pair once.\n"
+              "-- Divide each group's score_sum by its answered\n"
+              "-- count for the group means, and sum a model's rows for its TC Brier (score_sum / answered) and\n"
+              "-- accuracy (correct_sum / correct_known). Rows with difficulty_group NULL are unranked questions.\n\n")
+    return header + sql.script()
 
 
 def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.ndarray, options,

@@ -157,3 +157,25 @@ def test_emitted_sql_is_plain_and_names_the_schema():
     assert "CAST(question AS STRING)" in sql and "FLOAT64" in sql and "m.flops < 1e+22" in sql
     assert "hash(" not in sql and "FILTER" not in sql and "//" not in sql  # portable: no engine-only syntax
     assert "FLOOR(2 * (n_ranked * 1e0 / 3))" in sql
+
+
+def test_emitted_script_runs_and_gives_the_slices(tmp_path):
+    import subprocess
+    import sys
+
+    import duckdb
+
+    frame = _noisy(ragged=True)
+    path = tmp_path / "dump.parquet"
+    frame.to_parquet(path, index=False)
+    script = subprocess.run([sys.executable, "-m", "slicesand", "slice", str(path), "--cut", "1e21", "--groups", "3",
+                             "--emit-sql"], capture_output=True, text=True, check=True).stdout
+    connection = duckdb.connect()
+    connection.execute(f"CREATE VIEW dump AS SELECT * FROM read_parquet('{path}')")
+    questions_sql, models_sql = [part.strip() for part in script.split(";") if "SELECT" in part]
+    connection.execute(questions_sql)
+    rows = connection.execute(models_sql).df()
+    rows = rows[rows["difficulty_group"] == 1].set_index("model")
+    expected = slice_stage(path, SliceOptions(cut=1e21, groups=3), engine="numpy").result.slices.set_index("model")
+    np.testing.assert_allclose((rows["score_sum"] / rows["answered"]).loc[expected.index], expected["group_1"],
+                               rtol=1e-12)
