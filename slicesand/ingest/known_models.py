@@ -87,6 +87,7 @@ def known_models() -> pd.DataFrame:
 _PRIORITY_EXACT, _PRIORITY_SANITIZED, _PRIORITY_BARE, _PRIORITY_CASEFOLD = range(4)
 
 
+@functools.cache
 def _match_keys() -> pd.DataFrame:
     """One row per (key, known model) pair that may identify a model; ambiguous keys removed."""
     table = _known_models_cached()

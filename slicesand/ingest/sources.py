@@ -12,19 +12,17 @@ matrices, py-irt files), sniffed or named with ``--from``.
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
-from slicesand.ingest.dump import Dump, DumpColumns, dump_from_table, load_dump
+from slicesand.ingest.dump import Dump, DumpColumns, dump_from_table, load_dump, select_task
 from slicesand.ingest.importers import ImportOptions, read_source, sniff_source
-from slicesand.io.tables import STDIO, Source, display_name, is_parquet
-
-_HASH_CHUNK = 1 << 20
+from slicesand.io.tables import STDIO, Source, display_name, tree_sha256
 
 
 @dataclass(frozen=True)
@@ -38,38 +36,22 @@ class SourceOptions:
     import_options: ImportOptions = ImportOptions()
 
 
-def tree_sha256(path: Path) -> str:
-    """sha256 of a file, or of a folder's files (relative path and bytes, in sorted order)."""
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        if file is not path:
-            digest.update(str(file.relative_to(path)).encode() + b"\0")
-        with open(file, "rb") as handle:
-            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 def is_native(path: str | Path, options: SourceOptions) -> bool:
-    """Whether slicesand's own reader takes this source (stdin, a wide layout, or a long table)."""
+    """Whether slicesand's own reader takes this source (stdin, a wide layout, or a long table).
+
+    Every command asks the same sniffer (:func:`slicesand.ingest.importers.sniff_source`), so ``run``
+    and ``slice`` read a file exactly as ``import`` does.
+    """
     if str(path) == STDIO or options.layout == "wide" or options.kind == "long":
         return True
     if options.kind is not None:
         return False
-    path = Path(path)
-    if not path.is_file():
-        return not path.exists()  # a missing path gets the native reader's clear message
-    if is_parquet(path) or path.stat().st_size == 0:
-        return True
-    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".gz"):
-        # A CSV naming the model column is a long table, even a broken one: the native reader then
-        # says exactly which column is missing, instead of guessing it is a response matrix.
-        with open(path, "rb") as handle:
-            header = handle.readline().decode("utf-8", "replace").strip().split(",")
-        if options.columns.model in [cell.strip().strip('"') for cell in header]:
-            return True
-    return sniff_source(path) == "long"
+    if not Path(path).exists():
+        return True  # the native reader's clear "no such file"
+    columns = options.columns
+    long_columns = (columns.model, columns.question, columns.task, columns.correct, columns.p_correct,
+                    columns.flops)
+    return sniff_source(path, long_columns) == "long"
 
 
 def load_source(
@@ -86,3 +68,20 @@ def load_source(
     dump = dump_from_table(result.dump, source, name=display_name(path))
     dump.notes.extend(result.notes)
     return dump, result.models
+
+
+def restrict_to_task(dump: Dump, task: str, flops_by_model: np.ndarray) -> tuple[Dump, np.ndarray]:
+    """The part of a dump that belongs to one task, keeping only the models that answered in it, and
+    their FLOPs: every message about the task (its smallest model, the models without a scale) then
+    describes the task, not the whole dump.
+    """
+    part = select_task(dump, task)
+    answered = np.zeros(part.n_models, dtype=bool)
+    answered[part.model_code] = True
+    if answered.all():
+        return part, flops_by_model
+    remap = np.cumsum(answered) - 1
+    flops = np.asarray(flops_by_model, dtype=float)[answered]
+    return replace(part, model_names=part.model_names[answered], model_code=remap[part.model_code],
+                   flops_by_model=None if part.flops_by_model is None else part.flops_by_model[answered],
+                   dense=False), flops

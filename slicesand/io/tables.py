@@ -14,6 +14,7 @@ read), so that every artifact can record exactly what it was made from. All fail
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -33,6 +35,10 @@ from slicesand.io.atomic import atomic_path
 
 STDIO = "-"
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+# A compressed text file is named by its format's suffix plus one of these (``dump.csv.gz``).
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+LFS_HINT = "this is a Git LFS pointer, not the data: run `git lfs pull` in the repository that holds it"
 _HASH_CHUNK = 1 << 20
 
 
@@ -44,24 +50,129 @@ class Source:
     sha256: str
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+def sha256_file(path: Path, digest: "hashlib._Hash | None" = None) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks (fed into ``digest`` when one is given)."""
+    digest = digest if digest is not None else hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def tree_sha256(path: Path) -> str:
+    """sha256 of a file, or of a folder's files (relative path and bytes, in sorted order)."""
+    if path.is_file():
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode() + b"\0")
+        sha256_file(file, digest)
+    return digest.hexdigest()
+
+
+def compression_of(path: str | Path) -> str | None:
+    """The codec a file name asks for (``gzip``, ``zstd``, ``bz2``), or None for a plain file.
+
+    >>> compression_of("dump.csv.gz"), compression_of("dump.csv")
+    ('gzip', None)
+    """
+    return COMPRESSION_SUFFIXES.get(Path(path).suffix.lower())
+
+
+def format_suffix(path: str | Path) -> str:
+    """The suffix naming a file's format, under any compression suffix, lower case.
+
+    >>> format_suffix("runs/Samples.JSONL.zst"), format_suffix("matrix"), format_suffix("m.csv")
+    ('.jsonl', '', '.csv')
+    """
+    path = Path(path)
+    if compression_of(path) is not None:
+        path = Path(path.stem)
+    return path.suffix.lower()
+
+
+def read_head(path: Path, size: int = 8192) -> bytes:
+    """The first ``size`` bytes of a file, decompressed when its name says it is compressed."""
+    try:
+        codec = compression_of(path)
+        if codec is None:
+            with open(path, "rb") as handle:
+                return handle.read(size)
+        with pa.input_stream(str(path), compression=codec) as stream:
+            return stream.read(size)
+    except (OSError, pa.ArrowInvalid) as error:
+        raise InputDataError(str(path), f"cannot read the file ({_first_line(error)})") from None
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """A whole file's bytes, decompressed by its name; an InputDataError says why it cannot be read.
+
+    A Git LFS pointer (a small text file standing in for data never fetched) is refused by name.
+    """
+    try:
+        codec = compression_of(path)
+        if codec is None:
+            data = path.read_bytes()
+        else:
+            with pa.input_stream(str(path), compression=codec) as stream:
+                data = stream.read()
+    except (OSError, pa.ArrowInvalid) as error:
+        raise InputDataError(str(path), f"cannot read the file ({_first_line(error)})") from None
+    reject_lfs_pointer(path, data[: len(LFS_POINTER)])
+    return data
+
+
+def reject_lfs_pointer(path: str | Path, head: bytes) -> None:
+    """Raise the Git LFS hint when ``head`` (a file's first bytes) is a Git LFS pointer."""
+    if head.startswith(LFS_POINTER):
+        raise InputDataError(str(path), "the file holds no data", hint=LFS_HINT)
+
+
+def _first_line(error: BaseException) -> str:
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return text.splitlines()[0]
+
+
 def is_parquet(path: Path) -> bool:
     """True for a ``.parquet``/``.pq`` name, or a file starting with Parquet's magic bytes."""
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    if Path(path).suffix.lower() in PARQUET_SUFFIXES:
         return True
     try:
         with open(path, "rb") as handle:
             return handle.read(4) == b"PAR1"
     except OSError:
         return False
+
+
+def csv_header(path: Path | bytes) -> list[str]:
+    """The column names in a CSV's first line (a path, decompressed by its name, or the file's bytes).
+
+    The one header sniffer: quoting and a UTF-8 byte-order mark are handled as the CSV readers do.
+
+    >>> csv_header(b'\\xef\\xbb\\xbfmodel,"question",correct\\r\\nm,q,1\\n')
+    ['model', 'question', 'correct']
+    """
+    head = path if isinstance(path, bytes) else read_head(path, 1 << 20)
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    row = next(csv.reader([first.decode("utf-8", "replace")]), [])
+    return [cell.strip() for cell in row]
+
+
+def preview(values, limit: int = 5, what: str = "columns") -> str:
+    """At most ``limit`` values for a message, and how many there are: messages never quote a whole header.
+
+    >>> preview([f"q{i}" for i in range(41871)])
+    "'q0', 'q1', 'q2', 'q3', 'q4' and 41866 more (41871 columns)"
+    >>> preview(["model", "flops"])
+    "'model', 'flops'"
+    """
+    values = list(values)
+    shown = ", ".join(repr(str(v)[:80]) for v in values[:limit])
+    if len(values) <= limit:
+        return shown or f"no {what}"
+    return f"{shown} and {len(values) - limit} more ({len(values)} {what})"
 
 
 def display_name(path: str | Path) -> str:
@@ -87,8 +198,9 @@ def read_table(
     name = display_name(path)
     column_types = column_types or {}
     if str(path) == STDIO:
-        data = (stdin or sys.stdin.buffer).read()
+        data = read_stdin(stdin)
         source = Source(name, hashlib.sha256(data).hexdigest())
+        reject_lfs_pointer(name, data[: len(LFS_POINTER)])
         table = _read_csv(io.BytesIO(data), name, column_types, hint)
     else:
         path = Path(path)
@@ -98,6 +210,7 @@ def read_table(
             raise InputDataError(name, f"is a folder, expected a {what} file (CSV or Parquet)")
         if path.stat().st_size == 0:
             raise InputDataError(name, "the file is empty", hint=hint)
+        reject_lfs_pointer(name, read_head(path, len(LFS_POINTER)))
         # Hash while pyarrow parses: hashlib releases the GIL, so a big file costs little extra.
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(sha256_file, path)
@@ -106,15 +219,36 @@ def read_table(
             else:
                 table = _read_csv(path, name, column_types, hint)
             source = Source(path.name, digest.result())
+    _reject_repeated_columns(table.column_names, name)
     missing = [column for column in (required or []) if column not in table.column_names]
     if missing:
         raise InputDataError(
             name,
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}",
-            found=", ".join(table.column_names) or "no columns",
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}; "
+            f"found {preview(table.column_names)}",
             hint=hint,
         )
     return table, source
+
+
+def read_stdin(stdin: BinaryIO | None = None) -> bytes:
+    """All of standard input; a closed or unreadable stdin is bad input (exit 3), not a crash."""
+    stream = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+    try:
+        if stream is None:
+            raise ValueError("no stdin")
+        return stream.read()
+    except (OSError, ValueError) as error:
+        raise InputDataError("<stdin>", f"standard input cannot be read ({_first_line(error)})",
+                             hint="pipe a table into the command, or name a file instead of -") from None
+
+
+def _reject_repeated_columns(names: list[str], name: str) -> None:
+    seen: set[str] = set()
+    repeated = [column for column in names if column in seen or seen.add(column)]
+    if repeated:
+        raise InputDataError(name, f"the column {repeated[0]!r} appears more than once in the header",
+                             column=repeated[0], hint="give every column a distinct name")
 
 
 _CSV_ERROR = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?(.*)", re.DOTALL)
@@ -131,6 +265,10 @@ def _read_csv(
         if "Empty CSV file" in message:
             raise InputDataError(name, "the file is empty", hint=hint) from None
         match = _CSV_ERROR.search(message)
+        if match and "invalid UTF8" in message:
+            raise InputDataError(name, "the file is not UTF-8 text (Latin-1 or another legacy encoding?)",
+                                 row=_first_non_utf8_line(handle),
+                                 hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
         if match:
             column_index, row, detail = match.groups()
             header = _csv_header(handle)
@@ -147,6 +285,16 @@ def _read_csv(
     return table
 
 
+def _first_non_utf8_line(handle: Path | BinaryIO) -> int | None:
+    """The 1-based line (the header is line 1) holding the first byte that is not UTF-8."""
+    data = read_file_bytes(handle) if isinstance(handle, Path) else handle.getvalue()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return data.count(b"\n", 0, error.start) + 1
+    return None
+
+
 def _first_bad_number_row(handle: Path | BinaryIO, column: str, column_types: dict) -> int | None:
     """pyarrow does not always say which row failed to parse: find it (1-based, counting the header)."""
     if not isinstance(handle, Path):
@@ -160,12 +308,9 @@ def _first_bad_number_row(handle: Path | BinaryIO, column: str, column_types: di
 
 def _csv_header(handle: Path | BinaryIO) -> list[str]:
     if isinstance(handle, Path):
-        with open(handle, "rb") as fh:
-            first = fh.readline()
-    else:
-        handle.seek(0)
-        first = handle.readline()
-    return [cell.strip().strip('"') for cell in first.decode("utf-8", "replace").rstrip("\r\n").split(",")]
+        return csv_header(handle)
+    handle.seek(0)
+    return csv_header(handle.readline())
 
 
 def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
@@ -181,9 +326,11 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputDataError(name, f"not a readable Parquet file: {first}", hint="is the file complete?") from None
+    _reject_repeated_columns(table.column_names, name)
     for column, wanted in column_types.items():
         if column not in table.column_names:
             continue
+        table = _widen_numbers(table, column, wanted)
         kind = table.schema.field(column).type
         if pa.types.is_dictionary(kind) and kind.value_type in (pa.string(), pa.large_string()):
             continue
@@ -198,6 +345,22 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
                 raise InputDataError(
                     name, f"cannot be read as {wanted}: {str(exc).splitlines()[0]}", column=column
                 ) from None
+    return table
+
+
+def _widen_numbers(table: pa.Table, column: str, wanted: pa.DataType) -> pa.Table:
+    """Numbers the readers cannot take as stored, widened: float16 (numpy and pyarrow's kernels lack
+    it) to float32, and, for a float column, integers beyond 2^53 to float64 (a safe cast refuses them,
+    and FLOPs need no more than float64's 16 digits)."""
+    kind = table.schema.field(column).type
+    index = table.column_names.index(column)
+    if pa.types.is_float16(kind):
+        return table.set_column(index, column, table.column(column).cast(pa.float32()))
+    if pa.types.is_integer(kind) and pa.types.is_floating(wanted) and kind.bit_width == 64:
+        extremes = pc.min_max(table.column(column))
+        largest = max(abs(extremes["min"].as_py() or 0), abs(extremes["max"].as_py() or 0))
+        if largest > 2**53:
+            return table.set_column(index, column, table.column(column).cast(pa.float64(), safe=False))
     return table
 
 

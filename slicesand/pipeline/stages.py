@@ -27,7 +27,7 @@ import pandas as pd
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
-from slicesand.ingest.dump import Dump, DumpColumns, select_task
+from slicesand.ingest.dump import Dump, DumpColumns
 from slicesand.errors import InputDataError, UsageError
 from slicesand.fitting.model import Fit, FitOptions
 from slicesand.fitting.selection import fit as fit_with_rule
@@ -38,7 +38,7 @@ from slicesand.io.tables import STDIO, Source, sha256_file, write_table
 from slicesand.ingest.scales import ScaleResolution, read_models_table, resolve_scales
 from slicesand.artifacts.slices_table import SlicesTable
 from slicesand.slicing.difficulty import SliceOptions, SliceResult, slice_dump
-from slicesand.ingest.sources import SourceOptions, load_source
+from slicesand.ingest.sources import SourceOptions, load_source, restrict_to_task
 from slicesand.uncertainty.stability import dump_instability
 from slicesand.uncertainty.intervals import add_intervals
 
@@ -118,7 +118,7 @@ def slice_stage(
             return scanned
     dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
     if dump_options.task is not None:
-        dump = select_task(dump, dump_options.task)
+        dump, flops = restrict_to_task(dump, dump_options.task, flops)
     elif len(dump.tasks) > 1:
         raise UsageError(dump.source.name, f"the dump holds {len(dump.tasks)} tasks; slice one at a time",
                          found=", ".join(dump.tasks[:5]), hint="pass --task NAME (`run` forecasts every task)")

@@ -1,6 +1,6 @@
 """Read evaluation dumps from public tools into slicesand's long table.
 
-Two calls: :func:`sniff_source` tells what kind of source a path is, and :func:`read_source` reads
+Two calls: :func:`sniff_source` (:mod:`.sniff`, the one sniffer every command uses) tells what kind of source a path is, and :func:`read_source` reads
 it. The result's ``dump`` is a :class:`pyarrow.Table` with columns ``model, question, task``
 (string), ``correct`` (int8 0/1, null when unknown) and ``p_correct`` (float64 in [0, 1], null when
 unknown); ``models`` is a pandas DataFrame ``model, params, tokens, flops, scale_source`` (NaN /
@@ -12,6 +12,7 @@ Kinds of source:
 - ``"helm"``: HELM run folders (see :mod:`.helm`);
 - ``"matrix-csv"``: a wide 0/1 CSV, models as rows or columns (see :mod:`.matrix`);
 - ``"py-irt"``: py-irt JSON lines (see :mod:`.matrix`);
+- ``"every-eval-ever"``: Every Eval Ever instance-level ``*_samples.jsonl`` (see :mod:`.eee`);
 - ``"long"``: a CSV/Parquet already in slicesand's long format (see :mod:`.longtable`).
 
 >>> result = read_source("tests/fixtures/importers/matrix/models_as_rows.csv")  # doctest: +SKIP
@@ -31,10 +32,12 @@ import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.importers._common import DUMP_SCHEMA, ImportOptions, ImportResult, ReaderOutput
-from slicesand.ingest.importers.helm import looks_like_helm, read_helm
-from slicesand.ingest.importers.lmeval import looks_like_lmeval, read_lmeval
-from slicesand.ingest.importers.longtable import is_parquet, looks_like_long, read_long
+from slicesand.ingest.importers.eee import read_eee
+from slicesand.ingest.importers.helm import read_helm
+from slicesand.ingest.importers.lmeval import read_lmeval
+from slicesand.ingest.importers.longtable import read_long
 from slicesand.ingest.importers.matrix import read_matrix_csv, read_pyirt
+from slicesand.ingest.importers.sniff import FROM_HINT, KINDS, sniff_source
 from slicesand.ingest.known_models import SCALE_COLUMNS, lookup_scales
 
 __all__ = [
@@ -46,7 +49,6 @@ __all__ = [
     "sniff_source",
 ]
 
-KINDS = ("lm-eval", "helm", "matrix-csv", "py-irt", "long")
 _SINGLE_FILE_KINDS = ("matrix-csv", "py-irt", "long")
 
 _READERS: dict[str, Callable[[Path, ImportOptions], ReaderOutput]] = {
@@ -54,6 +56,7 @@ _READERS: dict[str, Callable[[Path, ImportOptions], ReaderOutput]] = {
     "helm": read_helm,
     "matrix-csv": read_matrix_csv,
     "py-irt": read_pyirt,
+    "every-eval-ever": read_eee,
     "long": read_long,
 }
 
@@ -68,50 +71,7 @@ _OPTION_KINDS = {
 }
 
 PARAMS_FROM_SOURCE = "source metadata (params only)"
-_FROM_HINT = "pass --from with one of: " + ", ".join(KINDS)
-
-
-def sniff_source(path: str | PathLike) -> str:
-    """The kind of source at ``path``: one of :data:`KINDS`.
-
-    Raises :class:`InputDataError` (with a hint to pass ``--from``) when the kind cannot be told.
-
-    >>> sniff_source("tests/fixtures/importers/pyirt/responses.jsonl")  # doctest: +SKIP
-    'py-irt'
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError(str(path), "no such file or directory")
-    if path.is_dir():
-        if looks_like_helm(path):
-            return "helm"
-        if looks_like_lmeval(path):
-            return "lm-eval"
-        raise InputDataError(
-            str(path), "found neither lm-eval samples files nor HELM run folders in this directory", hint=_FROM_HINT
-        )
-    suffix = path.suffix.lower()
-    if path.name in ("per_instance_stats.json", "scenario_state.json", "run_spec.json"):
-        return "helm"
-    if suffix in (".jsonl", ".json"):
-        head = _head(path)
-        if b'"subject_id"' in head and b'"responses"' in head:
-            return "py-irt"
-        if b'"doc_id"' in head:
-            return "lm-eval"
-        raise InputDataError(
-            str(path), "a JSON file that is neither lm-eval samples nor py-irt responses", hint=_FROM_HINT
-        )
-    if is_parquet(path):
-        return "long"
-    if suffix in (".csv", ".txt", ""):
-        return "long" if looks_like_long(path) else "matrix-csv"
-    raise InputDataError(str(path), f"unknown file type {suffix!r}", hint=_FROM_HINT)
-
-
-def _head(path: Path, size: int = 8192) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(size)
+_FROM_HINT = FROM_HINT
 
 
 def read_source(

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from slicesand.errors import InputDataError, UsageError
+from slicesand.errors import UsageError
+from slicesand.io.tables import read_file_bytes
 
 DUMP_SCHEMA = pa.schema(
     [
@@ -134,10 +135,12 @@ def make_dump(
     return pa.Table.from_arrays(columns, schema=DUMP_SCHEMA)
 
 
-def _string_column(values: np.ndarray | list[str] | str, n_rows: int) -> pa.Array:
+def _string_column(values: np.ndarray | list[str] | str | pa.Array, n_rows: int) -> pa.Array:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values if values.type == pa.string() else values.cast(pa.string())
     if isinstance(values, str):
         # A dictionary-encoded constant would be cheaper, but the core expects plain strings.
-        return pa.array([values] * n_rows, type=pa.string())
+        return pa.repeat(pa.scalar(values, pa.string()), n_rows)
     return pa.array(np.asarray(values, dtype=object), type=pa.string())
 
 
@@ -252,8 +255,6 @@ class Notes:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A file's bytes, or an InputDataError saying why it cannot be read."""
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise InputDataError(str(path), f"cannot read the file ({error.strerror or error})") from None
+    """A file's bytes (decompressed by its name), or an InputDataError saying why it cannot be read
+    (a Git LFS pointer included)."""
+    return read_file_bytes(path)

@@ -63,10 +63,13 @@ class HelmRun:
     modified: float
 
 
+HELM_FILE_NAMES = ("per_instance_stats.json", "scenario_state.json", "run_spec.json")
+
+
 def looks_like_helm(path: Path) -> bool:
     """Whether ``path`` is, or holds, a HELM run folder."""
     if path.is_file():
-        return path.name in ("per_instance_stats.json", "scenario_state.json", "run_spec.json")
+        return path.name in HELM_FILE_NAMES
     return (path / "per_instance_stats.json").is_file() or next(path.rglob("per_instance_stats.json"), None) is not None
 
 

@@ -50,10 +50,14 @@ from slicesand.ingest.importers._common import (
     score_choices,
 )
 from slicesand.ingest.known_models import sanitize_model_name
+from slicesand.io.tables import format_suffix, read_head
 
 # datetime.now().isoformat() with ":" replaced by "-", as the harness names its files.
 _TIMESTAMP = r"\d{4}-\d{2}-\d{2}T[0-9.\-]+"
-_SAMPLES_NAME = re.compile(rf"^samples_(?P<task>.+?)(?:_(?P<timestamp>{_TIMESTAMP}))?\.jsonl?$")
+_SAMPLES_NAME = re.compile(
+    rf"^samples_(?P<task>.+?)(?:_(?P<timestamp>{_TIMESTAMP}))?\.(?:jsonl?|jsonlines|ndjson)(?:\.gz|\.zstd?|\.bz2)?$"
+)
+_LINES_SUFFIXES = (".jsonl", ".jsonlines", ".ndjson")
 _TIMESTAMPED_JSON = re.compile(rf"^(?P<stem>.+?)_(?P<timestamp>{_TIMESTAMP})\.json$")
 
 # Per-record metrics that are 0/1 and mean "answered correctly", in order of preference.
@@ -125,7 +129,7 @@ def looks_like_lmeval(path: Path) -> bool:
     """Whether ``path`` is, or holds, lm-eval output (by file names, and a peek into a lone file)."""
     if path.is_file():
         return bool(_SAMPLES_NAME.match(path.name)) or _first_record_has(path, "doc_id")
-    for candidate in path.rglob("*.json*"):
+    for candidate in path.rglob("samples_*"):
         if _SAMPLES_NAME.match(candidate.name):
             return True
     return any(_is_results_json(candidate) for candidate in path.rglob("results*.json"))
@@ -133,9 +137,8 @@ def looks_like_lmeval(path: Path) -> bool:
 
 def _first_record_has(path: Path, key: str) -> bool:
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
+        head = read_head(path, 4096)
+    except InputDataError:
         return False
     return f'"{key}"'.encode() in head
 
@@ -156,7 +159,7 @@ def _discover(root: Path, notes: Notes) -> list[SamplesFile]:
     else:
         directories = {}
         for candidate in sorted(root.rglob("*")):
-            if candidate.is_file() and candidate.suffix in (".json", ".jsonl"):
+            if candidate.is_file() and format_suffix(candidate) in (".json", *_LINES_SUFFIXES):
                 directories.setdefault(candidate.parent, []).append(candidate)
     found: list[SamplesFile] = []
     for directory, candidates in directories.items():
@@ -172,7 +175,7 @@ def _discover_in_directory(directory: Path, candidates: list[Path], notes: Notes
         match = _SAMPLES_NAME.match(candidate.name)
         if match:
             found.append(_timestamped_samples(candidate, match, runs, runs_by_timestamp, notes))
-        elif candidate.suffix == ".jsonl":
+        elif format_suffix(candidate) in _LINES_SUFFIXES:
             old_style = _pre_043_samples(candidate, runs, notes)
             if old_style is not None:
                 found.append(old_style)
@@ -306,7 +309,7 @@ def model_from_directory_name(name: str) -> str:
 
 def _pre_043_samples(path: Path, runs: list[RunInfo], notes: Notes) -> SamplesFile | None:
     """A v0.4.0-0.4.1 file named ``<model_args>_<task>.jsonl`` (``/`` and ``=`` became ``__``)."""
-    stem = path.name[: -len(".jsonl")]
+    stem = re.sub(r"\.(?:jsonl|jsonlines|ndjson)(?:\.\w+)?$", "", path.name)
     untimed = [run for run in runs if run.timestamp is None]
     for run in untimed:
         tasks = sorted((task for task in run.tasks if stem.endswith("_" + task)), key=len, reverse=True)

@@ -1,11 +1,16 @@
-"""Read a long table already in slicesand's format, from CSV or Parquet.
+"""Read a long table already in slicesand's format, from CSV (plain or compressed) or Parquet.
 
-Columns ``model, question, task`` (text) and ``correct`` (0/1) and/or ``p_correct`` (in [0, 1]);
-empty cells in ``correct``/``p_correct`` mean unknown. A missing ``task`` column may be supplied with
-``task_name``. Other columns are dropped with a note.
+Columns ``model`` and ``question`` (text), ``correct`` (0/1) and/or ``p_correct`` (in [0, 1]), and an
+optional ``task``; empty cells in ``correct``/``p_correct`` mean unknown. Without a ``task`` column the
+task is ``task_name`` when given, else empty (one unnamed task, as ``slice`` reads it). Other columns
+are dropped with a note. The file is read by the same reader as ``slice``'s
+(:func:`slicesand.io.tables.read_table`), so both commands accept and refuse the same files.
 
->>> from pathlib import Path
->>> read_long(Path("tests/fixtures/importers/long/dump.csv"), ImportOptions())  # doctest: +SKIP
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.csv"
+>>> _ = path.write_text("model,question,correct\\nm1,q1,1\\n")
+>>> read_long(path, ImportOptions()).dump.to_pylist()
+[{'model': 'm1', 'question': 'q1', 'task': '', 'correct': 1, 'p_correct': None}]
 """
 
 from __future__ import annotations
@@ -13,113 +18,79 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError
-from slicesand.ingest.importers._common import DUMP_SCHEMA, ImportOptions, Notes, ReaderOutput, make_dump
+from slicesand.ingest.importers._common import DUMP_SCHEMA, ImportOptions, Notes, ReaderOutput
+from slicesand.io.tables import is_parquet, read_table
 
 ID_COLUMNS = ("model", "question", "task")
 VALUE_COLUMNS = ("correct", "p_correct")
-
-
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in (".parquet", ".pq")
-
-
-def read_header(path: Path) -> list[str]:
-    """Column names of a CSV or Parquet file, without reading its rows."""
-    if is_parquet(path):
-        return list(pq.read_schema(path).names)
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        first_line = handle.readline()
-    return [name.strip().strip('"') for name in first_line.rstrip("\r\n").split(",")]
-
-
-def looks_like_long(path: Path) -> bool:
-    """A header with ``model`` and ``question`` and one of ``correct``/``p_correct``."""
-    columns = set(read_header(path))
-    return {"model", "question"} <= columns and bool(columns & set(VALUE_COLUMNS))
+_HINT = "a long table has columns model, question, correct and/or p_correct, and optionally task"
 
 
 def read_long(path: Path, options: ImportOptions) -> ReaderOutput:
     """Read and check a long CSV/Parquet table."""
     notes = Notes()
-    try:
-        if is_parquet(path):
-            frame = pq.read_table(path).to_pandas()
-        else:
-            frame = pd.read_csv(path, dtype={name: str for name in ID_COLUMNS}, keep_default_na=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
-        raise InputDataError(str(path), f"cannot read the table ({error})") from None
-    if "task" not in frame.columns and options.task_name:
-        frame["task"] = options.task_name
-    missing = [name for name in ID_COLUMNS if name not in frame.columns]
-    if missing:
-        raise InputDataError(
-            str(path),
-            f"a long table needs the columns {', '.join(ID_COLUMNS)}",
-            column=missing[0],
-            found=list(frame.columns),
-            hint="give the task with --task-name if the file has a single task" if missing == ["task"] else None,
-        )
-    if not any(name in frame.columns for name in VALUE_COLUMNS):
-        raise InputDataError(
-            str(path), "a long table needs a correct or a p_correct column", found=list(frame.columns)
-        )
-    extra = [name for name in frame.columns if name not in DUMP_SCHEMA.names]
+    types = {"model": pa.string(), "question": pa.string(), "task": pa.string(),
+             "correct": pa.float64(), "p_correct": pa.float64()}
+    table, _ = read_table(path, required=["model", "question"], column_types=types, what="long table", hint=_HINT)
+    if not any(name in table.column_names for name in VALUE_COLUMNS):
+        raise InputDataError(str(path), "a long table needs a correct or a p_correct column", hint=_HINT)
+    extra = [name for name in table.column_names if name not in DUMP_SCHEMA.names]
     if extra:
-        notes.add(f"{path.name}: ignored columns {', '.join(map(str, extra))}")
-
+        notes.add(f"{path.name}: ignored columns {', '.join(map(str, extra[:5]))}"
+                  + (f" and {len(extra) - 5} more" if len(extra) > 5 else ""))
     # Rows are reported as the CSV's line numbers (the header is line 1), or 1-based Parquet rows.
     first_row = 1 if is_parquet(path) else 2
-
-    def _line(mask: np.ndarray) -> int:
-        return int(np.flatnonzero(mask)[0]) + first_row
-
-    for name in ID_COLUMNS:
-        empty = frame[name].isna().to_numpy()
-        if empty.any():
-            raise InputDataError(str(path), "ids must not be empty", column=name, row=_line(empty))
-    correct = _numeric(frame, "correct", path, first_row)
-    p_correct = _numeric(frame, "p_correct", path, first_row)
-    bad_correct = ~np.isnan(correct) & (correct != 0) & (correct != 1)
-    if bad_correct.any():
-        raise InputDataError(
-            str(path), "correct must be 0 or 1 (or empty when unknown)", column="correct",
-            row=_line(bad_correct), found=float(correct[bad_correct][0]),
-        )
-    bad_p = ~np.isnan(p_correct) & ((p_correct < 0) | (p_correct > 1))
-    if bad_p.any():
-        raise InputDataError(
-            str(path), "p_correct must be in [0, 1]", column="p_correct",
-            row=_line(bad_p), found=float(p_correct[bad_p][0]),
-        )
-    duplicated = frame.duplicated(list(ID_COLUMNS)).to_numpy()
-    if duplicated.any():
-        raise InputDataError(
-            str(path), "the same (model, task, question) appears twice", row=_line(duplicated),
-            hint="keep one row per model and question",
-        )
-    dump = make_dump(
-        frame["model"].astype(str).to_numpy(object),
-        frame["question"].astype(str).to_numpy(object),
-        frame["task"].astype(str).to_numpy(object),
-        correct,
-        p_correct,
-    )
+    columns = {name: _ids(table, name, path, first_row) for name in ("model", "question")}
+    columns["task"] = (_ids(table, "task", path, first_row) if "task" in table.column_names
+                       else pa.array([options.task_name or ""] * table.num_rows, pa.string()))
+    columns["correct"] = _checked(table, "correct", path, first_row, "correct must be 0 or 1 (or empty when unknown)",
+                                  lambda v: pc.and_(pc.not_equal(v, 0), pc.not_equal(v, 1)))
+    columns["p_correct"] = _checked(table, "p_correct", path, first_row, "p_correct must be in [0, 1]",
+                                    lambda v: pc.or_(pc.less(v, 0), pc.greater(v, 1)))
+    dump = pa.Table.from_pydict({name: columns[name] for name in DUMP_SCHEMA.names}, schema=DUMP_SCHEMA)
+    _reject_repeated_rows(dump, path, first_row)
     return ReaderOutput(dump=dump, notes=notes.render())
 
 
-def _numeric(frame: pd.DataFrame, name: str, path: Path, first_row: int) -> np.ndarray:
-    if name not in frame.columns:
-        return np.full(len(frame), np.nan)
-    values = pd.to_numeric(frame[name], errors="coerce")
-    not_numbers = values.isna().to_numpy() & frame[name].notna().to_numpy()
-    if not_numbers.any():
-        raise InputDataError(
-            str(path), "expected a number", column=name, row=int(np.flatnonzero(not_numbers)[0]) + first_row,
-            found=frame[name].to_numpy()[not_numbers][0],
-        )
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+def _first(mask: pa.ChunkedArray | pa.Array) -> int | None:
+    """Index of the first true value of a boolean column (nulls count as false), or None."""
+    mask = pc.fill_null(mask, False)
+    return int(pc.index(mask, True).as_py()) if pc.any(mask).as_py() else None
 
+
+def _ids(table: pa.Table, name: str, path: Path, first_row: int) -> pa.ChunkedArray:
+    values = table.column(name)
+    if not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    empty = _first(pc.or_(pc.is_null(values), pc.equal(pc.utf8_length(values), 0)))
+    if empty is not None:
+        raise InputDataError(str(path), "ids must not be empty", column=name, row=empty + first_row)
+    return values
+
+
+def _checked(table: pa.Table, name: str, path: Path, first_row: int, problem: str, is_bad) -> pa.ChunkedArray:
+    """A 0/1 or probability column as the dump's type, refusing the first value out of range."""
+    kind = DUMP_SCHEMA.field(name).type
+    if name not in table.column_names:
+        return pa.chunked_array([pa.nulls(table.num_rows, kind)])
+    values = table.column(name).cast(pa.float64())
+    bad = _first(pc.or_(is_bad(values), pc.is_nan(values)))
+    if bad is not None:
+        raise InputDataError(str(path), problem, column=name, row=bad + first_row, found=values[bad].as_py())
+    return values.cast(kind)
+
+
+def _reject_repeated_rows(dump: pa.Table, path: Path, first_row: int) -> None:
+    keys = pc.binary_join_element_wise(dump.column("model"), dump.column("task"), dump.column("question"), "\x1f")
+    if pc.count_distinct(keys).as_py() == dump.num_rows:
+        return
+    encoded = pc.dictionary_encode(keys).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    seen_before = np.ones(len(encoded), dtype=bool)
+    seen_before[np.unique(encoded, return_index=True)[1]] = False
+    raise InputDataError(str(path), "the same (model, task, question) appears twice",
+                         row=int(np.flatnonzero(seen_before)[0]) + first_row,
+                         hint="keep one row per model and question")

@@ -1,8 +1,11 @@
 """Read response matrices: a wide 0/1 CSV, or py-irt's JSON lines, into the long table.
 
-Wide CSV: the first column holds ids, the header row the other ids, each cell 0 or 1 (an empty cell,
-``NA`` or ``nan`` means not evaluated, kept as a null ``correct``). Models may be the rows or the
-columns; ``matrix_orientation="auto"`` decides from the first header cell (``model``/``subject`` vs
+Wide CSV (plain, ``.gz`` or ``.zst``): the first column holds ids, the header row the other ids, each
+cell 0 or 1 (``1.0``/``0.0`` too; an empty cell, ``NA`` or ``nan`` means not evaluated, kept as a null
+``correct``). The header row and the id column are optional, as IRT repositories often commit bare
+0/1 grids: a first line of 0/1 cells is data, and so is a first column of 0/1 cells; the missing ids
+are then numbered (``model-1``, ``question-1``, in file order) and a note says so. Models may be the
+rows or the columns; ``matrix_orientation="auto"`` decides from the first header cell (``model``/``subject`` vs
 ``question``/``item``), then from which side holds known model names, then from the shape (far
 fewer models than questions), and otherwise asks for the option.
 
@@ -16,61 +19,182 @@ Neither carries probabilities, so ``p_correct`` is null; the task is ``task_name
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from slicesand.errors import InputDataError
 from slicesand.ingest.importers._common import ImportOptions, Notes, ReaderOutput, make_dump, read_bytes
 from slicesand.ingest.known_models import lookup_scales
+from slicesand.io.tables import compression_of, csv_header, read_file_bytes
 
 MISSING_CELLS = ("", "NA", "N/A", "NaN", "nan", "null", "None")
 MODEL_HEADERS = ("model", "models", "model_id", "model_name", "subject", "subject_id", "llm")
 QUESTION_HEADERS = ("question", "questions", "question_id", "item", "item_id", "items", "doc_id", "instance_id")
-_SHAPE_RATIO = 2  # one side must be at least this many times longer to guess models from the shape
+NUMBER_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+MATRIX_HINT = "a response matrix has 0/1 cells, ids in the first column and the header row (both optional)"
+_SHAPE_RATIO = 2
+_NARROW = 512  # up to this many cells a line, pyarrow's CSV reader is the fastest way in  # one side must be at least this many times longer to guess models from the shape
 
 
 def task_label(path: Path, options: ImportOptions) -> str:
-    """``task_name`` if given, else the file name without extension."""
-    return options.task_name or path.stem
+    """``task_name`` if given, else the file name without its extensions (``arc.csv.gz`` -> ``arc``)."""
+    return options.task_name or (Path(path.stem).stem if compression_of(path) else path.stem)
 
 
 def read_matrix_csv(path: Path, options: ImportOptions) -> ReaderOutput:
-    """Read a wide 0/1 CSV (ids in the first column) into a long table."""
+    """Read a wide 0/1 CSV (plain or compressed; with or without a header row and an id column)."""
     notes = Notes()
-    try:
-        grid = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
-        raise InputDataError(str(path), f"cannot read as CSV ({error})") from None
-    if grid.shape[0] < 2 or grid.shape[1] < 2:
-        raise InputDataError(
-            str(path), "a response matrix needs a header row, an id column, and at least one 0/1 cell", found=grid.shape
-        )
-    corner = grid.iat[0, 0].strip()
-    column_ids = grid.iloc[0, 1:].str.strip().to_numpy(dtype=object)
-    row_ids = grid.iloc[1:, 0].str.strip().to_numpy(dtype=object)
-    _require_unique_ids(path, row_ids, "first column")
-    _require_unique_ids(path, column_ids, "header row")
-    cells = grid.iloc[1:, 1:].to_numpy(dtype=object)
-    values = _zero_one_cells(path, cells, row_ids, column_ids)
-
-    models_on = _orientation(path, corner, row_ids, column_ids, options.matrix_orientation, notes)
+    grid = _Grid.read(path)
+    models_on = _orientation(path, grid.corner, grid.row_ids, grid.column_ids, options.matrix_orientation, notes)
+    values, model_ids, question_ids = grid.values, grid.row_ids, grid.column_ids
     if models_on == "columns":
-        values, row_ids, column_ids = values.T, column_ids, row_ids
+        values, model_ids, question_ids = values.T, question_ids, model_ids
+    if grid.generated:
+        _name_generated(grid, models_on, model_ids, question_ids, path, notes)
     n_models, n_questions = values.shape
     n_missing = int(np.isnan(values).sum())
     if n_missing:
         notes.add(f"{path.name}: {n_missing} empty cells read as unknown correctness")
+    model_index = np.repeat(np.arange(n_models), n_questions)
+    question_index = np.tile(np.arange(n_questions), n_models)
     dump = make_dump(
-        np.repeat(row_ids, n_questions),
-        np.tile(column_ids, n_models),
+        pc.take(pa.array(model_ids, pa.string()), pa.array(model_index)),
+        pc.take(pa.array(question_ids, pa.string()), pa.array(question_index)),
         task_label(path, options),
         values.ravel(),
         np.full(n_models * n_questions, np.nan),
     )
     return ReaderOutput(dump=dump, notes=notes.render())
+
+
+class _Grid:
+    """A matrix file as ids and values: ``row_ids`` (first column), ``column_ids`` (header row), and
+    ``values`` (rows x columns, float, NaN when missing). Without a header row or an id column, that
+    side's ids are generated (``generated`` says which: ``"rows"``, ``"columns"``)."""
+
+    def __init__(self, corner: str, row_ids: np.ndarray, column_ids: np.ndarray, values: np.ndarray,
+                 generated: tuple[str, ...]) -> None:
+        self.corner, self.row_ids, self.column_ids = corner, row_ids, column_ids
+        self.values, self.generated = values, generated
+
+    @classmethod
+    def read(cls, path: Path) -> "_Grid":
+        cells = _split_cells(path)
+        n_lines = len(cells)
+        widths = pc.list_value_length(cells).to_numpy(zero_copy_only=False)
+        if n_lines == 0 or widths[0] < 1:
+            raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
+        ragged = np.flatnonzero(widths != widths[0])
+        if ragged.size:
+            raise InputDataError(str(path), f"line {ragged[0] + 1} has {widths[ragged[0]]} cells, the first line "
+                                 f"{widths[0]}", hint="every line of a response matrix has the same number of cells")
+        first_line = cells[0].values
+        first_column = pc.list_element(cells, 0)
+        has_header = not _all_zero_one(first_line.slice(1)) or n_lines == 1
+        has_ids = not _all_zero_one(first_column.slice(1 if has_header else 0))
+        body = cells.slice(1 if has_header else 0)
+        tokens = pc.list_slice(body, 1 if has_ids else 0).flatten() if has_ids else body.flatten()
+        n_rows, n_columns = len(body), int(widths[0]) - int(has_ids)
+        if n_rows == 0 or n_columns == 0:
+            raise InputDataError(str(path), "a response matrix needs at least one 0/1 cell besides its ids",
+                                 found=f"{n_lines} line(s) of {widths[0]} cell(s)", hint=MATRIX_HINT)
+        row_ids = (_ids(first_column.slice(1 if has_header else 0), path, "first column") if has_ids
+                   else np.arange(1, n_rows + 1).astype(str).astype(object))
+        column_ids = (_ids(first_line.slice(1 if has_ids else 0), path, "header row") if has_header
+                      else np.arange(1, n_columns + 1).astype(str).astype(object))
+        values = _zero_one_cells(path, tokens, n_columns, row_ids, column_ids, 1 + int(has_header))
+        corner = str(first_line[0]).strip() if has_header and has_ids else ""
+        generated = tuple(side for side, has in (("rows", has_ids), ("columns", has_header)) if not has)
+        return cls(corner, row_ids, column_ids, values.reshape(n_rows, n_columns), generated)
+
+
+def _split_cells(path: Path) -> pa.ListArray:
+    """Each line of the file as a list of trimmed cells.
+
+    pyarrow's CSV reader is fast on a tall file (many lines, few columns) but slow on a wide one (a
+    12 x 40,000 matrix takes it seconds), so a wide file without quotes is split by pyarrow's string
+    kernels instead, and a wide file with quotes goes through Python's csv module, which knows quoting.
+    """
+    data = read_file_bytes(path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        if len(csv_header(data[:1 << 16])) <= _NARROW:
+            return _cells_from_csv_reader(data)
+        if b'"' in data:
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+            return pa.array([[cell.strip() for cell in row] for row in rows if row], pa.list_(pa.string()))
+        lines = pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string())
+    except (UnicodeDecodeError, pa.ArrowInvalid) as error:
+        if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
+            raise InputDataError(str(path), f"not a readable CSV file ({str(error).splitlines()[0]})",
+                                 hint=MATRIX_HINT) from None
+        raise InputDataError(str(path), "the file is not UTF-8 text (Latin-1 or another legacy encoding?)",
+                             row=_first_non_utf8_line(data),
+                             hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
+    cells = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r"), ",")
+    return pa.ListArray.from_arrays(cells.offsets, pc.utf8_trim_whitespace(cells.flatten()))
+
+
+def _cells_from_csv_reader(data: bytes) -> pa.ListArray:
+    """A narrow file parsed by pyarrow's CSV reader (every cell as text), laid out line by line."""
+    table = pa_csv.read_csv(
+        pa.BufferReader(data),
+        read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+        convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(_NARROW + 1)},
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    n_lines, width = table.num_rows, table.num_columns
+    by_column = pa.concat_arrays([column.combine_chunks() for column in table.columns])  # a few columns
+    line_major = (np.arange(n_lines)[:, None] + np.arange(width)[None, :] * n_lines).ravel()
+    tokens = pc.utf8_trim_whitespace(pc.take(by_column, pa.array(line_major)))
+    return pa.ListArray.from_arrays(pa.array(np.arange(0, n_lines * width + 1, width, dtype=np.int32)), tokens)
+
+
+def _first_non_utf8_line(data: bytes) -> int | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return data.count(b"\n", 0, error.start) + 1
+    return None
+
+
+def _numbers(tokens: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values as float with NaN for missing or non-numbers, whether each token is a missing marker).
+
+    A 0/1 matrix holds a handful of distinct tokens (``0``, ``1``, ``""``), so only the distinct ones
+    are parsed, and every cell then takes its token's value.
+    """
+    encoded = pc.dictionary_encode(tokens)
+    distinct = encoded.dictionary
+    missing = pc.is_in(distinct, value_set=pa.array(MISSING_CELLS)).to_numpy(zero_copy_only=False)
+    numeric = pc.match_substring_regex(distinct, NUMBER_PATTERN)
+    cleaned = pc.if_else(numeric, distinct, pa.scalar(None, pa.string()))
+    values = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    return values[codes], missing[codes]
+
+
+def _all_zero_one(tokens: pa.Array) -> bool:
+    """Whether every token is 0, 1 or a missing marker (a header row or id column is not)."""
+    if len(tokens) == 0:
+        return False
+    values, missing = _numbers(tokens)
+    return bool((missing | (values == 0) | (values == 1)).all())
+
+
+def _ids(tokens: pa.Array, path: Path, where: str) -> np.ndarray:
+    ids = tokens.to_numpy(zero_copy_only=False).astype(object)
+    _require_unique_ids(path, ids, where)
+    return ids
 
 
 def _require_unique_ids(path: Path, ids: np.ndarray, where: str) -> None:
@@ -79,24 +203,38 @@ def _require_unique_ids(path: Path, ids: np.ndarray, where: str) -> None:
         raise InputDataError(str(path), f"the {where} has an empty id", hint="every model and question needs an id")
     duplicated = pd.Index(ids).duplicated()
     if duplicated.any():
-        raise InputDataError(str(path), f"the {where} repeats an id", found=str(ids[duplicated][0]))
+        raise InputDataError(str(path), f"the {where} repeats an id", found=str(ids[duplicated][0]),
+                             hint="ids must be unique; a file with no id column or header needs none " +
+                                  "(see the README's matrix layouts)")
 
 
-def _zero_one_cells(path: Path, cells: np.ndarray, row_ids: np.ndarray, column_ids: np.ndarray) -> np.ndarray:
-    """Cells as float: 0.0, 1.0, or NaN for a missing cell; anything else is an error."""
-    flat = pd.Series(cells.ravel(), dtype=object).str.strip()
-    missing = flat.isin(MISSING_CELLS).to_numpy()
-    numbers = pd.to_numeric(flat.where(~missing, None), errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~missing & ~np.isin(numbers, (0.0, 1.0))
+def _zero_one_cells(path: Path, tokens: pa.Array, n_columns: int, row_ids: np.ndarray, column_ids: np.ndarray,
+                    first_line: int) -> np.ndarray:
+    """Cells as float: 0.0, 1.0, or NaN for a missing cell; anything else is an error naming it."""
+    values, missing = _numbers(tokens)
+    bad = ~missing & ~np.isin(values, (0.0, 1.0))
     if bad.any():
-        row, column = divmod(int(np.flatnonzero(bad)[0]), cells.shape[1])
+        row, column = divmod(int(np.flatnonzero(bad)[0]), n_columns)
         raise InputDataError(
             str(path),
-            f"cell at question/model '{row_ids[row]}' x '{column_ids[column]}' must be 0 or 1 (or empty when unknown)",
-            row=row + 2,  # the file's line number: the header is line 1
-            found=cells[row, column],
+            f"cell at row/column '{row_ids[row]}' x '{column_ids[column]}' must be 0 or 1 (or empty when unknown)",
+            row=row + first_line,  # the file's line number
+            found=tokens[row * n_columns + column].as_py(),
         )
-    return np.where(missing, np.nan, numbers).reshape(cells.shape)
+    return np.where(missing, np.nan, values)
+
+
+def _name_generated(grid: _Grid, models_on: str, model_ids: np.ndarray, question_ids: np.ndarray, path: Path,
+                    notes: Notes) -> None:
+    """Generated ids get a prefix saying what they number, and the user is told how to name them."""
+    model_side = "rows" if models_on == "rows" else "columns"
+    if model_side in grid.generated:
+        model_ids[:] = "model-" + model_ids.astype(str)
+        notes.add(f"{path.name}: no model names in the file, so the models are model-1 to model-{len(model_ids)} "
+                  f"in file order; give their scale in a models table with these names, or add the names")
+    question_side = "columns" if model_side == "rows" else "rows"
+    if question_side in grid.generated:
+        question_ids[:] = "question-" + question_ids.astype(str)
 
 
 def _orientation(

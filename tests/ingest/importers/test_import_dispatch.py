@@ -25,6 +25,7 @@ from slicesand.ingest.importers._common import Notes, make_dump, pad_ragged, sco
         ("matrix/unlabelled.csv", "matrix-csv"),
         ("pyirt/responses.jsonl", "py-irt"),
         ("long/dump.csv", "long"),
+        ("eee", "every-eval-ever"),
     ],
 )
 def test_sniff_source(fixtures_dir, relative, kind):
@@ -69,6 +70,7 @@ def test_every_kind_has_a_reader(fixtures_dir):
         "helm": "helm_v0_2",
         "matrix-csv": "matrix/models_as_rows.csv",
         "py-irt": "pyirt/responses.jsonl",
+        "every-eval-ever": "eee",
         "long": "long/dump.csv",
     }
     assert set(examples) == set(KINDS)

@@ -209,11 +209,11 @@ def test_long_p_correct_out_of_range_is_an_error(tmp_path):
 
 
 def test_long_table_without_task_takes_task_name(tmp_path):
+    """The task column is optional, as for `slice` (issue 11, item 8): one unnamed task, or task_name."""
     path = tmp_path / "dump.csv"
     path.write_text("model,question,correct\nm,1,1\n")
 
-    with pytest.raises(InputDataError, match="--task-name"):
-        read_source(path, "long")
+    assert read_source(path, "long").dump.to_pylist()[0]["task"] == ""
     result = read_source(path, "long", options=ImportOptions(task_name="arc"))
     assert result.dump.to_pylist()[0]["task"] == "arc"
 
