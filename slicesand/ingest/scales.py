@@ -24,7 +24,7 @@ from slicesand.errors import InputDataError
 from slicesand.io.tables import display_name, read_table
 from slicesand.ingest.known_models import lookup_scales
 
-KNOWN_ORIGIN = "the bundled table of public models (ObsScaling)"
+KNOWN_ORIGIN = "the bundled table of public models"
 MODELS_HINT = "a models table has columns model and flops, or model, params and tokens"
 
 
@@ -89,11 +89,22 @@ def flops_for_models(
 
 @dataclass
 class ScaleResolution:
-    """FLOPs per model, where each number came from, and a sentence saying so."""
+    """FLOPs per model, where each number came from, and a sentence saying so.
+
+    ``origin`` is each model's source in full (``base_llm_scale.csv (<model card or paper>)``, the
+    dump's flops column, or the models table's name; None when the model has no scale); ``kind`` is
+    the short form the one-line note counts (the bundled table, the dump, the models table).
+    """
 
     flops: np.ndarray
     origin: np.ndarray
     notes: list[str]
+    kind: np.ndarray | None = None
+
+    def table(self, model_names: np.ndarray) -> pd.DataFrame:
+        """One row per model: ``model, flops, scale_source`` ("none" when it has no scale)."""
+        return pd.DataFrame({"model": model_names, "flops": self.flops,
+                             "scale_source": pd.Series(self.origin, dtype=object).fillna("none")})
 
 
 def resolve_scales(
@@ -113,32 +124,36 @@ def resolve_scales(
     n = len(model_names)
     flops = np.full(n, np.nan)
     origin = np.full(n, None, dtype=object)
+    kind = np.full(n, None, dtype=object)
     layers = []
     if use_known and imported is None:
         known = lookup_scales(list(model_names))
-        layers.append((known["flops"].to_numpy(dtype=float), KNOWN_ORIGIN))
+        layers.append((known["flops"].to_numpy(dtype=float), known["scale_source"].to_numpy(dtype=object),
+                       KNOWN_ORIGIN))
     if imported is not None:
         found = imported.set_index("model").reindex(pd.Index(model_names))
-        layers.append((found["flops"].to_numpy(dtype=float), KNOWN_ORIGIN))
+        sources = found["scale_source"].to_numpy(dtype=object) if "scale_source" in found else None
+        layers.append((found["flops"].to_numpy(dtype=float), sources, KNOWN_ORIGIN))
     if dump_flops is not None:
-        layers.append((np.asarray(dump_flops, dtype=float), "the dump's flops column"))
+        layers.append((np.asarray(dump_flops, dtype=float), None, "the dump's flops column"))
     if models_table is not None:
-        layers.append((flops_for_models(model_names, models_table, ignore_unknown=ignore_unknown),
+        layers.append((flops_for_models(model_names, models_table, ignore_unknown=ignore_unknown), None,
                        f"{models_table.attrs.get('source', 'the models table')}"))
-    for values, name in layers:
+    for values, sources, name in layers:
         has = np.isfinite(values)
         flops = np.where(has, values, flops)
-        origin = np.where(has, name, origin)
-    counts = pd.Series(origin[pd.notna(origin)]).value_counts(sort=False)
+        origin = np.where(has, name if sources is None else sources, origin)
+        kind = np.where(has, name, kind)
+    counts = pd.Series(kind[pd.notna(kind)]).value_counts(sort=False)
     notes = []
     if KNOWN_ORIGIN in counts.index or len(counts) > 1:  # say where scales came from when it is not obvious
         parts = []
         for name, count in counts.items():  # a few sources, not models
             part = f"{count} model(s) from {name}"
             if name == KNOWN_ORIGIN:
-                known = model_names[origin == KNOWN_ORIGIN]
+                known = model_names[kind == KNOWN_ORIGIN]
                 part += " (" + ", ".join(map(str, known[:5])) + (", ..." if len(known) > 5 else "") + \
-                    "; pass --models to override)"
+                    "; `slicesand models --for DUMP` lists each source; pass --models to override)"
             parts.append(part)
         notes.append("model scale: " + "; ".join(parts))
-    return ScaleResolution(flops, origin, notes)
+    return ScaleResolution(flops, origin, notes, kind)

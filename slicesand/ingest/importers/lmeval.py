@@ -208,6 +208,9 @@ def _read_results_files(directory: Path) -> list[RunInfo]:
 def _run_info(path: Path, data: dict, timestamp: str | None) -> RunInfo:
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     model = data.get("model_name") or _model_from_args(config.get("model_args"))
+    revision = _model_argument(config.get("model_args"), "revision")
+    if model and revision and revision != "main" and "@" not in model:
+        model = f"{model}@{revision}"  # a training checkpoint (Pythia's step143000): its own model
     params = config.get("model_num_parameters", data.get("model_num_parameters"))
     params = float(params) if isinstance(params, (int, float)) and not isinstance(params, bool) and params > 0 else None
     configs = data.get("configs") if isinstance(data.get("configs"), dict) else {}
@@ -226,14 +229,22 @@ def _run_info(path: Path, data: dict, timestamp: str | None) -> RunInfo:
     )
 
 
-def _model_from_args(model_args) -> str | None:
-    """The model named by ``model_args`` (a ``k=v,k=v`` string or, in newer versions, a dict)."""
+def _model_arguments(model_args) -> dict[str, str]:
+    """``model_args`` as a dict (a ``k=v,k=v`` string or, in newer versions, a dict)."""
     if isinstance(model_args, dict):
-        arguments = {str(key): str(value) for key, value in model_args.items()}
-    elif isinstance(model_args, str):
-        arguments = dict(part.split("=", 1) for part in model_args.split(",") if "=" in part)
-    else:
-        return None
+        return {str(key): str(value) for key, value in model_args.items()}
+    if isinstance(model_args, str):
+        return dict(part.split("=", 1) for part in model_args.split(",") if "=" in part)
+    return {}
+
+
+def _model_argument(model_args, key: str) -> str | None:
+    return _model_arguments(model_args).get(key) or None
+
+
+def _model_from_args(model_args) -> str | None:
+    """The model named by ``model_args``."""
+    arguments = _model_arguments(model_args)
     for key in _MODEL_ARG_KEYS:
         if arguments.get(key):
             return arguments[key]

@@ -13,12 +13,13 @@ from slicesand.ingest.known_models import SCALE_SOURCE, known_models, lookup_sca
 def test_table_is_in_plain_units():
     table = known_models().set_index("model")
 
-    assert list(table.reset_index().columns) == ["model", "family", "params", "tokens", "flops"]
+    assert list(table.reset_index().columns) == ["model", "family", "params", "tokens", "flops", "source", "aliases"]
     llama = table.loc["meta-llama/Llama-2-7b-hf"]
     assert (llama["params"], llama["tokens"], llama["flops"]) == (7e9, 2e12, 8.4e22)
     assert table.loc["huggyllama/llama-65b", "flops"] == pytest.approx(547.68e21)
     assert table.index.is_unique
-    assert len(table) == 107
+    assert len(table) == 160
+    assert (table["source"].str.len() > 0).all()
 
 
 def test_flops_are_six_n_d_where_all_are_known():
@@ -93,14 +94,53 @@ def test_a_bare_name_shared_by_two_known_models_matches_neither(monkeypatch):
         {
             "model": ["org-a/base-1b", "org-b/base-1b", "org-c/solo-2b"],
             "family": ["A", "B", "C"],
+            "source": ["x", "y", "z"],
+            "aliases": ["", "", ""],
             "params": [1e9, 1.1e9, 2e9],
             "tokens": [1e12, 1e12, np.nan],
             "flops": [6e21, 6.6e21, np.nan],
         }
     )
     monkeypatch.setattr(known_models_module, "_known_models_cached", lambda: table)
+    monkeypatch.setattr(known_models_module, "_match_keys", known_models_module._match_keys.__wrapped__)
 
     scales = lookup_scales(["base-1b", "org-b/base-1b", "solo-2b"])
 
     assert np.isnan(scales["params"].iloc[0])
     assert scales["params"].tolist()[1:] == [1.1e9, 2e9]
+
+
+@pytest.mark.parametrize(("name", "params", "tokens"), [
+    ("openai/gpt2", 0.124e9, np.nan),                      # HELM id, an alias
+    ("eleutherai/pythia-1b-v0", 1e9, 3e11),                # HELM id of the first Pythia release
+    ("eleutherai_pythia-2.8b-v0", 2.8e9, 3e11),            # HELM's run-folder form
+    ("EleutherAI/pythia-1b", 1e9, 3e11),                   # non-deduped Pythia
+    ("META-LLAMA/LLAMA-3.1-8B", 8e9, 15e12),               # any letter case
+    ("Qwen__Qwen2.5-7B", 7.61e9, 18e12),                   # lm-eval directory form
+    ("google/gemma-2-9b", 9.24e9, 8e12),
+    ("HuggingFaceTB/SmolLM2-1.7B", 1.71e9, 11e12),
+    ("allenai/OLMo-2-1124-13B", 13.7e9, 5e12),
+    ("meta/llama-2-13b", 13e9, 2e12),                      # HELM's Llama 2
+])
+def test_ids_across_tools(name, params, tokens):
+    scales = lookup_scales([name]).iloc[0]
+    assert scales["params"] == pytest.approx(params)
+    assert scales["tokens"] == pytest.approx(tokens, nan_ok=True)
+    assert scales["scale_source"].startswith("base_llm_scale.csv (")
+
+
+def test_checkpoints_take_their_tokens_from_the_step_or_the_name():
+    pythia, olmo, untrained = lookup_scales(["EleutherAI/pythia-410m@step71000", "allenai/OLMo-7B-step1000-tokens4B",
+                                             "EleutherAI/pythia-70m-deduped-step0"]).to_dict("records")
+    assert pythia["tokens"] == 71000 * 2_097_152  # Pythia: 1,024 sequences x 2,048 tokens per step
+    assert pythia["flops"] == pytest.approx(6 * 0.41e9 * 71000 * 2_097_152)
+    assert "step 71000" in pythia["scale_source"]
+    assert olmo["tokens"] == 4e9 and olmo["params"] == 6.89e9
+    assert np.isnan(untrained["flops"]) and "untrained" in untrained["scale_source"]
+
+
+def test_every_row_names_a_source_and_new_rows_are_six_n_d():
+    table = known_models()
+    assert table["source"].ne("").all()
+    new = table[table["source"] != "ObsScaling"].dropna(subset=["tokens"])
+    np.testing.assert_allclose(new["flops"], 6 * new["params"] * new["tokens"], rtol=1e-12)
