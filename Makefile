@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench_import.py
 
 # Test MSE of --paper, the automatic default and the baselines on the paper's tables, as Markdown.
 backtest-paper: $(STAMP)

@@ -56,7 +56,7 @@ DumpArgument = Annotated[str, typer.Argument(help="Eval dump: CSV, Parquet, - fo
                                                   "HELM output folder, 0/1 matrix or py-irt file.")]
 
 From = Annotated[Optional[str], typer.Option(
-    "--from", help="Kind of source: lm-eval, helm, matrix-csv, py-irt or long (default: sniffed).")]
+    "--from", help="Kind of source: lm-eval, helm, matrix-csv, py-irt, every-eval-ever or long (default: sniffed).")]
 Metric = Annotated[str, typer.Option("--metric", help="lm-eval multiple choice: acc or acc_norm.")]
 FilterName = Annotated[Optional[str], typer.Option("--filter", help="lm-eval filter to keep (default: the first).")]
 GroupSubtasks = Annotated[bool, typer.Option("--group-subtasks", help="Fold subtasks (mmlu_anatomy) into their parent task.")]

@@ -235,6 +235,18 @@ class Notes:
         if subject is not None and subject not in self._grouped[group][1]:
             self._grouped[group][1].append(subject)
 
+    def absorb(self, other: "Notes") -> None:
+        """Add another collection's notes (e.g. a worker process's), keeping its order and groups."""
+        for kind, key in other._order:
+            if kind == "plain":
+                self.add(other._plain[int(key)])
+                continue
+            text, subjects = other._grouped[key]
+            if not subjects:
+                self.add(text, group=key)
+            for subject in subjects:
+                self.add(text, group=key, subject=subject)
+
     def extend(self, texts: list[str]) -> None:
         for text in texts:
             self.add(text)

@@ -184,20 +184,8 @@ def _stat_value(stat: dict) -> float:
 def _correct_from_stats(
     entries: list, stats_path: Path, options: ImportOptions, run: HelmRun, notes: Notes
 ) -> tuple[list[str], np.ndarray]:
-    unperturbed = [entry for entry in entries if isinstance(entry, dict) and not entry.get("perturbation")]
-    if len(unperturbed) < len(entries):
-        notes.add(
-            "HELM: ignored perturbed copies of instances (robustness/fairness variants); only the originals are read",
-            group="perturbed",
-        )
-    trials = {entry.get("train_trial_index", 0) for entry in unperturbed}
-    if len(trials) > 1:
-        notes.add(
-            f"HELM: runs with {len(trials)} train trials; read trial 0 only",
-            group="trials",
-            subject=run.task,
-        )
-    first_trial = [entry for entry in unperturbed if entry.get("train_trial_index", 0) == 0]
+    """Instance ids and 0/1 correctness (NaN when unknown) of trial 0's unperturbed instances."""
+    first_trial = _first_trial_originals(entries, run, notes)
     values_by_name = [
         {
             stat["name"]["name"]: _stat_value(stat)
@@ -206,6 +194,34 @@ def _correct_from_stats(
         }
         for entry in first_trial
     ]
+    stat_name = _correct_stat(values_by_name, stats_path, options)
+    instances = [str(entry.get("instance_id")) for entry in first_trial]
+    correct = np.array([values.get(stat_name, np.nan) for values in values_by_name], dtype=np.float64)
+    _check_zero_one(correct, instances, stat_name, stats_path, run, notes)
+    duplicated = pd.Index(instances).duplicated()
+    if duplicated.any():
+        raise InputDataError(
+            str(stats_path), f"instance {instances[int(np.flatnonzero(duplicated)[0])]} appears twice in trial 0"
+        )
+    return instances, correct
+
+
+def _first_trial_originals(entries: list, run: HelmRun, notes: Notes) -> list[dict]:
+    """The entries of train trial 0 without perturbations (robustness and fairness variants)."""
+    unperturbed = [entry for entry in entries if isinstance(entry, dict) and not entry.get("perturbation")]
+    if len(unperturbed) < len(entries):
+        notes.add(
+            "HELM: ignored perturbed copies of instances (robustness/fairness variants); only the originals are read",
+            group="perturbed",
+        )
+    trials = {entry.get("train_trial_index", 0) for entry in unperturbed}
+    if len(trials) > 1:
+        notes.add(f"HELM: runs with {len(trials)} train trials; read trial 0 only", group="trials", subject=run.task)
+    return [entry for entry in unperturbed if entry.get("train_trial_index", 0) == 0]
+
+
+def _correct_stat(values_by_name: list[dict], stats_path: Path, options: ImportOptions) -> str:
+    """The stat that says whether an instance was answered correctly: the option's, else the default's."""
     available = sorted({name for values in values_by_name for name in values})
     wanted = (options.correct_metric,) if options.correct_metric else DEFAULT_CORRECT_STATS
     stat_name = next((name for name in wanted if name in available), None)
@@ -216,8 +232,12 @@ def _correct_from_stats(
             found=available[:20],
             hint="choose a 0/1 stat with --correct-metric",
         )
-    instances = [str(entry.get("instance_id")) for entry in first_trial]
-    correct = np.array([values.get(stat_name, np.nan) for values in values_by_name], dtype=np.float64)
+    return stat_name
+
+
+def _check_zero_one(correct: np.ndarray, instances: list[str], stat_name: str, stats_path: Path, run: HelmRun,
+                    notes: Notes) -> None:
+    """Refuse a stat outside [0, 1]; a fraction (references tied for the top score) becomes unknown."""
     out_of_range = ~np.isnan(correct) & ((correct < 0) | (correct > 1))
     if out_of_range.any():
         bad = int(np.flatnonzero(out_of_range)[0])
@@ -229,19 +249,12 @@ def _correct_from_stats(
         )
     fractional = ~np.isnan(correct) & (correct != 0) & (correct != 1)
     if fractional.any():
-        # HELM gives a fraction when several references tie for the top score.
         notes.add(
             f"{run.task}, model {run.model}: {int(fractional.sum())} instances have a fractional {stat_name} "
             "(tied references); left correct empty for them",
             group=f"fractional:{run.task}:{run.model}",
         )
         correct[fractional] = np.nan
-    duplicated = pd.Index(instances).duplicated()
-    if duplicated.any():
-        raise InputDataError(
-            str(stats_path), f"instance {instances[int(np.flatnonzero(duplicated)[0])]} appears twice in trial 0"
-        )
-    return instances, correct
 
 
 # --------------------------------------------------------------------------------------------

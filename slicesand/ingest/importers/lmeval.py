@@ -27,8 +27,10 @@ Per record:
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +40,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from slicesand.errors import InputDataError
+from slicesand.errors import InputDataError, SlicesandError
 from slicesand.ingest.importers._common import (
     ImportOptions,
     Notes,
@@ -66,6 +68,9 @@ DEFAULT_CORRECT_METRICS = ("exact_match", "acc", "quasi_exact_match", "em")
 # Harness task families whose subtasks are named <family>_<subject>; used for group_subtasks only
 # when the results file gives no group information. Longest prefix wins (mmlu_pro before mmlu).
 KNOWN_TASK_FAMILIES = ("mmlu_pro", "cmmlu", "kmmlu", "mmlu", "blimp", "bbh", "agieval", "bigbench", "arabicmmlu")
+
+# Below this many bytes of samples files, starting worker processes costs more than it saves.
+PARALLEL_BYTES = 64 << 20
 
 # Keys of model_args that name the model, in the harness's own order of precedence.
 _MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
@@ -109,10 +114,9 @@ def read_lmeval(path: Path, options: ImportOptions) -> ReaderOutput:
     files = _canonical_model_names(files)
     files = _newest_run_per_task(files, notes)
 
-    tables = []
+    tables = _read_samples_files(files, options, notes)
     model_params: dict[str, float] = {}
     for samples in files:
-        tables.append(_read_samples_file(samples, options, notes))
         if samples.run is not None and samples.run.params is not None:
             model_params.setdefault(samples.model, samples.run.params)
     dump = pa.concat_tables(tables) if tables else empty_dump()
@@ -475,6 +479,35 @@ def _position(index: int, records_are_array: bool, path: Path) -> str:
     return f"record {index + 1}"
 
 
+def _read_samples_files(files: list[SamplesFile], options: ImportOptions, notes: Notes) -> list[pa.Table]:
+    """Every samples file's long table, in order; big trees are parsed on every core (JSON parsing holds
+    the GIL, so threads would not help): one process per core, each taking whole files."""
+    workers = min(os.cpu_count() or 1, len(files))
+    if workers < 2 or sum(samples.path.stat().st_size for samples in files) < PARALLEL_BYTES:
+        return [_read_samples_file(samples, options, notes) for samples in files]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(_read_in_worker, files, [options] * len(files), chunksize=1))
+    tables = []
+    for table, file_notes, error in outcomes:
+        notes.absorb(file_notes)
+        if error is not None:
+            kind, source, problem, details = error
+            raise kind(source, problem, **details)
+        tables.append(table)
+    return tables
+
+
+def _read_in_worker(samples: SamplesFile, options: ImportOptions) -> tuple[pa.Table | None, Notes, tuple | None]:
+    """One file in a worker process; an error travels back as its parts (the first one in file order
+    is raised), since the error classes' constructor is not what pickling calls."""
+    notes = Notes()
+    try:
+        return _read_samples_file(samples, options, notes), notes, None
+    except SlicesandError as error:
+        details = {"column": error.column, "row": error.row, "found": error.found, "hint": error.hint}
+        return None, notes, (type(error), error.source, error.problem, details)
+
+
 def _read_samples_file(samples: SamplesFile, options: ImportOptions, notes: Notes) -> pa.Table:
     with _cyclic_gc_paused():
         return _read_samples_file_unpaused(samples, options, notes)
@@ -658,8 +691,7 @@ def _gold_matrix(
     choice's text, which is matched against the logged continuations.
     """
     n_records = len(records)
-    width = int(n_choices.max())
-    gold = np.zeros((n_records, width), dtype=bool)
+    gold = np.zeros((n_records, int(n_choices.max())), dtype=bool)
     raw_targets = [record.get("target") for record in records]
     try:
         # The common case, every target an index: numpy parses "2" and 2 alike, in C.
@@ -670,39 +702,50 @@ def _gold_matrix(
         gold[np.arange(n_records), indices] = True
         return gold
 
-    targets = pd.Series(raw_targets, dtype=object)
-    as_text = targets.map(lambda t: "" if t is None else str(t)).str.strip()
+    as_text = pd.Series(raw_targets, dtype=object).map(lambda t: "" if t is None else str(t)).str.strip()
+    is_text = _mark_index_targets(gold, as_text, n_choices)
+    if is_text.any():
+        _mark_text_targets(gold, as_text.to_numpy(), is_text, n_choices, choice_texts)
+    _note_unresolved(gold, records, samples, notes)
+    return gold
+
+
+def _mark_index_targets(gold: np.ndarray, as_text: pd.Series, n_choices: np.ndarray) -> np.ndarray:
+    """Mark targets written as an index or a list of indices; returns which targets are text instead."""
     as_number = pd.to_numeric(as_text, errors="coerce")
     is_index = (as_number.notna() & (as_number == np.floor(as_number))).to_numpy()
     is_list = as_text.str.startswith("[").to_numpy() & ~is_index
     is_text = ~is_index & ~is_list
-
     rows = np.flatnonzero(is_index)
     columns = as_number.to_numpy()[rows].astype(np.int64)
     in_range = (columns >= 0) & (columns < n_choices[rows])
     gold[rows[in_range], columns[in_range]] = True
-
     for row in np.flatnonzero(is_list):  # rare: tasks with several gold answers
         try:
             indices = [int(i) for i in orjson.loads(as_text.iat[row])]
         except (orjson.JSONDecodeError, TypeError, ValueError):
             is_text[row] = True
             continue
-        indices = [i for i in indices if 0 <= i < n_choices[row]]
-        gold[row, indices] = True
+        gold[row, [i for i in indices if 0 <= i < n_choices[row]]] = True
+    return is_text
 
-    text_rows = np.flatnonzero(is_text)
-    texts = choice_texts() if len(text_rows) else None
-    if texts is not None:
-        record_of_choice = np.repeat(np.arange(n_records), n_choices)
-        column_of_choice = np.arange(len(texts)) - np.repeat(np.cumsum(n_choices) - n_choices, n_choices)
-        wanted = pd.Series(as_text.to_numpy()[record_of_choice], dtype=object)
-        matches = (pd.Series(texts, dtype=object).str.strip() == wanted).to_numpy() & is_text[record_of_choice]
-        # The harness takes choices.index(gold): the first matching choice.
-        first = pd.DataFrame({"row": record_of_choice[matches], "column": column_of_choice[matches]})
-        first = first.drop_duplicates("row")
-        gold[first["row"].to_numpy(), first["column"].to_numpy()] = True
 
+def _mark_text_targets(gold: np.ndarray, targets: np.ndarray, is_text: np.ndarray, n_choices: np.ndarray,
+                       choice_texts: Callable[[], list[str] | None]) -> None:
+    """Mark the first choice whose logged text equals a text target, as the harness's choices.index."""
+    texts = choice_texts()
+    if texts is None:
+        return
+    record_of_choice = np.repeat(np.arange(len(n_choices)), n_choices)
+    column_of_choice = np.arange(len(texts)) - np.repeat(np.cumsum(n_choices) - n_choices, n_choices)
+    wanted = pd.Series(targets[record_of_choice], dtype=object)
+    matches = (pd.Series(texts, dtype=object).str.strip() == wanted).to_numpy() & is_text[record_of_choice]
+    first = pd.DataFrame({"row": record_of_choice[matches], "column": column_of_choice[matches]})
+    first = first.drop_duplicates("row")
+    gold[first["row"].to_numpy(), first["column"].to_numpy()] = True
+
+
+def _note_unresolved(gold: np.ndarray, records: list[dict], samples: SamplesFile, notes: Notes) -> None:
     unresolved = ~gold.any(axis=1)
     if unresolved.any():
         example = records[int(np.flatnonzero(unresolved)[0])]
@@ -711,9 +754,8 @@ def _gold_matrix(
             f"{example['doc_id']}, target {str(example.get('target'))[:40]!r}); left correct and p_correct "
             "empty for them",
             group=f"unresolved-gold:{samples.task}",
-            subject=f"{samples.model}: {int(unresolved.sum())} of {n_records} records",
+            subject=f"{samples.model}: {int(unresolved.sum())} of {len(records)} records",
         )
-    return gold
 
 
 def _cross_check_logged(

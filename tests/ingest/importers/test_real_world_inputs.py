@@ -305,3 +305,28 @@ def test_closed_stdin(tmp_path):
                             preexec_fn=lambda: __import__("os").close(0))
     assert result.returncode == 3, result.stderr
     assert "standard input" in error_line(result)
+
+
+# Issue 12: the lm-eval importer on every core ----------------------------------------------
+
+def test_lmeval_files_read_in_worker_processes_equal_the_serial_read(monkeypatch):
+    from slicesand.ingest.importers import lmeval
+
+    serial = read_source(FIXTURES / "lmeval_v043_nested")
+    monkeypatch.setattr(lmeval, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(lmeval.os, "cpu_count", lambda: 2)
+    parallel = read_source(FIXTURES / "lmeval_v043_nested")
+    assert parallel.dump.equals(serial.dump)
+    assert parallel.notes == serial.notes
+
+
+def test_an_error_in_a_worker_process_is_raised_as_itself(monkeypatch, tmp_path):
+    from slicesand.ingest.importers import lmeval
+
+    shutil.copytree(FIXTURES / "lmeval_truncated", tmp_path / "tree")
+    shutil.copytree(FIXTURES / "lmeval_v043_nested" / "EleutherAI__pythia-410m-deduped",
+                    tmp_path / "tree" / "EleutherAI__pythia-410m-deduped")
+    monkeypatch.setattr(lmeval, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(lmeval.os, "cpu_count", lambda: 2)
+    with pytest.raises(InputDataError, match="line 3 is not valid JSON"):
+        read_source(tmp_path / "tree")
