@@ -282,7 +282,7 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         raise InputDataError(
             source, f"the training split has {int(train.sum())} model(s); a degree-"
             f"{max(options.easy_degree, options.hard_degree)} polynomial needs at least {needed_models}",
-            hint="lower --easy-degree/--hard-degree or raise --cut")
+            hint="lower --easy-degree/--hard-degree" + (" or raise --cut" if options.cut is not None else ""))
 
     x = np.log10(flops)
     x_train = x[train]
@@ -303,7 +303,8 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         if np.ptp(acc_train) == 0:
             raise InputDataError(source, "accuracy is the same for every training model, so TC Brier "
                                  "cannot be mapped back to accuracy", column="accuracy", found=float(acc_train[0]),
-                                 hint="raise --cut to train on more varied models")
+                                 hint="raise --cut to train on more varied models" if options.cut is not None
+                                 else "add models of more varied accuracy")
         tc_to_accuracy = fit_line(acc_train, frame["tc_brier"].to_numpy(dtype=float)[with_accuracy])
         if tc_to_accuracy.slope == 0:
             raise InputDataError(source, "TC Brier does not vary with accuracy on the training models, "

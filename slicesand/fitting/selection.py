@@ -126,7 +126,8 @@ def select_options(frame: pd.DataFrame, base: FitOptions, *, source: str | None 
     train = complete_training(frame, base.cut)
     if len(train) < MIN_INNER:
         raise InputDataError(source, f"too few training models ({len(train)}) with accuracy to fit automatically",
-                             hint="raise --cut")
+                             hint="raise --cut" if base.cut is not None else
+                             "fix the settings (--easy-degree, --hard-degree) or add models")
     cuts = [c for c in validation_cuts(train["flops"].to_numpy())
             if (train["flops"].to_numpy() < c).sum() >= MIN_INNER]
     rows = []

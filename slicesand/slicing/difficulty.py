@@ -141,6 +141,9 @@ def fixed_point(scores: np.ndarray) -> np.ndarray:
 
 
 def check_rankable(n_ranked: int, groups: int) -> None:
+    if n_ranked == 0:  # say why, not "use fewer groups"
+        raise UsageError(None, "no question has an answer from a reference model (a model with a scale, "
+                         "below the cut if one is set)", hint="give the models a scale (--models)")
     if n_ranked < groups:
         raise UsageError(None, f"cannot split {n_ranked} ranked question(s) into {groups} groups",
                          hint="use fewer --groups")

@@ -330,3 +330,27 @@ def test_an_error_in_a_worker_process_is_raised_as_itself(monkeypatch, tmp_path)
     monkeypatch.setattr(lmeval.os, "cpu_count", lambda: 2)
     with pytest.raises(InputDataError, match="line 3 is not valid JSON"):
         read_source(tmp_path / "tree")
+
+
+# 4. Per-task errors describe the task, not the whole dump -----------------------------------
+
+def test_a_task_error_names_the_task_models_only(tmp_path):
+    """Task b's models are all far above the cut; the message must quote b's smallest model, not a's."""
+    rows = ["model,question,task,correct,flops"]
+    for i in range(6):
+        rows += [f"small{i},q{j},a,{int((i + j) % 3 == 0)},{10 ** (19 + i / 2)}" for j in range(6)]
+    for i in range(4):
+        rows += [f"big{i},q{j},b,{int((i + j) % 2 == 0)},{10 ** (24 + i)}" for j in range(6)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    result = cli("slice", str(tmp_path / "d.csv"), "--task", "b", "--cut", "1e23", "-o", str(tmp_path / "s.csv"))
+    line = error_line(result)
+    assert "1e+24" in line and "1e+19" not in line, line
+
+
+def test_no_cut_hint_when_no_cut_was_set(tmp_path):
+    rows = ["model,question,correct,flops"] + [f"m{i},q{j},{int((i + j) % 2)},{10 ** (20 + i)}"
+                                              for i in range(2) for j in range(6)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    result = cli("run", str(tmp_path / "d.csv"), "-o", str(tmp_path / "out"), "--no-figures", "--bootstrap", "0")
+    assert result.returncode != 0
+    assert "--cut" not in error_line(result)
