@@ -298,7 +298,7 @@ def run_all(
     (slicesand.uncertainty.intervals); each draw resamples the training models and, from the dump, the questions
     (re-slicing them; slicesand.uncertainty.resampling).
     """
-    from slicesand.reporting.facts import build_report
+    from slicesand.reporting.facts import BAND_FILE, build_report, interval_band
     from slicesand.reporting.output import run_facts, write_markdown_report, write_run_files
 
     outdir = Path(outdir)
@@ -328,8 +328,12 @@ def run_all(
                       predict_parameters)
     run_document = write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
     # The report is built from the results in memory, exactly as `slicesand report` rebuilds it from the folder.
+    band = interval_band(fit, slices_frame, forecast.table, draws=bootstrap, seed=seed,
+                         questions=questions) if figures else None
+    if band is not None:
+        write_table(band, outdir / BAND_FILE)
     report = build_report(fit, forecast.table, forecast_summary(forecast), stage.document(None),
-                          run=run_facts(run_document), slices=slices_frame, spectrum=spectrum)
+                          run=run_facts(run_document), slices=slices_frame, spectrum=spectrum, band=band)
     write_markdown_report(outdir, figures=figures, report=report)
     return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
                      [diagnostic("report-note", spectrum_note)] if spectrum_note else [])

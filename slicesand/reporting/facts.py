@@ -24,15 +24,54 @@ from slicesand.diagnostics import as_diagnostics
 from slicesand.fitting.model import Fit
 
 
+GRID_POINTS = 200  # the figures' curves and interval band share this grid (see figure_grid)
+BAND_FILE = "band.csv"  # the interval band on that grid, so `report` redraws the run's figures exactly
+
+
 @dataclass(frozen=True)
 class FigureInputs:
-    """What the figures draw: the fit, its slices table, predictions, and the optional spectrum."""
+    """What the figures draw: the fit, its slices table, predictions, the optional spectrum, the task,
+    the intervals' summary (level and kind) and the interval band on :func:`figure_grid`
+    (``log10_flops``, ``pred_accuracy_lo``, ``pred_accuracy_hi``)."""
 
     fit: Fit
     slices: pd.DataFrame
     predictions: pd.DataFrame
     threshold_flops: float | None = None
     spectrum: pd.DataFrame | None = None
+    task: str | None = None
+    intervals: dict | None = None
+    band: pd.DataFrame | None = None
+
+
+def figure_grid(slices: pd.DataFrame, predictions: pd.DataFrame, n: int = GRID_POINTS) -> np.ndarray:
+    """log10 FLOPs from just below the smallest model to just past the largest requested scale: the
+    grid of every curve in the figures, and of the interval band.
+
+    >>> frame = pd.DataFrame({"flops": [1e20, 1e22]})
+    >>> figure_grid(frame, frame, n=3).tolist()
+    [19.85, 21.0, 22.15]
+    """
+    flops = np.concatenate([slices["flops"].to_numpy(dtype=float), predictions["flops"].to_numpy(dtype=float)])
+    x = np.log10(flops[np.isfinite(flops) & (flops > 0)])
+    return np.linspace(x.min() - 0.15, x.max() + 0.15, n)
+
+
+def interval_band(fit: Fit, slices: pd.DataFrame, predictions: pd.DataFrame, *, draws: int, seed: int,
+                  questions=None) -> pd.DataFrame | None:
+    """The prediction interval on :func:`figure_grid` (the grid of the forecast figure's curve), made
+    as the predictions' intervals are (same draws, seed and question resampling); ``None`` without
+    draws or accuracy."""
+    if draws <= 0 or not fit.has_accuracy:
+        return None
+    from slicesand.forecast.predict import curves
+    from slicesand.uncertainty.calibration import prediction_interval
+    from slicesand.uncertainty.intervals import valid_interval
+
+    x = figure_grid(slices, predictions)
+    result = prediction_interval(fit, slices, x, draws=draws, seed=seed, questions=questions)
+    lo, hi = valid_interval(fit, curves(fit, x)["pred_accuracy"], result.lo, result.hi)
+    return pd.DataFrame({"log10_flops": x, "pred_accuracy_lo": lo, "pred_accuracy_hi": hi})
 
 
 @dataclass(frozen=True)
@@ -49,10 +88,11 @@ class Report:
 
 def build_report(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta: dict | None, *,
                  run: dict | None = None, slices: pd.DataFrame | None = None,
-                 spectrum: pd.DataFrame | None = None) -> Report:
+                 spectrum: pd.DataFrame | None = None, band: pd.DataFrame | None = None) -> Report:
     """The report of a run from its results: the fit, the predictions table, the forecast summary
     (:func:`slicesand.pipeline.stages.forecast_summary`), the slicing metadata (the slices sidecar),
-    how the run was made (``run``: command and versions) and, for the figures, the slices tables."""
+    how the run was made (``run``: command and versions) and, for the figures, the slices tables and
+    the interval band on the figures' grid."""
     predictions = predictions.assign(model=predictions["model"].fillna("").astype(str))
     facts = build_facts(fit, predictions, summary, slices_meta)
     if run:
@@ -60,7 +100,8 @@ def build_report(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta
     figures = None
     if slices is not None:
         figures = FigureInputs(fit=fit, slices=slices, predictions=predictions,
-                               threshold_flops=facts.get("threshold_flops"), spectrum=spectrum)
+                               threshold_flops=facts.get("threshold_flops"), spectrum=spectrum,
+                               task=facts.get("task"), intervals=facts.get("intervals"), band=band)
     return Report(facts, figures)
 
 

@@ -6,11 +6,17 @@ needed, and a notebook user's backend is left as it was.
 
 * ``spectrum`` - mean TC Brier of each of the (default 10) difficulty groups against FLOPs;
 * ``fits`` - the easy and hard groups' points and fitted polynomials, the cut and the threshold;
-* ``forecast`` - observed accuracy, the sandwich forecast, the sigmoid baseline and test errors;
+* ``forecast`` - observed accuracy, the forecast with its interval band, and the sigmoid baseline;
 * ``tc_accuracy`` - TC Brier against accuracy on the training models, with the fitted line.
 
-:func:`figure_bytes` serialises without dates or software versions and with a fixed SVG hash salt, so
-the same inputs give byte-identical PNG and SVG files.
+They are made for print: 200 dpi PNG and SVG with real (editable, searchable) text; the task in every
+title; legends that name the fit really used and the interval's level; curves dashed where they
+extrapolate beyond the training models; axes limited to what the quantity can take (accuracy in
+[0, 1], TC Brier in [-1, 0]); and a palette whose lines keep a 3:1 contrast on white and differ in
+lightness, so they read in greyscale too (:data:`PALETTE`). :func:`figure_bytes` serialises without
+dates or software versions and with a fixed SVG hash salt: the same inputs give the same bytes.
+:mod:`slicesand.reporting.backtest_figures` and :mod:`slicesand.reporting.overview` draw the backtest
+pictures and the multi-task overview in the same style.
 
 >>> import numpy as np, pandas as pd
 >>> x = np.linspace(19, 23, 9)
@@ -18,7 +24,7 @@ the same inputs give byte-identical PNG and SVG files.
 ...                       **{f"group_{k}": -0.1 * k + 0.01 * x for k in range(1, 4)}})
 >>> png = figure_bytes(spectrum_figure(frame, cut=1e22), "png")
 >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n", png_size(png)
-(True, (800, 500))
+(True, (1400, 1000))
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import io
 import math
 import re
 import struct
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -34,26 +41,38 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import BoundaryNorm
 from matplotlib.cm import ScalarMappable
+from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from slicesand.fitting.model import training_mask
+from slicesand.fitting.model import Fit, training_mask
 from slicesand.forecast.predict import curves
-from slicesand.reporting.facts import FigureInputs, format_flops
+from slicesand.reporting.facts import FigureInputs, figure_grid, format_flops
 
-FIGURE_SIZE = (8.0, 5.0)  # inches
-DPI = 100  # so every PNG is 800 x 500 pixels
+FIGURE_SIZE = (7.0, 5.0)  # inches: a two-column figure in a paper, legend below the axes
+DPI = 200  # so every PNG is 1400 x 1000 pixels
 FIGURE_TITLES = {
     "spectrum": "Difficulty spectrum",
     "fits": "Easy and hard groups: fitted curves",
     "forecast": "Forecast of accuracy",
     "tc_accuracy": "TC Brier score vs accuracy",
 }
+# Dark blue, burnt orange, purple and grey: every line has >= 3:1 contrast on white (WCAG non-text),
+# and blue / orange differ in lightness (relative luminance 0.04 vs 0.19), so they part in greyscale;
+# line styles and filled / hollow markers carry the rest.
+PALETTE = {"forecast": "#1b2f6e", "easy": "#1b2f6e", "hard": "#c55a11", "test": "#c55a11",
+           "threshold": "#6a3d9a", "baseline": "#595959", "cut": "#404040", "band": "#1b2f6e"}
+# The spectrum's groups: viridis from teal (easiest, still 3:1 on white) to dark purple (hardest).
+SPECTRUM_COLOURS = (0.6, 0.0)
+SPECTRUM_BIN = 0.2  # decades of FLOPs: models this close are one point of the spectrum
+STYLE = {"font.size": 9.0, "axes.titlesize": 10.0, "axes.labelsize": 9.0, "legend.fontsize": 7.5,
+         "xtick.labelsize": 8.0, "ytick.labelsize": 8.0, "axes.spines.top": False, "axes.spines.right": False,
+         "font.family": "DejaVu Sans", "svg.fonttype": "none", "svg.hashsalt": "slicesand",
+         "path.simplify": False}
+TC_RANGE = (-1.0, 0.0)  # TC Brier is minus a squared probability gap: it lives in [-1, 0]
 _GROUP = re.compile(r"^group_(\d+)$")
-_TRAIN, _TEST = "#1f4e79", "#c0392b"
-_EASY, _HARD = "#2e86c1", "#cb4335"
 
 
 def figure_file_name(key: str, fmt: str = "png") -> str:
@@ -63,6 +82,20 @@ def figure_file_name(key: str, fmt: str = "png") -> str:
     'report-tc-accuracy.svg'
     """
     return f"report-{key.replace('_', '-')}.{fmt}"
+
+
+def text_of(value: object) -> str:
+    """A data string for matplotlib text: ``$`` would start mathtext (and a bad formula raises).
+
+    >>> text_of("cost $5")
+    'cost \\\\$5'
+    """
+    return str(value).replace("\\", "\\\\").replace("$", r"\$")
+
+
+def titled(title: str, task: str | None) -> str:
+    """A figure title naming its task."""
+    return f"{title} - {text_of(task)}" if task else title
 
 
 def _flops_label(value: float, _position=None) -> str:
@@ -76,44 +109,38 @@ def _log_flops_axis(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(_flops_label))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training compute (FLOPs)")
-    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="major", alpha=0.25, linewidth=0.6)
 
 
-def _new_figure() -> tuple[Figure, object]:
-    # Fixed margins rather than constrained layout: the same look at a third of the drawing time.
-    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
-    figure.subplots_adjust(left=0.11, right=0.97, bottom=0.1, top=0.93)
-    FigureCanvasAgg(figure)
-    return figure, figure.add_subplot()
+def new_figure(size: tuple[float, float] = FIGURE_SIZE, **subplots) -> tuple[Figure, object]:
+    """A figure on its own Agg canvas (no pyplot), in :data:`STYLE`, with one axes or a grid of them."""
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.subplots(**subplots) if subplots else figure.add_subplot()
+    return figure, axes
 
 
 def _cut_line(ax, cut: float | None) -> None:
     if cut:
-        ax.axvline(cut, color="0.35", linestyle="--", linewidth=1.2, label=f"cut {format_flops(cut)} FLOPs")
+        ax.axvline(cut, color=PALETTE["cut"], linestyle="--", linewidth=1.0,
+                   label=f"cut {format_flops(cut)} FLOPs (training below, test above)")
 
 
 def _threshold_line(ax, threshold: float | None) -> None:
     if threshold:
-        ax.axvline(threshold, color="#7d3c98", linestyle=":", linewidth=1.8,
-                   label=f"predicted emergence threshold {format_flops(threshold)}")
+        ax.axvline(threshold, color=PALETTE["threshold"], linestyle=":", linewidth=1.6,
+                   label=f"predicted emergence threshold {format_flops(threshold)} FLOPs")
 
 
-def _padded_limits(values: np.ndarray, pad: float = 0.2) -> tuple[float, float] | None:
-    """Y limits around the observed points, so a wild extrapolated curve cannot flatten them."""
+def _tc_limits(values: np.ndarray, pad: float = 0.2) -> tuple[float, float]:
+    """Y limits around the observed TC Brier points, never outside [-1, 0]."""
     finite = values[np.isfinite(values)]
     if not finite.size:
-        return None
+        return TC_RANGE
     low, high = float(finite.min()), float(finite.max())
-    span = high - low if high > low else max(abs(high), 1.0) * 0.1
-    return low - pad * span, high + pad * span
-
-
-def _log_grid(inputs: FigureInputs, n: int = 400) -> np.ndarray:
-    """log10 FLOPs from just below the smallest model to just past the largest requested scale."""
-    flops = np.concatenate([inputs.slices["flops"].to_numpy(dtype=float),
-                            inputs.predictions["flops"].to_numpy(dtype=float)])
-    x = np.log10(flops[np.isfinite(flops) & (flops > 0)])
-    return np.linspace(x.min() - 0.15, x.max() + 0.15, n)
+    span = high - low if high > low else 0.1
+    return max(low - pad * span, TC_RANGE[0]), min(high + pad * span, TC_RANGE[1])
 
 
 def group_columns_of(frame: pd.DataFrame) -> list[str]:
@@ -121,24 +148,69 @@ def group_columns_of(frame: pd.DataFrame) -> list[str]:
     return sorted((c for c in frame.columns if _GROUP.match(str(c))), key=lambda c: int(c.split("_")[1]))
 
 
-def spectrum_figure(spectrum: pd.DataFrame, cut: float | None = None) -> Figure:
-    """Mean TC Brier per difficulty group against FLOPs, one line per group, easy (light) to hard (dark)."""
-    figure, ax = _new_figure()
+def extrapolated(x: np.ndarray, training_x_range: tuple[float, float]) -> np.ndarray:
+    """Where a curve on ``x`` (log10 FLOPs) lies outside the training models' range."""
+    return (x < training_x_range[0]) | (x > training_x_range[1])
+
+
+def plot_curve(ax, x: np.ndarray, y: np.ndarray, training_x_range, *, label: str, **style) -> None:
+    """A curve in log10 FLOPs: solid over the training models, dashed where it extrapolates."""
+    outside = extrapolated(x, training_x_range)
+    ax.plot(10.0 ** x, np.where(_grown(~outside), y, np.nan), linestyle="-", label=label, **style)
+    ax.plot(10.0 ** x, np.where(_grown(outside), y, np.nan), linestyle=(0, (4, 2)), **style)
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """``mask`` and its neighbours, so the solid and the dashed piece of a curve meet."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    return grown
+
+
+def _extrapolation_key(handles: list, labels: list) -> None:
+    handles.append(Line2D([], [], color="0.35", linestyle=(0, (4, 2)), linewidth=1.4))
+    labels.append("dashed: extrapolated beyond the training models")
+
+
+def _legend(ax, extra: bool = True) -> None:
+    """The legend below the axes, in two columns, so it never hides a point."""
+    handles, labels = ax.get_legend_handles_labels()
+    if extra:
+        _extrapolation_key(handles, labels)
+    ax.figure.legend(handles, [textwrap.fill(label, 58) for label in labels], loc="outside lower center",
+                     ncols=2, frameon=False)
+
+
+def spectrum_figure(spectrum: pd.DataFrame, cut: float | None = None, task: str | None = None) -> Figure:
+    """Mean TC Brier per difficulty group against FLOPs, one line per group, easy (light) to hard (dark).
+
+    Models within :data:`SPECTRUM_BIN` decades of each other (different families at about the same
+    FLOPs) are averaged, point by point at the bin's mean FLOPs, so the lines do not zigzag between
+    families; the test region beyond the cut is shaded.
+    """
+    figure, ax = new_figure()
     columns = group_columns_of(spectrum)
-    frame = spectrum.sort_values("flops", kind="stable")
-    flops = frame["flops"].to_numpy(dtype=float)
-    colormap = colormaps["viridis_r"]
-    colours = colormap(np.linspace(0.05, 0.95, len(columns)))
+    log_flops = np.log10(spectrum["flops"].to_numpy(dtype=float))
+    # A bin never mixes training and test models: the test side of the cut is its own bin.
+    bins = spectrum.assign(log10_flops=log_flops, bin=np.floor(log_flops / SPECTRUM_BIN),
+                           test=~training_mask(spectrum["flops"].to_numpy(dtype=float), cut))
+    frame = bins.groupby(["bin", "test"], sort=True)[[*columns, "log10_flops"]].mean()
+    flops = 10.0 ** frame.pop("log10_flops").to_numpy(dtype=float)
+    colours = colormaps["viridis"](np.linspace(*SPECTRUM_COLOURS, len(columns)))
     for column, colour in zip(columns, colours):  # one line per group: at most a few dozen
-        ax.plot(flops, frame[column].to_numpy(dtype=float), "-o", color=colour, markersize=3, linewidth=1.4)
+        ax.plot(flops, frame[column].to_numpy(dtype=float), "-", color=colour, linewidth=1.4)
     _log_flops_axis(ax)
-    _cut_line(ax, cut)
     if cut:
-        ax.legend(loc="lower right", fontsize=9)
-    ax.set_ylabel("mean TC Brier score (higher is better)")
-    ax.set_title(f"{FIGURE_TITLES['spectrum']}: {len(columns)} groups of questions, easiest to hardest")
-    norm = BoundaryNorm(np.arange(0.5, len(columns) + 1.5), colormap.N)
-    mappable = ScalarMappable(norm=norm, cmap=colormap)
+        ax.axvspan(cut, flops.max() * 1.5, color="0.5", alpha=0.12, linewidth=0,
+                   label=f"test models (at or above the cut, {format_flops(cut)} FLOPs)")
+        ax.set_xlim(flops.min() / 1.5, flops.max() * 1.5)
+        _legend(ax, extra=False)
+    ax.set_ylim(*_tc_limits(frame.to_numpy(dtype=float).ravel(), pad=0.1))
+    ax.set_ylabel(f"mean TC Brier score (higher is better)\nmodels averaged per {SPECTRUM_BIN:g} decade of FLOPs")
+    ax.set_title(titled(f"{FIGURE_TITLES['spectrum']}: {len(columns)} groups of questions", task))
+    norm = BoundaryNorm(np.arange(0.5, len(columns) + 1.5), len(columns))
+    mappable = ScalarMappable(norm=norm, cmap=ListedColormap(colours))
     bar = figure.colorbar(mappable, ax=ax, ticks=np.arange(1, len(columns) + 1), pad=0.01)
     bar.set_label("difficulty group (1 = easiest)")
     return figure
@@ -150,107 +222,137 @@ def _split_masks(inputs: FigureInputs) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return flops, train, ~train
 
 
+def hard_fit_label(fit: Fit) -> str:
+    """What the hard curve really is: one polynomial, or the mean of several (the automatic rule)."""
+    if fit.options.hard_average and fit.hard.degree > 1:
+        return f"mean of degree-1 .. degree-{fit.hard.degree} fits"
+    return f"degree-{fit.hard.degree} fit"
+
+
+def forecast_label(fit: Fit) -> str:
+    """What the accuracy curve really is: the variant, degrees, blend with a trend, and floor."""
+    o = fit.options
+    sandwich = f"Slice-and-Sandwich ({o.variant} variant; easy: degree-{fit.easy.degree} fit; hard: {hard_fit_label(fit)})"
+    trend = o.trend.replace("_", " ")
+    label = {"trend": f"{trend} baseline", "envelope": f"larger of {sandwich} and {trend}",
+             "mean": f"{1 - o.trend_weight:.0%} {sandwich} + {o.trend_weight:.0%} {trend}"}.get(o.blend, sandwich)
+    floor = ", never below the sigmoid baseline" if o.baseline_floor else ""
+    return f"forecast: {label}{floor}"
+
+
+def interval_label(intervals: dict | None) -> str:
+    """``90% prediction interval (bootstrap + conformal calibration)``: the band's level and kind."""
+    intervals = intervals or {}
+    kind = intervals.get("interval", "bootstrap")
+    how = "bootstrap + conformal calibration" if kind == "prediction" else "bootstrap, fit noise only"
+    return f"{round(100 * intervals.get('level', 0.9))}% {kind} interval ({how})"
+
+
 def fits_figure(inputs: FigureInputs) -> Figure:
-    """The easy and hard groups' points (training filled, test hollow) with their fitted polynomials."""
-    figure, ax = _new_figure()
+    """The easy and hard groups' points (training filled, test hollow) with their fitted curves."""
+    figure, ax = new_figure()
     fit = inputs.fit
     flops, train, test = _split_masks(inputs)
-    grid = _log_grid(inputs)
+    grid = figure_grid(inputs.slices, inputs.predictions)
     fitted = curves(fit, grid)
     points = []
-    for column, key, colour, name in ((fit.easy_column, "pred_easy", _EASY, "easy group"),
-                                      (fit.hard_column, "pred_hard", _HARD, "hard group")):
+    for column, key, colour, name, what in (
+            (fit.easy_column, "pred_easy", PALETTE["easy"], "easy group", f"degree-{fit.easy.degree} fit"),
+            (fit.hard_column, "pred_hard", PALETTE["hard"], "hard group", hard_fit_label(fit))):
         y = inputs.slices[column].to_numpy(dtype=float)
         points.append(y)
-        ax.scatter(flops[train], y[train], color=colour, s=28, label=f"{name}: training models", zorder=3)
+        ax.scatter(flops[train], y[train], color=colour, s=20, zorder=3,
+                   label=f"{name}: training (filled) and test (hollow) models")
         if test.any():
-            ax.scatter(flops[test], y[test], facecolors="white", edgecolors=colour, s=32, linewidths=1.4,
-                       label=f"{name}: test models", zorder=3)
-        degree = fit.easy.degree if key == "pred_easy" else fit.hard.degree
-        ax.plot(10.0 ** grid, fitted[key], color=colour, linewidth=1.8, label=f"{name}: degree-{degree} fit")
+            ax.scatter(flops[test], y[test], facecolors="white", edgecolors=colour, s=22, linewidths=1.2, zorder=3)
+        plot_curve(ax, grid, fitted[key], fit.training_x_range, label=f"{name}: {what}", color=colour,
+                   linewidth=1.6)
     _log_flops_axis(ax)
     _cut_line(ax, fit.options.cut)
     if inputs.threshold_flops:
         _threshold_line(ax, inputs.threshold_flops)
         ax.plot([inputs.threshold_flops], fit.easy(np.log10([inputs.threshold_flops])), marker="D",
-                color="#7d3c98", markersize=8, linestyle="none", zorder=4)
-    limits = _padded_limits(np.concatenate(points))
-    if limits:
-        ax.set_ylim(*limits)
+                color=PALETTE["threshold"], markersize=6, linestyle="none", zorder=4)
+    ax.set_ylim(*_tc_limits(np.concatenate(points)))
     ax.set_ylabel("mean TC Brier score (higher is better)")
-    ax.set_title(FIGURE_TITLES["fits"])
-    ax.legend(loc="best", fontsize=8, ncol=2)
+    ax.set_title(titled(FIGURE_TITLES["fits"], inputs.task))
+    _legend(ax)
     return figure
 
 
+def _band(inputs: FigureInputs, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The interval band on the curve's grid: the run's band (band.csv) when it was drawn on this grid."""
+    band = inputs.band
+    if band is None or len(band) != len(grid) or not np.allclose(band["log10_flops"].to_numpy(dtype=float), grid):
+        return None
+    return band["pred_accuracy_lo"].to_numpy(dtype=float), band["pred_accuracy_hi"].to_numpy(dtype=float)
+
+
 def forecast_figure(inputs: FigureInputs) -> Figure:
-    """Observed accuracy per model, the sandwich forecast, the sigmoid baseline and the test errors."""
-    figure, ax = _new_figure()
+    """Observed accuracy per model, the forecast with its interval band, and the sigmoid baseline."""
+    figure, ax = new_figure()
     fit = inputs.fit
     flops, train, test = _split_masks(inputs)
-    grid = _log_grid(inputs)
+    grid = figure_grid(inputs.slices, inputs.predictions)
     fitted = curves(fit, grid)
     observed = inputs.slices["accuracy"].to_numpy(dtype=float)
-    band = inputs.predictions
-    if {"pred_accuracy_lo", "pred_accuracy_hi"} <= set(band.columns):
-        band = band.sort_values("flops", kind="stable")
-        lo, hi = band["pred_accuracy_lo"].to_numpy(dtype=float), band["pred_accuracy_hi"].to_numpy(dtype=float)
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        if ok.any():
-            ax.fill_between(band["flops"].to_numpy(dtype=float)[ok], lo[ok], hi[ok], color=_EASY, alpha=0.15,
-                            linewidth=0, label="prediction interval")
-    ax.plot(10.0 ** grid, fitted["pred_accuracy"], color=_EASY, linewidth=2.0, label="Slice-and-Sandwich forecast")
-    ax.plot(10.0 ** grid, fitted["baseline_accuracy"], color="0.45", linewidth=1.5, linestyle="-.",
-            label="sigmoid baseline")
-    ax.axhline(fit.options.chance, color="0.7", linewidth=1.0, linestyle=(0, (1, 3)),
-               label=f"chance ({fit.options.chance:g})")
-    ax.scatter(flops[train], observed[train], color=_TRAIN, s=28, label="observed: training models", zorder=3)
-    predictions = inputs.predictions
+    band = _band(inputs, grid)
+    if band is not None:
+        ax.fill_between(10.0 ** grid, band[0], band[1], color=PALETTE["band"], alpha=0.14, linewidth=0,
+                        label=interval_label(inputs.intervals))
+    plot_curve(ax, grid, fitted["pred_accuracy"], fit.training_x_range, label=forecast_label(fit),
+               color=PALETTE["forecast"], linewidth=1.9)
+    ax.plot(10.0 ** grid, fitted["baseline_accuracy"], color=PALETTE["baseline"], linewidth=1.2,
+            linestyle="-.", label="sigmoid baseline (paper)")
+    ax.axhline(fit.options.chance, color="0.6", linewidth=0.8, linestyle=(0, (1, 2)))
+    ax.annotate(f"chance {fit.options.chance:g}", (0.995, fit.options.chance), xycoords=("axes fraction", "data"),
+                ha="right", va="bottom", fontsize=7, color="0.35")
+    ax.scatter(flops[train], observed[train], color=PALETTE["forecast"], s=20, zorder=3,
+               label="observed: training models")
     if test.any():
-        ax.scatter(flops[test], observed[test], facecolors="white", edgecolors=_TEST, s=34, linewidths=1.5,
-                   label="observed: test models", zorder=3)
-        is_test = (predictions["split"] == "test").to_numpy()
-        ax.vlines(predictions.loc[is_test, "flops"].to_numpy(dtype=float),
-                  predictions.loc[is_test, "observed_accuracy"].to_numpy(dtype=float),
-                  predictions.loc[is_test, "pred_accuracy"].to_numpy(dtype=float),
-                  color=_TEST, linewidth=1.2, alpha=0.8, label="test error (observed to forecast)")
-    # Forecasts at requested scales; one outside [0, 1] would sit misleadingly on the axis edge.
+        ax.scatter(flops[test], observed[test], facecolors="white", edgecolors=PALETTE["test"], s=24,
+                   linewidths=1.3, zorder=3, label="observed: test models (held out)")
+    predictions = inputs.predictions
     forecast_at = predictions["pred_accuracy"].to_numpy(dtype=float)
-    requested = (predictions["split"] == "none").to_numpy() & (forecast_at >= 0) & (forecast_at <= 1)
+    requested = (predictions["split"] == "none").to_numpy() & np.isfinite(forecast_at)
     if requested.any():
         ax.scatter(predictions.loc[requested, "flops"].to_numpy(dtype=float), forecast_at[requested],
-                   marker="X", color=_EASY, s=60, label="forecast at requested scales", zorder=4)
+                   marker="X", color=PALETTE["forecast"], s=42, zorder=4, label="forecast at requested scales")
     _log_flops_axis(ax)
     _cut_line(ax, fit.options.cut)
     _threshold_line(ax, inputs.threshold_flops)
-    ax.set_ylim(0.0, 1.0)  # accuracy lives in [0, 1]; an extrapolated curve leaving it is visibly clipped
+    ax.set_ylim(0.0, 1.0)  # accuracy lives in [0, 1]
     ax.set_ylabel("accuracy")
-    ax.set_title(FIGURE_TITLES["forecast"])
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(titled(FIGURE_TITLES["forecast"], inputs.task))
+    _legend(ax)
     return figure
 
 
 def tc_accuracy_figure(inputs: FigureInputs) -> Figure:
     """TC Brier against accuracy: training models, test models, and the line fitted on training models."""
-    figure, ax = _new_figure()
+    figure, ax = new_figure()
     fit = inputs.fit
     _, train, test = _split_masks(inputs)
     accuracy = inputs.slices["accuracy"].to_numpy(dtype=float)
     tc = inputs.slices["tc_brier"].to_numpy(dtype=float)
-    ax.scatter(accuracy[train], tc[train], color=_TRAIN, s=28, label="training models", zorder=3)
+    ax.scatter(accuracy[train], tc[train], color=PALETTE["forecast"], s=20, label="training models", zorder=3)
     if test.any():
-        ax.scatter(accuracy[test], tc[test], facecolors="white", edgecolors=_TEST, s=32, linewidths=1.4,
+        ax.scatter(accuracy[test], tc[test], facecolors="white", edgecolors=PALETTE["test"], s=24, linewidths=1.3,
                    label="test models (not fitted)", zorder=3)
     line = fit.tc_to_accuracy
     finite = accuracy[np.isfinite(accuracy)]
     xs = np.linspace(finite.min(), finite.max(), 50)
-    ax.plot(xs, line(xs), color=_EASY, linewidth=1.8,
-            label=f"fit: TC Brier = {line.intercept:.3f} + {line.slope:.3f} x accuracy (R\u00b2 {line.r2:.3f})")
+    ax.plot(xs, line(xs), color=PALETTE["forecast"], linewidth=1.6,
+            label=f"fit on training models: TC Brier = {line.intercept:.3f} + {line.slope:.3f} x accuracy "
+                  f"(R\u00b2 {line.r2:.3f})")
+    span = max(finite.max() - finite.min(), 0.05)
+    ax.set_xlim(max(finite.min() - 0.1 * span, 0.0), min(finite.max() + 0.1 * span, 1.0))
+    ax.set_ylim(*_tc_limits(tc))
     ax.set_xlabel("accuracy")
     ax.set_ylabel("TC Brier score (higher is better)")
-    ax.set_title(FIGURE_TITLES["tc_accuracy"])
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9)
+    ax.set_title(titled(FIGURE_TITLES["tc_accuracy"], inputs.task))
+    ax.grid(True, alpha=0.25, linewidth=0.6)
+    _legend(ax, extra=False)
     return figure
 
 
@@ -262,17 +364,19 @@ def figure_keys(inputs: FigureInputs) -> list[str]:
 
 def make_figures(inputs: FigureInputs) -> dict[str, Figure]:
     """Every figure the inputs allow, in report order."""
-    draw = {"spectrum": lambda: spectrum_figure(inputs.spectrum, inputs.fit.options.cut),
+    draw = {"spectrum": lambda: spectrum_figure(inputs.spectrum, inputs.fit.options.cut, inputs.task),
             "fits": lambda: fits_figure(inputs), "forecast": lambda: forecast_figure(inputs),
             "tc_accuracy": lambda: tc_accuracy_figure(inputs)}
-    return {key: draw[key]() for key in figure_keys(inputs)}
+    with matplotlib.rc_context(STYLE):
+        return {key: draw[key]() for key in figure_keys(inputs)}
 
 
 def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
-    """The figure as PNG or SVG bytes, identical for identical figures (no dates, versions or random ids)."""
+    """The figure as PNG or SVG bytes, identical for identical figures (no dates, versions or random ids);
+    SVG text stays text (``svg.fonttype: none``)."""
     metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "slicesand", "svg.fonttype": "path"}):
+    with matplotlib.rc_context(STYLE):
         figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
     return buffer.getvalue()
 
@@ -293,6 +397,15 @@ def png_size(data: bytes) -> tuple[int, int]:
     if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
         raise ValueError("not a PNG")
     return struct.unpack(">II", data[16:24])
+
+
+def png_dpi(data: bytes) -> float | None:
+    """Dots per inch from a PNG's pHYs chunk (``None`` without one)."""
+    at = data.find(b"pHYs")
+    if at < 0:
+        return None
+    x_per_metre, _, unit = struct.unpack(">IIB", data[at + 4:at + 13])
+    return x_per_metre * 0.0254 if unit == 1 else None
 
 
 def write_figures(images: dict[str, bytes], folder: str | Path, fmt: str = "png") -> dict[str, str]:

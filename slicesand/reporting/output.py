@@ -25,7 +25,7 @@ from slicesand.artifacts.documents import dumps, fit_from_document, parse_json_a
 from slicesand.errors import ArtifactError
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import Source, read_table, write_table
-from slicesand.reporting.facts import Report, build_report
+from slicesand.reporting.facts import BAND_FILE, Report, build_report
 from slicesand.reporting.markdown import render_markdown
 
 RUN_FILE = "run.json"
@@ -152,8 +152,10 @@ def read_report(outdir: str | Path) -> Report:
                                     hint="run `slicesand fit` again, or `slicesand run`")
     spectrum_path = outdir / SPECTRUM_FILE
     spectrum = _read_frame(spectrum_path, "spectrum")[0] if slices is not None and spectrum_path.exists() else None
+    band_path = outdir / BAND_FILE
+    band = read_table(band_path, what="interval band")[0].to_pandas() if band_path.exists() else None
     return build_report(fit, predictions, predictions_meta, slices_meta, run=read_run(outdir), slices=slices,
-                        spectrum=spectrum)
+                        spectrum=spectrum, band=band)
 
 
 def load_report(outdir: str | Path) -> dict:

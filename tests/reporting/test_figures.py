@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tests.reporting.report_fixtures import run_synthetic
 from slicesand.cli import app
-from slicesand.reporting.figures import DPI, FIGURE_SIZE, figure_bytes, make_figures, png_size
+from slicesand.reporting.figures import DPI, FIGURE_SIZE, PALETTE, figure_bytes, make_figures, png_dpi, png_size
 from slicesand.reporting.output import read_report
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -26,9 +26,11 @@ EXPECTED_PNG = (int(FIGURE_SIZE[0] * DPI), int(FIGURE_SIZE[1] * DPI))
 FIGURE_FILES = ["report-spectrum.png", "report-fits.png", "report-forecast.png", "report-tc-accuracy.png"]
 
 
-@pytest.fixture
-def outdir(tmp_path, monkeypatch) -> Path:
-    return run_synthetic(tmp_path, monkeypatch)
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory) -> Path:
+    # One run shared by the tests that only read it: each run bootstraps 1000 draws twice.
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return run_synthetic(tmp_path_factory.mktemp("figures"), monkeypatch)
 
 
 def _normalise_text(text: str) -> str:
@@ -57,21 +59,29 @@ def _check_golden(name: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden (UPDATE_GOLDEN=1 to accept)"
 
 
-def test_run_writes_every_figure_as_png_of_expected_size(outdir):
+def test_run_writes_every_figure_as_png_of_expected_size_and_dpi(outdir):
     for name in FIGURE_FILES:
         data = (outdir / name).read_bytes()
         assert len(data) > 1000, name
-        assert png_size(data) == EXPECTED_PNG, name
+        assert png_size(data) == EXPECTED_PNG == (1400, 1000), name
+        assert round(png_dpi(data)) == DPI == 200, name
 
 
-def test_run_writes_every_figure_as_svg_too(outdir):
+def test_run_writes_every_figure_as_svg_with_real_text(outdir):
     import xml.etree.ElementTree as ElementTree
 
     for name in FIGURE_FILES:
         svg = (outdir / name).with_suffix(".svg")
         root = ElementTree.fromstring(svg.read_bytes())  # well-formed XML
         assert root.tag.endswith("svg"), svg.name
-        assert root.attrib["width"].startswith("576") and root.attrib["height"].startswith("360"), svg.name
+        assert root.attrib["width"] == f"{FIGURE_SIZE[0] * 72:g}pt", svg.name
+        assert root.attrib["height"] == f"{FIGURE_SIZE[1] * 72:g}pt", svg.name
+        texts = ["".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text")]
+        # The title and the axis labels are text nodes a reader can select, search and edit.
+        assert any(text.endswith(" - synthetic") or "training compute (FLOPs)" in text or "accuracy" in text
+                   for text in texts), (svg.name, texts[:5])
+        assert "training compute (FLOPs)" in texts or "accuracy" in texts, svg.name
+        assert b'id="DejaVuSans-' not in svg.read_bytes(), svg.name  # no glyphs drawn as paths
 
 
 def test_run_saves_ten_group_spectrum_while_fitting_three(outdir):
@@ -89,7 +99,7 @@ def test_markdown_report_matches_golden(outdir):
 
 
 def test_json_report_matches_golden(outdir):
-    result = CliRunner().invoke(app, ["report", "out", "--format", "json"])
+    result = CliRunner().invoke(app, ["report", str(outdir), "--format", "json"])
     assert result.exit_code == 0, result.output
     facts = json.loads(result.stdout)
     facts["tool"]["version"] = "<version>"
@@ -98,10 +108,11 @@ def test_json_report_matches_golden(outdir):
     _check_golden("report.json", json.dumps(_round(facts), indent=2, sort_keys=True) + "\n")
 
 
-def test_report_command_redraws_identical_markdown_and_figures(outdir, tmp_path):
+def test_report_command_redraws_identical_markdown_and_figures(outdir, monkeypatch):
+    monkeypatch.chdir(outdir.parent)
     result = CliRunner().invoke(app, ["report", "out", "--format", "md", "-o", "again/report.md"])
     assert result.exit_code == 0, result.output
-    again = tmp_path / "again"
+    again = outdir.parent / "again"
     assert (again / "report.md").read_bytes() == (outdir / "report.md").read_bytes()
     for name in FIGURE_FILES:
         assert (again / name).read_bytes() == (outdir / name).read_bytes(), name
@@ -123,13 +134,81 @@ def test_figures_serialise_deterministically(outdir, fmt):
         assert all(b"<svg" in data and b"<dc:date>" not in data for data in first.values())
 
 
-def test_forecast_figure_draws_prediction_interval_when_present(outdir):
+def _legend_texts(figure) -> list[str]:
+    return [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+
+
+def test_forecast_band_is_on_the_curve_grid_and_names_its_level(outdir):
     inputs = read_report(outdir).figures
-    predictions = inputs.predictions.assign(pred_accuracy_lo=inputs.predictions["pred_accuracy"] - 0.05,
-                                            pred_accuracy_hi=inputs.predictions["pred_accuracy"] + 0.05)
-    figure = make_figures(type(inputs)(**{**inputs.__dict__, "predictions": predictions}))["forecast"]
-    labels = figure.axes[0].get_legend_handles_labels()[1]
-    assert "prediction interval" in labels
+    figure = make_figures(inputs)["forecast"]
+    ax = figure.axes[0]
+    band = ax.collections[0].get_paths()[0].vertices[:, 0]
+    curve = np.concatenate([line.get_xdata() for line in ax.get_lines()[:2]])
+    # The band spans the curve's whole grid (not just the models and --at points), point for point.
+    assert np.isclose(band.min(), curve.min()) and np.isclose(band.max(), curve.max())
+    assert set(np.round(np.log10(curve), 9)) <= set(np.round(np.log10(band), 9))
+    labels = _legend_texts(figure)
+    assert any(label.startswith("90% prediction interval") for label in labels), labels
+
+
+def test_curves_are_dashed_exactly_beyond_the_training_range(outdir):
+    inputs = read_report(outdir).figures
+    high = 10.0 ** inputs.fit.training_x_range[1]
+    for key in ("fits", "forecast"):
+        lines = make_figures(inputs)[key].axes[0].get_lines()
+        dashed = [line for line in lines if line.get_linestyle() == "--" and len(line.get_xdata()) > 2]
+        solid = [line for line in lines if line.get_linestyle() == "-" and len(line.get_xdata()) > 2]
+        assert dashed and solid, key
+        for line in dashed:
+            x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            drawn = x[np.isfinite(y)]
+            inside = drawn[(drawn > 10.0 ** inputs.fit.training_x_range[0]) & (drawn < high)]
+            assert len(inside) <= 2, key  # only the joints where solid meets dashed
+        for line in solid:
+            x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            assert x[np.isfinite(y)].max() <= high * 1.1, key
+
+
+def test_axes_are_limited_to_what_the_quantity_can_take(outdir):
+    figures = make_figures(read_report(outdir).figures)
+    assert figures["forecast"].axes[0].get_ylim() == (0.0, 1.0)
+    for key in ("fits", "spectrum", "tc_accuracy"):
+        low, high = figures[key].axes[0].get_ylim()
+        assert -1.0 <= low < high <= 0.0, key  # TC Brier lives in [-1, 0]
+    low, high = figures["tc_accuracy"].axes[0].get_xlim()
+    assert 0.0 <= low < high <= 1.0
+
+
+def _luminance(colour) -> float:
+    from matplotlib.colors import to_rgb
+
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_palette_reads_on_white_and_in_greyscale():
+    from matplotlib import colormaps
+
+    from slicesand.reporting.figures import SPECTRUM_COLOURS
+
+    spectrum = colormaps["viridis"](np.linspace(*SPECTRUM_COLOURS, 10))
+    for colour in [*PALETTE.values(), *spectrum]:
+        assert 1.05 / (_luminance(colour) + 0.05) >= 3.0, colour  # WCAG non-text contrast on white
+    # Easy and hard (and training and test) differ in lightness, not in hue alone.
+    assert abs(_luminance(PALETTE["easy"]) - _luminance(PALETTE["hard"])) >= 0.1
+    assert np.all(np.diff([_luminance(c) for c in spectrum]) < 0)  # easy light, hard dark, in order
+
+
+def test_titles_name_the_task_and_legends_match_golden(outdir):
+    import dataclasses
+
+    inputs = dataclasses.replace(read_report(outdir).figures, task="mmlu $x$")
+    lines = []
+    for key, figure in make_figures(inputs).items():
+        title = figure.axes[0].get_title()
+        assert title.endswith(" - mmlu \\$x\\$"), title  # $ is text, not mathtext
+        lines += [f"[{key}] {title}", *(f"  {' '.join(label.split())}" for label in _legend_texts(figure))]
+    _check_golden("figure-legends.txt", "\n".join(lines) + "\n")
 
 
 def test_no_spectrum_groups_option_skips_the_spectrum(tmp_path, monkeypatch):
