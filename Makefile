@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: demo test bench backtest-paper clean sample-data
+.PHONY: demo test bench backtest-paper backtest-suite clean sample-data
 
 # pip's chatter goes to .venv/install.log, and is shown only if the install fails.
 $(STAMP): pyproject.toml
@@ -27,6 +27,13 @@ bench: $(STAMP)
 # Test MSE of --paper, the automatic default and the baselines on the paper's tables, as Markdown.
 backtest-paper: $(STAMP)
 	$(BIN)/python bench/backtest_paper.py
+
+# The default rule, the baselines and the 90% intervals on the development suite, leave one task out
+# (bench/backtest_suite.py). SUITE: an optional folder of extra dumps (default ../shared/suite when it
+# exists; never copied into the repository).
+SUITE ?=
+backtest-suite: $(STAMP)
+	$(BIN)/python bench/backtest_suite.py $(SUITE)
 
 sample-data: $(STAMP)
 	$(BIN)/python sample_data/generate.py

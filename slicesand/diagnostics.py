@@ -41,6 +41,8 @@ CODES: dict[str, str] = {
     "no-turning-point": "no-threshold",
     # --paper: a forecast outside its valid range, reproduced unclipped
     "out-of-range": "range",
+    # the easy curve's turning point is not supported: no emergence signal
+    "no-emergence-signal": "no-threshold",
     # model scales
     "model-without-scale": "missing-scale",
     "scale-origin": "missing-scale",

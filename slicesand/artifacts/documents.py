@@ -142,6 +142,7 @@ def fit_document(fit: Fit, source: Source | None) -> dict:
         "selection": fit.selection,
         "task": fit.task,
         "baselines": {name: b.to_dict() for name, b in fit.baselines.items()},
+        "easy_curvature_p": fit.easy_curvature_p,
     })
     return document
 
@@ -179,6 +180,7 @@ def fit_from_document(document: dict, name: str) -> Fit:
             accuracy_floor=document.get("accuracy_floor"),
             task=document.get("task"),
             baselines={name: baseline_from_dict(d) for name, d in (document.get("baselines") or {}).items()},
+            easy_curvature_p=document.get("easy_curvature_p"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(name, f"the fit artifact is incomplete or malformed: {exc!r}",

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand.cli.options import (
-    STDIO, Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task, Variant,
+    AccuracyFrom, STDIO, Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task, Variant,
     dump_options, fit_options,
 )
 from slicesand.errors import UsageError
@@ -63,6 +63,7 @@ def backtest_command(
     variant: Variant = None,
     paper: Paper = False,
     groups: Groups = 3,
+    accuracy_from: AccuracyFrom = "correct",
     models: Models = None,
     task: Task = None,
     bootstrap: Bootstrap = 1000,
@@ -93,7 +94,7 @@ def backtest_command(
         read_options = dump_options(ctx.params)
         result = backtest_dump(source, cut_list, groups=groups, chance=chance, options=fixed,
                                dump_options=read_options, draws=bootstrap, seed=seed,
-                               stdin=None if stdin is None else io.BytesIO(stdin))
+                               stdin=None if stdin is None else io.BytesIO(stdin), accuracy_from=accuracy_from)
     else:
         table = read_slices(source, stdin=None if stdin is None else io.BytesIO(stdin))
         result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=bootstrap, seed=seed)

@@ -21,6 +21,9 @@ Cut = Annotated[Optional[float], typer.Option(
     "--cut", help="Training compute cut in FLOPs (e.g. 3e22): models below it are the reference/training "
                   "models, the rest are held out. Default: every model trains.")]
 Groups = Annotated[int, typer.Option("--groups", "-g", help="Number of difficulty groups.")]
+AccuracyFrom = Annotated[str, typer.Option("--accuracy-from", help="Accuracy from 'correct' (share marked correct) "
+                                           "or 'p_correct' (mean p_correct: the expected accuracy of one sampled "
+                                           "answer, e.g. pass@1 from k samples).")]
 Models = Annotated[Optional[str], typer.Option(
     "--models", help="Table of model scales: model,flops or model,params,tokens (CSV or Parquet).")]
 Layout = Annotated[str, typer.Option("--layout", help="long (one row per model and question) or wide "

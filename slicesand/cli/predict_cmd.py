@@ -44,10 +44,10 @@ def predict_command(
     table = read_slices(slices) if slices is not None else None
     forecast = predict(fit, None if table is None else table.frame, at=flops_list(at),
                        grid=None if grid is None else parse_grid(grid), source=None if table is None else table.name)
-    if table is not None:  # the bootstrap refits on the training models, so it needs the slices table
-        forecast = add_intervals(forecast, fit, table.frame, draws=bootstrap, seed=seed)
-    elif bootstrap and fit.has_accuracy:
-        ui.info("no intervals: give the slices table the fit was made on to bootstrap them")
+    # Intervals and trust warnings need only the fit; the bootstrap part refits, so it needs the slices table.
+    forecast = add_intervals(forecast, fit, None if table is None else table.frame, draws=bootstrap, seed=seed)
+    if table is None and bootstrap and fit.has_accuracy:
+        ui.info("intervals without the bootstrap part: give the slices table the fit was made on to add it")
     ui.warn_all(forecast.warnings)
     summary = forecast_summary(forecast)
     if output is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from slicesand.cli.options import (
-    At, Bootstrap, Chance, CorrectColumn, CorrectMetric, Cut, DumpArgument, EasyDegree, FilterName,
+    AccuracyFrom, At, Bootstrap, Chance, CorrectColumn, CorrectMetric, Cut, DumpArgument, EasyDegree, FilterName,
     FlopsColumn, From, Grid, Groups, GroupSubtasks, HardDegree, IgnoreUnknown, KnownScales, Layout, Metric,
     ModelColumn, Models, Orientation, Paper, PColumn, QuestionColumn, Quiet, Seed, Task, TaskColumn,
     TaskName, Variant, dump_options, fit_options, flops_list,
@@ -23,6 +23,7 @@ def run_command(
     models: Models = None,
     cut: Cut = None,
     groups: Groups = 3,
+    accuracy_from: AccuracyFrom = "correct",
     chance: Chance = 0.25,
     easy_degree: EasyDegree = None,
     hard_degree: HardDegree = None,
@@ -68,7 +69,7 @@ def run_command(
     options = dump_options(ctx.params)
     fit = fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
     with ui.status("slicing, fitting and forecasting"):
-        runs = run_tasks(dump, output, SliceOptions(cut=cut, groups=groups), fit, options,
+        runs = run_tasks(dump, output, SliceOptions(cut=cut, groups=groups, accuracy_from=accuracy_from), fit, options,
                          at=flops_list(at), grid=None if grid is None else parse_grid(grid),
                          spectrum_groups=spectrum_groups or None, figures=figures, bootstrap=bootstrap, seed=seed,
                          argv=ctx.meta.get("slicesand.argv"))

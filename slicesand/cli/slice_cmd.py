@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand.cli.options import (
-    STDIO, CorrectColumn, CorrectMetric, Cut, DumpArgument, FilterName, FlopsColumn, From, Groups,
+    AccuracyFrom, STDIO, CorrectColumn, CorrectMetric, Cut, DumpArgument, FilterName, FlopsColumn, From, Groups,
     GroupSubtasks, IgnoreUnknown, KnownScales, Layout, Metric, ModelColumn, Models, Orientation, PColumn,
     QuestionColumn, Quiet, Task, TaskColumn, TaskName, check_output, dump_options,
 )
@@ -22,6 +22,7 @@ def slice_command(
     models: Models = None,
     cut: Cut = None,
     groups: Groups = 3,
+    accuracy_from: AccuracyFrom = "correct",
     layout: Layout = "long",
     task: Task = None,
     ignore_unknown_models: IgnoreUnknown = False,
@@ -64,7 +65,7 @@ def slice_command(
                            scales_in_dump=models is None), nl=False)
         return
     with ui.status("slicing"):
-        stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups), options)
+        stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups, accuracy_from=accuracy_from), options)
     ui.warn_all(stage.result.warnings)
     write_slice_stage(stage, output, questions)
     facts = stage.result.facts

@@ -1,10 +1,12 @@
 """Backtesting: pretend each cut is today, forecast the models above it, and score against baselines.
 
-For each cut: fit on the models below it (automatic settings unless fixed options are given), forecast
-the models at or above it, and score accuracy MSE and MAE of the forecast and of three baselines:
+For each cut: fit on the models below it (the default rule unless fixed options are given), forecast
+the models at or above it, and score accuracy MSE and MAE of the forecast, of the Slice-and-Sandwich
+forecast alone (``sandwich``) and of every baseline (:mod:`slicesand.fitting.baselines`):
 
 * ``sigmoid``: the paper's baseline (logit of accuracy above chance, linear in log10 FLOPs);
-* ``linear``: accuracy linear in log10 FLOPs (OLS on the training models);
+* ``bounded_sigmoid``: ``chance + (1 - chance) * sigmoid(a + b x)`` fitted in accuracy space;
+* ``linear``: accuracy linear in log10 FLOPs (OLS on the training models), clipped;
 * ``flat``: the mean accuracy of the three largest training models.
 
 Each cut also reports the **coverage** of the forecast's 90% prediction interval (the share of test
@@ -41,15 +43,19 @@ import pandas as pd
 from scipy.optimize import isotonic_regression
 
 from slicesand.uncertainty.calibration import prediction_interval
-from slicesand.errors import UsageError
+from slicesand.errors import InputDataError, UsageError
 from slicesand.fitting.model import FitOptions, fit_slices
 from slicesand.forecast.predict import curves, emergence_threshold
 from slicesand.fitting.selection import fit_default
 
-METHODS = ("forecast", "sigmoid", "linear", "flat")
+# What each cut scores: the default (or fixed) forecast, the Slice-and-Sandwich forecast alone, and every
+# baseline of slicesand.fitting.baselines (the paper's sigmoid clipped to [floor, 1] outside --paper).
+METHODS = {"forecast": "pred_accuracy", "sandwich": "sandwich_accuracy", "sigmoid": "baseline_accuracy",
+           "bounded_sigmoid": "bounded_sigmoid_accuracy", "linear": "linear_accuracy", "flat": "flat_accuracy"}
 STEP_DECADES = 0.25
 MIN_TEST = 5
 MIN_TRAIN = 10
+SMALL_TRAIN, SMALL_TEST = 6, 3
 # An observed emergence needs the monotone accuracy curve to rise at least this much above its start.
 MIN_RISE = 0.1
 NOTE_TABLE = ("backtested a slices table: its difficulty groups were ranked once, so at cuts other than the "
@@ -71,7 +77,18 @@ class Backtest:
 
 def automatic_cuts(flops: np.ndarray, *, step: float = STEP_DECADES, min_test: int = MIN_TEST,
                    min_train: int = MIN_TRAIN) -> list[float]:
-    """Cuts every ``step`` decades that leave >= ``min_train`` models below and >= ``min_test`` above."""
+    """Cuts every ``step`` decades that leave >= ``min_train`` models below and >= ``min_test`` above;
+    with too few models for any such cut, the same with the small-zoo minimums (:data:`SMALL_TRAIN`,
+    :data:`SMALL_TEST`), so a dump of a dozen models is still scored.
+
+    >>> len(automatic_cuts(10.0 ** np.arange(20, 32, 1.0)))  # 12 models: only small-zoo cuts
+    4
+    """
+    cuts = _cuts(flops, step, min_test, min_train)
+    return cuts if cuts else _cuts(flops, step, min(min_test, SMALL_TEST), min(min_train, SMALL_TRAIN))
+
+
+def _cuts(flops: np.ndarray, step: float, min_test: int, min_train: int) -> list[float]:
     x = np.sort(np.log10(np.asarray(flops, dtype=float)))
     start, stop = np.ceil(x.min() / step) * step, np.floor(x.max() / step) * step
     grid = np.arange(start, stop + step / 2, step)
@@ -123,20 +140,16 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
     fit = fit_default(data, base) if options is None else fit_slices(data, replace(options, cut=cut, chance=chance))
     train, test = flops < cut, flops >= cut
     forecast = curves(fit, x[test])
-    line = np.polyfit(x[train], observed[train], 1)
-    last3 = observed[train][np.argsort(flops[train], kind="stable")[-3:]].mean()
     coverage = width = np.nan
     if draws > 0:
         band = prediction_interval(fit, data, x[test], draws=draws, seed=seed)
         coverage = float(np.mean((observed[test] >= band.lo) & (observed[test] <= band.hi)))
         width = float(np.mean(band.hi - band.lo))
     predicted = emergence_threshold(fit, fit.training_x_range[0], float(x.max()))
+    blend = "" if fit.options.blend == "sandwich" else f" {fit.options.blend} {fit.options.trend}"
     return {"cut": cut, "log10_cut": float(np.log10(cut)), "n_train": int(train.sum()), "n_test": int(test.sum()),
-            "settings": f"{fit.options.variant} easy {fit.options.easy_degree} hard {fit.options.hard_degree}",
-            **_scores(observed[test], {"forecast": forecast["pred_accuracy"],
-                                       "sigmoid": forecast["baseline_accuracy"],
-                                       "linear": np.polyval(line, x[test]),
-                                       "flat": np.full(int(test.sum()), last3)}),
+            "settings": f"{fit.options.variant} easy {fit.options.easy_degree} hard {fit.options.hard_degree}{blend}",
+            **_scores(observed[test], {name: forecast[column] for name, column in METHODS.items()}),
             "coverage_90": coverage, "width_90": width,
             "threshold_predicted_log10": np.nan if predicted is None else predicted,
             "threshold_observed_log10": np.nan if observed_log10 is None else observed_log10,
@@ -158,7 +171,14 @@ def _finish(rows: list[dict], notes: list[str]) -> Backtest:
 
 
 def _usable(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[np.isfinite(pd.to_numeric(frame["accuracy"], errors="coerce"))].reset_index(drop=True)
+    usable = frame[np.isfinite(pd.to_numeric(frame.get("accuracy", pd.Series(np.nan, index=frame.index)),
+                                             errors="coerce"))].reset_index(drop=True)
+    if usable.empty:
+        raise InputDataError(None, "no model has an accuracy to score the forecasts against",
+                             column="accuracy",
+                             hint="for a dump with p_correct only, pass --accuracy-from p_correct "
+                                  "(accuracy = mean p_correct)")
+    return usable
 
 
 def backtest(frame: pd.DataFrame, cuts: list[float] | None = None, *, chance: float = 0.25,
@@ -179,7 +199,8 @@ def backtest(frame: pd.DataFrame, cuts: list[float] | None = None, *, chance: fl
 
 def backtest_dump(dump_path: str | Path, cuts: list[float] | None = None, *, groups: int = 3,
                   chance: float = 0.25, options: FitOptions | None = None, dump_options=None,
-                  draws: int = 1000, seed: int = 0, stdin: BinaryIO | None = None) -> Backtest:
+                  draws: int = 1000, seed: int = 0, stdin: BinaryIO | None = None,
+                  accuracy_from: str = "correct") -> Backtest:
     """Backtest a per-question dump: at each cut, rank the questions on the models below it, slice, fit
     and forecast (:func:`slicesand.pipeline.stages.slice_stage` with ``SliceOptions(cut=cut)``), so the
     difficulty groups never see a test model. The dump is read once."""
@@ -190,7 +211,7 @@ def backtest_dump(dump_path: str | Path, cuts: list[float] | None = None, *, gro
     loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
     notes: list[str] = []
     if cuts is None:  # cuts from the models' scales and accuracies: slice once without a cut to learn them
-        whole = _usable(slice_stage(dump_path, SliceOptions(cut=None, groups=groups), dump_options,
+        whole = _usable(slice_stage(dump_path, SliceOptions(cut=None, groups=groups, accuracy_from=accuracy_from), dump_options,
                                     loaded=loaded).result.slices)
         cuts = automatic_cuts(whole["flops"].to_numpy(dtype=float))
         if not cuts:
@@ -198,7 +219,8 @@ def backtest_dump(dump_path: str | Path, cuts: list[float] | None = None, *, gro
                              hint="give --cuts")
     rows = []
     for cut in cuts:  # one slicing and one fit per cut
-        stage = slice_stage(dump_path, SliceOptions(cut=cut, groups=groups), dump_options, loaded=loaded)
+        stage = slice_stage(dump_path, SliceOptions(cut=cut, groups=groups, accuracy_from=accuracy_from), dump_options,
+                            loaded=loaded)
         data = _usable(stage.result.slices)
         threshold = observed_threshold(np.log10(data["flops"].to_numpy(dtype=float)),
                                        data["accuracy"].to_numpy(dtype=float))

@@ -167,6 +167,28 @@ def fit_baselines(x: np.ndarray, accuracy: np.ndarray, chance: float, floor: flo
     return {name: cls(chance=chance, floor=floor).fit(x, accuracy) for name, cls in BASELINES.items()}
 
 
+def trend_parts(name: str) -> tuple[str, ...]:
+    """The baselines a trend name averages: ``"linear"`` or ``"bounded_sigmoid+linear+flat"``.
+
+    >>> trend_parts("bounded_sigmoid+linear+flat")
+    ('bounded_sigmoid', 'linear', 'flat')
+    """
+    parts = tuple(name.split("+"))
+    unknown = [p for p in parts if p not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {', '.join(unknown)} (known: {', '.join(BASELINES)})")
+    return parts
+
+
+def trend_forecast(baselines: dict, name: str, x: np.ndarray) -> np.ndarray | None:
+    """The mean forecast of the baselines ``name`` lists (:func:`trend_parts`); ``None`` when a fit
+    has none of them (a fit without accuracy, or an artifact from before baselines)."""
+    parts = trend_parts(name)
+    if not all(p in baselines for p in parts):
+        return None
+    return np.mean([baselines[p].predict(x) for p in parts], axis=0)
+
+
 def baseline_from_dict(document: dict):
     """Rebuild a fitted baseline from :meth:`to_dict` output."""
     values = {k: v for k, v in document.items() if k not in ("name", "formula")}

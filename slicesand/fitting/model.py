@@ -26,7 +26,7 @@ from scipy import stats
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import InputDataError, UsageError
-from slicesand.fitting.baselines import BASELINES, PaperSigmoid, fit_baselines, paper_logit
+from slicesand.fitting.baselines import PaperSigmoid, fit_baselines, paper_logit, trend_parts
 from slicesand.fitting.guards import accuracy_floor as floor_of
 
 VARIANTS = ("sandwich", "hard-lift")
@@ -62,7 +62,7 @@ class FitOptions:
     # (slicesand.fitting.baselines): "sandwich" (the curve alone), "trend" (the baseline alone), "mean"
     # (``(1 - trend_weight) * sandwich + trend_weight * trend``) or "envelope" (the larger of the two).
     blend: str = "sandwich"
-    trend: str = "bounded_sigmoid"
+    trend: str = "bounded_sigmoid+linear+flat"  # one baseline, or several joined by "+" (their mean)
     trend_weight: float = 0.5
     # Asks the pipeline for the default rule (slicesand.fitting.selection.fit_default), which then picks
     # the degrees, variant and blend; fit_slices itself never reads it.
@@ -79,8 +79,10 @@ class FitOptions:
                 raise UsageError(None, f"{name} must be between 0 and 12", found=degree)
         if self.blend not in BLENDS:
             raise UsageError(None, f"blend must be one of {', '.join(BLENDS)}", found=self.blend)
-        if self.trend not in BASELINES:
-            raise UsageError(None, f"trend must be one of {', '.join(BASELINES)}", found=self.trend)
+        try:
+            trend_parts(self.trend)
+        except ValueError as exc:
+            raise UsageError(None, f"trend must name baselines joined by '+': {exc}", found=self.trend) from None
         if not 0.0 <= self.trend_weight <= 1.0:
             raise UsageError(None, "trend_weight must be in [0, 1]", found=self.trend_weight)
         if not 0.0 <= self.chance < 1.0:
@@ -163,6 +165,9 @@ class Fit:
     task: str | None = None
     # Every baseline (slicesand.fitting.baselines) fitted on the same training models, by name.
     baselines: dict = field(default_factory=dict)
+    # p-value of the F-test of the easy polynomial against a straight line on the training models: a
+    # turning point of the easy curve is an emergence signal only if its curvature is not noise.
+    easy_curvature_p: float | None = None
 
     @property
     def has_accuracy(self) -> bool:
@@ -286,7 +291,8 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
 
     x = np.log10(flops)
     x_train = x[train]
-    easy = fit_polynomial(x_train, frame[easy_column].to_numpy(dtype=float)[train], options.easy_degree)
+    easy_train = frame[easy_column].to_numpy(dtype=float)[train]
+    easy = fit_polynomial(x_train, easy_train, options.easy_degree)
     hard = (fit_polynomial_average if options.hard_average else fit_polynomial)(
         x_train, frame[hard_column].to_numpy(dtype=float)[train], options.hard_degree)
     tc_train = frame["tc_brier"].to_numpy(dtype=float)[train]
@@ -338,7 +344,27 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
         warnings=warnings,
         accuracy_floor=accuracy_floor,
         baselines=baselines,
+        easy_curvature_p=curvature_p_value(x_train, easy_train, easy),
     )
+
+
+def curvature_p_value(x: np.ndarray, y: np.ndarray, poly: PolynomialFit) -> float | None:
+    """p-value of the F-test of ``poly`` (degree d >= 2) against the least-squares line on the same
+    points: small when the curve's bends are more than noise; ``None`` when it cannot be tested.
+
+    >>> x = np.linspace(0, 1, 20)
+    >>> curvature_p_value(x, (x - 0.5) ** 2, fit_polynomial(x, (x - 0.5) ** 2, 2)) < 1e-6
+    True
+    """
+    n, d = len(x), poly.degree
+    if d < 2 or n - d - 1 <= 0:
+        return None
+    rss_curve = float(np.sum(np.square(y - poly(x))))
+    rss_line = float(np.sum(np.square(y - np.polyval(np.polyfit(x, y, 1), x))))
+    if rss_curve <= 1e-300:
+        return 0.0 if rss_line > 1e-300 else 1.0
+    statistic = ((rss_line - rss_curve) / (d - 1)) / (rss_curve / (n - d - 1))
+    return float(stats.f.sf(max(statistic, 0.0), d - 1, n - d - 1))
 
 
 def combine_tc(easy_values, hard_values, tc_lift, variant: str):

@@ -26,6 +26,7 @@ from scipy.special import expit
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import ArtifactError, UsageError
+from slicesand.fitting.baselines import trend_forecast
 from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, training_mask
 from slicesand.fitting.guards import blend_accuracy, clip_accuracy, clip_tc, extend, guard_accuracy
 
@@ -48,6 +49,10 @@ class Forecast:
     warnings: list[Diagnostic] = field(default_factory=list)
     # Bootstrap summary (slicesand.uncertainty.intervals.add_intervals); None when no bootstrap was run.
     intervals: dict | None = None
+    # The easy curve's last turning point, whether or not it is supported as an emergence threshold
+    # (``threshold_log10_flops`` is None when it is not; see threshold_support).
+    turning_point_log10_flops: float | None = None
+    emergence_signal: bool = False
 
     @property
     def threshold_flops(self) -> float | None:
@@ -80,7 +85,7 @@ def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
     floored = guard_accuracy(raw, baseline, options, fit.accuracy_floor)
     trends = {name: fit.baselines[name].predict(x) if name in fit.baselines else nan
               for name in ("bounded_sigmoid", "linear", "flat")}
-    trend = fit.baselines[options.trend].predict(x) if options.trend in fit.baselines else None
+    trend = trend_forecast(fit.baselines, options.trend, x)
     accuracy = blend_accuracy(floored, trend, options)
     if options.clip:
         accuracy, baseline = clip_accuracy(accuracy, floor), clip_accuracy(baseline, floor)
@@ -89,6 +94,44 @@ def curves(fit: Fit, log10_flops: np.ndarray) -> dict[str, np.ndarray]:
     return {"pred_easy": easy, "pred_hard": hard, "pred_tc_brier": tc, "pred_accuracy": accuracy,
             "baseline_accuracy": baseline, "sandwich_accuracy": sandwich,
             **{f"{name}_accuracy": values for name, values in trends.items()}}
+
+
+MAX_CURVATURE_P = 0.5
+MIN_THRESHOLD_SHARE = 0.5
+
+
+def threshold_support(fit: Fit, threshold: float | None, share: float | None = None) -> str | None:
+    """Why the easy curve's turning point is *not* an emergence signal, or ``None`` when it is one.
+
+    It is a signal only when it exists, lies inside the training range at least one mean model step
+    from either edge, the easy curve's bends are more than noise (the F-test of the easy polynomial
+    against a line, :attr:`Fit.easy_curvature_p`, below :data:`MAX_CURVATURE_P`: on the paper's six
+    tasks at their cuts it is at most 0.36, on pure-noise dumps 0.5-0.8), and, when bootstrap draws
+    were made, at least :data:`MIN_THRESHOLD_SHARE` of them have a turning point too.
+    """
+    if threshold is None:
+        return "the easy curve has no turning point in range"
+    low, high = fit.training_x_range
+    step = (high - low) / max(len(fit.training_models) - 1, 1)
+    if not low + step <= threshold <= high - step:
+        return (f"the easy curve's turning point (10^{threshold:.2f} FLOPs) sits at the edge of the training models "
+                f"(10^{low:.2f} to 10^{high:.2f})")
+    if fit.easy_curvature_p is not None and fit.easy_curvature_p >= MAX_CURVATURE_P:
+        return (f"the easy curve bends no more than noise would (F-test against a line: p = {fit.easy_curvature_p:.2f})")
+    if share is not None and share < MIN_THRESHOLD_SHARE:
+        return f"only {share:.0%} of bootstrap draws have a turning point"
+    return None
+
+
+def no_signal(forecast: "Forecast", fit: Fit, reason: str) -> None:
+    """Record that the turning point is no emergence signal: outside ``--paper`` no threshold is reported."""
+    forecast.emergence_signal = False
+    if fit.options.clip:
+        forecast.threshold_log10_flops = None
+    code = "no-turning-point" if forecast.turning_point_log10_flops is None else "no-emergence-signal"
+    message = f"no emergence signal: {reason}" + ("" if fit.options.clip else " (--paper reports it anyway)")
+    forecast.warnings = [w for w in forecast.warnings if w.code not in ("no-turning-point", "no-emergence-signal")]
+    forecast.warnings.append(diagnostic(code, message))
 
 
 def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
@@ -199,8 +242,12 @@ def predict(
             "forecast": float(np.mean(np.square(observed - table.loc[scored, "pred_accuracy"].to_numpy()))),
             "baseline": float(np.mean(np.square(observed - table.loc[scored, "baseline_accuracy"].to_numpy()))),
         }
-    warnings = out_of_range_warnings(fit, table)
+    forecast = Forecast(table, threshold, (low, high), mse, int(scored.sum()), out_of_range_warnings(fit, table),
+                        turning_point_log10_flops=threshold, emergence_signal=True)
+    reason = threshold_support(fit, threshold)
     if threshold is None:
-        warnings.append(diagnostic("no-turning-point", f"the easy curve has no turning point (local minimum) between "
-                                   f"{10 ** low:.3g} and {10 ** high:.3g} FLOPs: no emergence threshold in range"))
-    return Forecast(table, threshold, (low, high), mse, int(scored.sum()), warnings)
+        reason = (f"the easy curve has no turning point (local minimum) between {10 ** low:.3g} and "
+                  f"{10 ** high:.3g} FLOPs")
+    if reason is not None:
+        no_signal(forecast, fit, reason)
+    return forecast

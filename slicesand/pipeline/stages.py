@@ -235,6 +235,9 @@ def forecast_summary(forecast: Forecast) -> dict:
         "threshold_flops": forecast.threshold_flops,
         "threshold_log10_flops": forecast.threshold_log10_flops,
         "threshold_search_range_flops": [10.0 ** forecast.threshold_range[0], 10.0 ** forecast.threshold_range[1]],
+        # Whether the easy curve's turning point is an emergence signal (slicesand.forecast.predict.threshold_support).
+        "emergence_signal": forecast.emergence_signal,
+        "turning_point_log10_flops": forecast.turning_point_log10_flops,
         "test_mse": forecast.mse,
         "n_test_scored": forecast.n_test_scored,
         "warnings": forecast.warnings,

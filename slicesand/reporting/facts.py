@@ -139,6 +139,11 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
             "hard_average": fit.options.hard_average,
             "baseline_floor": fit.options.baseline_floor,
             "automatic": fit.selection is not None,
+            # How the forecast combines Slice-and-Sandwich with the trend, and why (slicesand.fitting.selection).
+            "blend": fit.options.blend,
+            "trend": fit.options.trend,
+            "candidate": (fit.selection or {}).get("candidate"),
+            "why": (fit.selection or {}).get("why"),
         },
         "models": {
             "training": len(fit.training_models),
@@ -158,6 +163,7 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
         # Bootstrap summary (draws, seed, level, threshold interval); None when no bootstrap was run.
         "intervals": summary.get("intervals"),
         "threshold_search_range_flops": summary.get("threshold_search_range_flops"),
+        "turning_point_log10_flops": summary.get("turning_point_log10_flops"),
         "test_mse": summary.get("test_mse"),
         "largest_scale": None if largest is None else {
             "flops": float(largest["flops"]), "model": largest["model"] or None,
@@ -181,10 +187,14 @@ def headline(facts: dict) -> str:
                      f"{format_flops(largest['flops'])} FLOPs (accuracy is unknown)")
     if facts.get("threshold_flops") is not None:
         parts.append(f"the emergence threshold is predicted near {format_flops(facts['threshold_flops'])} FLOPs")
+    elif facts.get("turning_point_log10_flops") is not None:
+        parts.append(f"no emergence signal: the easy questions' curve turns near "
+                     f"{format_flops(10.0 ** facts['turning_point_log10_flops'])} FLOPs, but the turn is not "
+                     "supported (see the warnings), so no emergence threshold is predicted")
     else:
         low, high = facts.get("threshold_search_range_flops") or (None, None)
-        parts.append(f"the easy questions' curve has no turning point between {format_flops(low)} and "
-                     f"{format_flops(high)} FLOPs, so no emergence threshold is predicted in range")
+        parts.append(f"no emergence signal: the easy questions' curve has no turning point between "
+                     f"{format_flops(low)} and {format_flops(high)} FLOPs, so no emergence threshold is predicted")
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
 
@@ -223,10 +233,10 @@ def interval_sentence(intervals: dict) -> str:
     """
     resampled = intervals.get("resampled", "models").replace("models", "the training models")
     if _kind(intervals) == "prediction":
-        text = (f"{_level(intervals)} prediction intervals: the bootstrap interval ({intervals['draws']} resamples "
-                f"of {resampled}, seed {intervals['seed']}) widened by leave-future-out conformal "
-                f"calibration on the training models, more the further beyond them; "
-                f"{intervals.get('measured_coverage') or ''}.")
+        draws = (f"; bootstrap: {intervals['draws']} resamples of {resampled}, seed {intervals['seed']}"
+                 if intervals.get("draws") else "")
+        text = (f"{_level(intervals)} prediction intervals: the {intervals.get('method', 'calibrated interval')}"
+                f"{draws}; {intervals.get('measured_coverage') or ''}.")
     else:
         text = (f"{_level(intervals)} bootstrap intervals from {intervals['draws']} resamples of {resampled} "
                 f"(seed {intervals['seed']}).")

@@ -147,6 +147,8 @@ def _settings(facts: dict) -> Section:
         rows.append(("floor", "never below the sigmoid baseline"))
     if s.get("automatic"):
         rows.append(("chosen by", "the automatic rule (fit.json: selection)"))
+    if s.get("candidate"):
+        rows += [("forecast", str(s["candidate"])), ("why", str(s["why"]))]
     rows.append(("chance accuracy", str(s["chance"])))
     return Section("settings", SECTION_TITLES["settings"], (Table(("setting", "value"), tuple(rows)),))
 
@@ -168,10 +170,13 @@ def _forecast(facts: dict) -> Section:
     if facts.get("intervals"):
         blocks.append(text(interval_sentence(facts["intervals"])))
     band = has_band(facts)
+    # The published method stays visible when the default leans on a trend.
+    sandwich = facts["settings"].get("blend", "sandwich") != "sandwich"
     header = ("model", "FLOPs", "split", "predicted accuracy", *((interval_label(facts),) if band else ()),
-              "baseline", "observed", "predicted TC Brier")
+              *(("Slice-and-Sandwich",) if sandwich else ()), "baseline", "observed", "predicted TC Brier")
     rows = tuple((row["model"] or "", format_flops(row["flops"]), row["split"], fmt(row["pred_accuracy"]),
-                  *((interval_text(row),) if band else ()), fmt(row["baseline_accuracy"]),
+                  *((interval_text(row),) if band else ()),
+                  *((fmt(row.get("sandwich_accuracy")),) if sandwich else ()), fmt(row["baseline_accuracy"]),
                   fmt(row["observed_accuracy"]), fmt(row["pred_tc_brier"]))
                  for row in facts["predictions"])  # one row per model: display only
     numeric = frozenset(i for i, name in enumerate(header) if name not in ("model", "split"))

@@ -27,14 +27,23 @@ from slicesand.ingest.dump import Dump
 from slicesand.errors import UsageError
 
 
+ACCURACY_FROM = ("correct", "p_correct")
+
+
 @dataclass(frozen=True)
 class SliceOptions:
     """Parameters of the slice stage. ``cut`` is in FLOPs; ``None`` makes every model a reference."""
 
     cut: float | None = None
     groups: int = 3
+    # Where accuracy comes from: "correct" (the share of answers marked correct) or "p_correct" (the mean
+    # of p_correct: the expected accuracy of one sampled answer, e.g. pass@1 from k samples).
+    accuracy_from: str = "correct"
 
     def __post_init__(self) -> None:
+        if self.accuracy_from not in ACCURACY_FROM:
+            raise UsageError(None, f"accuracy_from must be one of {', '.join(ACCURACY_FROM)}",
+                             found=self.accuracy_from)
         if self.groups < 2:
             raise UsageError(None, "--groups must be at least 2 (an easy and a hard group)", found=self.groups)
         if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
@@ -95,6 +104,8 @@ def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) ->
     group_sum, group_n, answered, tc_sum = stats.group_sums(group_of_question, options.groups,
                                                             ranked.size < dump.n_questions)
     correct_sum, n_known = stats.correct_sums(answered) if stats.correct is not None else (None, None)
+    if options.accuracy_from == "p_correct":
+        correct_sum, n_known = _p_correct_sums(dump, answered)
     sums = SliceSums(dump.model_names, dump.question_ids, dump.question_tasks, dump.tasks, reference_answers,
                      difficulty, order, group_sum, group_n, answered, tc_sum, correct_sum, n_known)
     return slice_from_sums(sums, flops_by_model, has_scale, reference, options, warnings)
@@ -229,6 +240,16 @@ def slice_from_sums(sums: SliceSums, flops_by_model: np.ndarray, has_scale: np.n
         "tasks": sums.tasks,
     }
     return SliceResult(slices, questions, options, facts, warnings)
+
+
+def _p_correct_sums(dump: Dump, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each model's sum of p_correct over its answers (and their count), recovered from the TC Brier score
+    ``-(1 - p)**2``; rows without p_correct were scored from their 0/1 correctness by the reader."""
+    if not dump.has_p_correct:
+        raise UsageError(dump.source.name, "accuracy from p_correct needs a 'p_correct' column",
+                         hint="take accuracy from 'correct' (the default)")
+    p = 1.0 - np.sqrt(-np.asarray(dump.score, dtype=np.float64))
+    return np.bincount(dump.model_code, weights=p, minlength=dump.n_models), np.asarray(answered, dtype=float)
 
 
 def tie_rank(question_ids: np.ndarray, question_tasks: np.ndarray) -> np.ndarray:

@@ -39,7 +39,8 @@ def test_unit_weights_reproduce_the_fit(monkeypatch):
     monkeypatch.setattr(bs, "resample_weights", lambda n, draws, seed: np.ones((1, n)))
     for fit in _fits():
         result = bs.bootstrap(fit, FRAME, x, draws=1)
-        assert np.allclose(result.accuracy_lo, curves(fit, x)["pred_accuracy"], atol=1e-5)
+        # the bootstrap resamples the Slice-and-Sandwich curves (the default then blends them with the trend)
+        assert np.allclose(result.accuracy_lo, curves(fit, x)["sandwich_accuracy"], atol=1e-5)
 
 
 def test_thousand_draws_are_fast():
@@ -108,6 +109,8 @@ def test_warns_when_the_sigmoid_floor_lifts_the_forecast():
     frame = pd.DataFrame({"model": [f"m{i}" for i in range(12)], "flops": 10 ** x, "accuracy": acc,
                           "tc_brier": acc - 1, "group_1": acc - 0.8 + 0.001 * np.sin(7 * x),
                           "group_2": -0.9 + 0.001 * np.cos(5 * x), "group_3": acc - 1.05})
-    fit = fit_default(frame, FitOptions())
+    # the legacy paper-sigmoid floor (no longer the default)
+    fit = fit_slices(frame, FitOptions(variant="hard-lift", easy_degree=3, hard_average=True, baseline_floor=True,
+                                       extrapolation="linear"))
     forecast = predict(fit, frame, at=[1e23])
     assert any("sigmoid floor lifts" in w.message and w.code == "floor-lift" for w in trust_warnings(fit, forecast))

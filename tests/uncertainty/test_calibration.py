@@ -1,4 +1,5 @@
-"""Prediction intervals: conformal calibration on known truth, and question resampling in the bootstrap."""
+"""Prediction intervals: suite-calibrated offsets by horizon band against hand computation, and question
+resampling in the bootstrap."""
 
 import time
 from dataclasses import replace
@@ -9,7 +10,8 @@ import pytest
 
 import slicesand.uncertainty.resampling as qr
 from slicesand.uncertainty.bootstrap import bootstrap
-from slicesand.uncertainty.calibration import calibrate, conformal_quantile, prediction_interval
+from slicesand.forecast.predict import predict
+from slicesand.uncertainty.calibration import SUITE_COVERAGE, SUITE_OFFSETS, prediction_interval
 from slicesand.ingest.dump import Dump
 from slicesand.fitting.selection import fit_default
 from slicesand.fitting.model import FitOptions, fit_slices
@@ -27,54 +29,47 @@ def _linear_world(seed, noise=0.02, n=40):
                          "group_2": acc - 1.1 + rng.normal(0, noise, n)})
 
 
-def test_conformal_quantile_is_the_finite_sample_order_statistic():
-    assert conformal_quantile(np.arange(1.0, 20.0), 0.9) == (18.0, True)  # ceil(20 * 0.9) = 18th of 19
-    assert conformal_quantile(np.arange(9.0), 0.9) == (8.0, True)
-    assert conformal_quantile(np.arange(8.0), 0.9) == (7.0, False)  # 8 scores cannot promise 90%
-
-
-def test_calibrated_interval_covers_about_90_percent_where_the_truth_is_exchangeable():
-    # Many worlds where the training models' own future errs like the test models' do: coverage near 90%,
-    # and never narrower than the bootstrap band it widens.
-    covered, widths, boot = [], [], []
-    for seed in range(12):
-        frame = _linear_world(seed)
-        x = np.log10(frame["flops"].to_numpy())
-        cut = 10 ** 23.0
-        fit = fit_default(frame, FitOptions(cut=cut))
-        test = x >= 23.0
-        band = prediction_interval(fit, frame, x[test], draws=200, seed=seed)
-        y = frame["accuracy"].to_numpy()[test]
-        covered.append(np.mean((y >= band.lo) & (y <= band.hi)))
-        widths.append(np.mean(band.hi - band.lo))
-        boot.append(np.mean(band.bootstrap.accuracy_hi - band.bootstrap.accuracy_lo))
-        assert np.all(band.hi - band.lo >= band.bootstrap.accuracy_hi - band.bootstrap.accuracy_lo - 1e-12)
-    assert 0.8 <= np.mean(covered) <= 1.0, np.mean(covered)
-    assert np.mean(widths) < 0.35  # informative: 0.05 accuracy per decade, 0.02 noise
-
-
-def test_calibration_uses_only_training_models_and_grows_with_distance():
+def test_offsets_by_horizon_band_against_hand_computation():
     frame = _linear_world(0)
     fit = fit_default(frame, FitOptions(cut=10 ** 23.0))
-    calibration = calibrate(fit, frame, seed=0)
-    # Changing the test models (above the cut) changes nothing.
-    spoiled = frame.assign(accuracy=np.where(frame["flops"] >= 1e23, 0.99, frame["accuracy"]))
-    again = calibrate(fit_default(spoiled, FitOptions(cut=10 ** 23.0)), spoiled, seed=0)
-    assert np.array_equal(calibration.scores, again.scores) and calibration.quantile == again.quantile
-    assert calibration.folds == 3 and calibration.scores.size >= 9 and calibration.finite_sample
-    assert (calibration.distances > 0).all()
-    widen = calibration.half_width(np.array([-1.0, 0.0, 1.0, 2.0]))
-    assert widen[0] == widen[1] and np.all(np.diff(widen[1:]) >= 0)
+    top = fit.training_x_range[1]
+    x = np.array([top - 1.0, top + 0.3, top + 0.7, top + 1.5])
+    band = prediction_interval(fit, frame, x, draws=0)
+    point = predict(fit, at=10 ** x).table["pred_accuracy"].to_numpy()
+    low = np.array([SUITE_OFFSETS["<= 0.5"][0], SUITE_OFFSETS["<= 0.5"][0], SUITE_OFFSETS["0.5-1"][0],
+                    SUITE_OFFSETS["> 1"][0]])
+    high = np.array([SUITE_OFFSETS["<= 0.5"][1], SUITE_OFFSETS["<= 0.5"][1], SUITE_OFFSETS["0.5-1"][1],
+                     SUITE_OFFSETS["> 1"][1]])
+    assert np.allclose(band.lo, np.clip(point + low, fit.accuracy_floor, 1))
+    assert np.allclose(band.hi, np.clip(point + high, fit.accuracy_floor, 1))
+    assert band.bootstrap is None and band.summary()["draws"] == 0
 
 
-def test_a_larger_miss_on_the_training_future_widens_the_interval():
-    calm, wild = _linear_world(3, noise=0.005), _linear_world(3, noise=0.05)
-    widths = []
-    for frame in (calm, wild):
-        fit = fit_default(frame, FitOptions(cut=10 ** 23.0))
-        band = prediction_interval(fit, frame, np.array([23.5, 24.0]), draws=200, seed=0)
-        widths.append(band.hi - band.lo)
-    assert np.all(widths[1] > widths[0])
+def test_interval_holds_the_point_lies_in_range_and_joins_the_bootstrap():
+    frame = _linear_world(1, noise=0.05)
+    fit = fit_default(frame, FitOptions(cut=10 ** 23.0))
+    fit = replace(fit, options=replace(fit.options, blend="envelope"))
+    x = np.linspace(20, 26, 13)
+    band = prediction_interval(fit, frame, x, draws=200, seed=0)
+    point = predict(fit, at=10 ** x).table["pred_accuracy"].to_numpy()
+    assert ((band.lo <= point) & (point <= band.hi)).all()
+    assert ((band.lo >= fit.accuracy_floor) & (band.hi <= 1.0)).all()
+    assert (band.lo <= band.bootstrap.accuracy_lo + 1e-12).all() and (band.hi >= band.bootstrap.accuracy_hi - 1e-12).all()
+    assert band.summary()["calibration"]["measured"]["coverage"] == SUITE_COVERAGE["coverage"]
+
+
+def test_interval_without_the_slices_table_and_without_accuracy():
+    from slicesand.uncertainty.intervals import add_intervals
+
+    frame = _linear_world(2)
+    fit = fit_default(frame, FitOptions(cut=10 ** 23.0))
+    forecast = add_intervals(predict(fit, at=[1e24, 1e25]), fit, None, draws=1000)
+    assert {"pred_accuracy_lo", "pred_accuracy_hi"} <= set(forecast.table.columns)
+    assert any(w.code == "beyond-training-range" for w in forecast.warnings)
+    tc_only = fit_default(frame.drop(columns="accuracy"), FitOptions(cut=10 ** 23.0))
+    forecast = add_intervals(predict(tc_only, at=[1e25]), tc_only, frame.drop(columns="accuracy"), draws=100)
+    assert "pred_accuracy_lo" not in forecast.table.columns
+    assert any(w.code == "beyond-training-range" for w in forecast.warnings)
 
 
 # ---- question resampling ------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""The emergence threshold, honestly: pure noise yields "no emergence signal", real emergence a threshold."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from slicesand.fitting.model import FitOptions
+from slicesand.fitting.selection import fit_default
+from slicesand.forecast.predict import predict
+from slicesand.ingest.dump import dump_from_table
+from slicesand.io.tables import Source
+from slicesand.slicing.difficulty import SliceOptions, slice_dump
+from slicesand.uncertainty.intervals import add_intervals
+
+
+def _noise_slices(seed, n_models=24, n_questions=400, cut=3e22):
+    """Every answer drawn independently of the model's scale: nothing emerges."""
+    rng = np.random.default_rng(seed)
+    flops = np.logspace(19, 24, n_models)
+    table = pa.table({"model": np.repeat([f"m{i:02d}" for i in range(n_models)], n_questions),
+                      "question": np.tile([f"q{j:03d}" for j in range(n_questions)], n_models),
+                      "correct": (rng.random(n_models * n_questions) < 0.25).astype(np.int8),
+                      "p_correct": rng.uniform(0, 0.5, n_models * n_questions),
+                      "flops": np.repeat(flops, n_questions)})
+    dump = dump_from_table(table, Source("noise", ""))
+    return slice_dump(dump, dump.flops_by_model, SliceOptions(cut=cut)).slices
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pure_noise_yields_no_emergence_signal(seed):
+    frame = _noise_slices(seed)
+    fit = fit_default(frame, FitOptions(cut=3e22))
+    forecast = predict(fit, frame, at=[1e24])
+    assert forecast.threshold_log10_flops is None and not forecast.emergence_signal
+    assert any(w.code in ("no-emergence-signal", "no-turning-point") and w.message.startswith("no emergence signal")
+               for w in forecast.warnings)
+    # and the bootstrap does not bring it back
+    forecast = add_intervals(predict(fit, frame, at=[1e24]), fit, frame, draws=200, seed=0)
+    assert forecast.threshold_log10_flops is None
+
+
+def test_the_sample_datas_emergence_keeps_its_threshold():
+    from pathlib import Path
+
+    from slicesand.pipeline.stages import DumpOptions, slice_stage
+
+    root = Path(__file__).resolve().parents[2] / "sample_data"
+    frame = slice_stage(root / "eval_dump.csv", SliceOptions(cut=3e22),
+                        DumpOptions(models_path=str(root / "models.csv"))).result.slices
+    fit = fit_default(frame, FitOptions(cut=3e22))
+    forecast = add_intervals(predict(fit, frame, at=[1e24]), fit, frame, draws=200, seed=0)
+    assert forecast.emergence_signal and 20 < forecast.threshold_log10_flops < 22.5
