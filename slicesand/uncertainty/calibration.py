@@ -105,8 +105,7 @@ def prediction_interval(fit: Fit, frame: pd.DataFrame | None, log10_flops: np.nd
         band = bootstrap(fit, frame, x, draws=draws, seed=seed, level=level, questions=questions)
         if fit.options.blend != "trend":
             lo, hi = np.fmin(lo, band.accuracy_lo), np.fmax(hi, band.accuracy_hi)
-    lo, hi = np.minimum(lo, point), np.maximum(hi, point)
-    if fit.options.clip:
-        floor = fit.accuracy_floor if fit.accuracy_floor is not None else fit.options.chance
-        lo, hi = np.clip(lo, floor, 1.0), np.clip(hi, floor, 1.0)
+    from slicesand.uncertainty.intervals import valid_interval  # intervals builds on this module
+
+    lo, hi = valid_interval(fit, point, lo, hi)
     return PredictionInterval(lo, hi, band, fit.selection is not None)

@@ -72,6 +72,17 @@ def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame | None, *, d
     return forecast
 
 
+def valid_interval(fit: Fit, point: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The interval holds its point forecast and, with clipping (everything but ``--paper``), lies in
+    [accuracy floor, 1] (:func:`slicesand.uncertainty.calibration.prediction_interval` already returns
+    such intervals; this keeps a band computed elsewhere to the same rule)."""
+    lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+    if fit.options.clip:
+        floor = fit.accuracy_floor if fit.accuracy_floor is not None else fit.options.chance
+        lo, hi = np.clip(lo, floor, 1.0), np.clip(hi, floor, 1.0)
+    return lo, hi
+
+
 def trust_warnings(fit: Fit, forecast: Forecast) -> list[Diagnostic]:
     """Reasons not to trust this forecast (see the module docstring)."""
     warnings = []
