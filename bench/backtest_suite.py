@@ -349,6 +349,20 @@ def report(rows: pd.DataFrame) -> dict:
                 + " ".join(f"| {100 * _mae_by(sub, name):.1f}" for name in SIMPLE)
                 + (f" | **{ratio[dataset]:.2f}** | {loto.loc[dataset, 'ratio']:.2f}" if band == "all" else " | | ")
                 + f" | {sub['inside'].mean():.2f} | {sub['width'].mean():.2f} |")
+    compact = ["| data set | cuts | test rows | MAE default | MAE S&S | MAE sigmoid | MAE bounded sigmoid | MAE linear "
+               "| MAE flat | default / best simple | held out (LOTO) | 90% coverage | 90% width |", "|---" * 13 + "|"]
+    for dataset, sub in intervals.groupby("dataset", sort=True):
+        sandwich = _mae_by(sub, "sandwich") if sub["sandwich"].notna().all() else float("nan")
+        compact.append(f"| {dataset} | {sub['cut'].nunique()} | {len(sub)} | {100 * _mae_by(sub, 'pred'):.1f} "
+                       f"| {'' if np.isnan(sandwich) else f'{100 * sandwich:.1f}'} "
+                       + " ".join(f"| {100 * _mae_by(sub, name):.1f}" for name in SIMPLE)
+                       + f" | {ratio[dataset]:.2f} | {loto.loc[dataset, 'ratio']:.2f} | {sub['inside'].mean():.2f} "
+                       f"| {sub['width'].mean():.2f} |")
+    bands = ["| horizon (decades beyond the largest training model) | test rows | 90% coverage | 90% width |",
+             "|---|---|---|---|"]
+    for _, _, band in BANDS:
+        sub = intervals[intervals["band"] == band]
+        bands.append(f"| {band} | {len(sub)} | {sub['inside'].mean():.2f} | {sub['width'].mean():.2f} |")
     weights = 1.0 / intervals.groupby("dataset")["inside"].transform("size")
     summary = {
         "data_sets": len(table), "forecasts_outside_0_1": int(((rows["pred"] < 0) | (rows["pred"] > 1)).sum()),
@@ -364,7 +378,8 @@ def report(rows: pd.DataFrame) -> dict:
                             "rows": int(len(g))} for band, g in intervals.groupby("band")},
         "band_offsets_all_data_sets": band_offsets(rows),
     }
-    return {"markdown": "\n".join(lines), "summary": summary}
+    return {"markdown": "\n".join(lines), "compact": "\n".join(compact), "bands": "\n".join(bands),
+            "summary": summary}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,6 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     suite = Path(args.suite) if args.suite else Path("../shared/suite")
     result = report(collect(suite if suite.is_dir() else None))
     s = result["summary"]
+    print("Per data set (MAE in accuracy points, mean over cuts; ratios over the best simple baseline in hindsight):")
+    print()
+    print(result["compact"])
+    print()
+    print(result["bands"])
+    print()
+    print("Per data set and horizon band:")
+    print()
     print(result["markdown"])
     print()
     print(f"Data sets scored: {s['data_sets']}; forecasts outside [0, 1]: {s['forecasts_outside_0_1']}.")

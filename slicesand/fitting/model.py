@@ -252,27 +252,61 @@ def _residual_std(residual: np.ndarray, n: int, n_params: int) -> float:
 def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None = None) -> Fit:
     """Fit the Slice-and-Sandwich model and the baselines on a slices table's training models, with
     ``options`` as given (the default rule that chooses them is :mod:`slicesand.fitting.selection`)."""
-    n_groups = group_count(frame, source)
+    n_groups, flops = _checked_table(frame, source)
     easy_column, hard_column = "group_1", f"group_{n_groups}"
-    needed = ["model", "flops", "tc_brier", easy_column, hard_column]
+    warnings: list[Diagnostic] = []
+    train, test = _split(frame, flops, options, easy_column, hard_column, warnings, source)
+    x = np.log10(flops)
+    x_train = x[train]
+    easy_train = frame[easy_column].to_numpy(dtype=float)[train]
+    easy = fit_polynomial(x_train, easy_train, options.easy_degree)
+    hard = (fit_polynomial_average if options.hard_average else fit_polynomial)(
+        x_train, frame[hard_column].to_numpy(dtype=float)[train], options.hard_degree)
+    tc_train = frame["tc_brier"].to_numpy(dtype=float)[train]
+    tc_lift = float(np.mean(tc_train) - np.mean(hard(x_train))) if options.variant == "hard-lift" else 0.0
+    accuracy_parts = _fit_accuracy(frame, x, train, options, easy, hard, tc_lift, warnings, source)
+    models = frame["model"].astype(str).to_numpy()
+    return Fit(
+        options=options,
+        n_groups=n_groups,
+        easy_column=easy_column,
+        hard_column=hard_column,
+        easy=easy,
+        hard=hard,
+        tc_lift=tc_lift,
+        training_models=models[train].tolist(),
+        test_models=models[test].tolist(),
+        training_x_range=(float(x_train.min()), float(x_train.max())),
+        warnings=warnings,
+        easy_curvature_p=curvature_p_value(x_train, easy_train, easy),
+        **accuracy_parts,
+    )
+
+
+def _checked_table(frame: pd.DataFrame, source: str | None) -> tuple[int, np.ndarray]:
+    """The number of groups and the FLOPs, after checking the columns a fit needs."""
+    n_groups = group_count(frame, source)
+    needed = ["model", "flops", "tc_brier", "group_1", f"group_{n_groups}"]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise InputDataError(source, f"missing column(s) {', '.join(missing)} in the slices table",
                              found=", ".join(map(str, frame.columns)))
-    warnings: list[Diagnostic] = []
     flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(flops) & (flops > 0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputDataError(source, "FLOPs must be a positive, finite number", column="flops",
                              row=row + 1, found=frame["flops"].iloc[row])
+    return n_groups, flops
+
+
+def _split(frame: pd.DataFrame, flops: np.ndarray, options: FitOptions, easy_column: str, hard_column: str,
+           warnings: list, source: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test masks (models with every score), checked against the cut and the degrees."""
     incomplete = frame[[easy_column, hard_column, "tc_brier"]].isna().any(axis=1).to_numpy()
     if incomplete.any():
         warnings.append(diagnostic("missing-scores", f"left out {int(incomplete.sum())} model(s) with missing scores: "
                                    f"{', '.join(frame.loc[incomplete, 'model'].astype(str).head(5))}"))
-    accuracy = (pd.to_numeric(frame["accuracy"], errors="coerce").to_numpy(dtype=float)
-                if "accuracy" in frame.columns else np.full(len(frame), np.nan))
-
     train = training_mask(flops, options.cut) & ~incomplete
     test = ~training_mask(flops, options.cut) & ~incomplete
     if options.cut is not None:
@@ -288,64 +322,42 @@ def fit_slices(frame: pd.DataFrame, options: FitOptions, *, source: str | None =
             source, f"the training split has {int(train.sum())} model(s); a degree-"
             f"{max(options.easy_degree, options.hard_degree)} polynomial needs at least {needed_models}",
             hint="lower --easy-degree/--hard-degree" + (" or raise --cut" if options.cut is not None else ""))
+    return train, test
 
-    x = np.log10(flops)
-    x_train = x[train]
-    easy_train = frame[easy_column].to_numpy(dtype=float)[train]
-    easy = fit_polynomial(x_train, easy_train, options.easy_degree)
-    hard = (fit_polynomial_average if options.hard_average else fit_polynomial)(
-        x_train, frame[hard_column].to_numpy(dtype=float)[train], options.hard_degree)
-    tc_train = frame["tc_brier"].to_numpy(dtype=float)[train]
-    tc_lift = float(np.mean(tc_train) - np.mean(hard(x_train))) if options.variant == "hard-lift" else 0.0
 
+def _fit_accuracy(frame: pd.DataFrame, x: np.ndarray, train: np.ndarray, options: FitOptions, easy, hard,
+                  tc_lift: float, warnings: list, source: str | None) -> dict:
+    """The TC Brier -> accuracy line, the accuracy shift and floor, and the baselines (all ``None`` /
+    empty when fewer than 3 training models have an accuracy: then TC Brier alone is forecast)."""
+    accuracy = (pd.to_numeric(frame["accuracy"], errors="coerce").to_numpy(dtype=float)
+                if "accuracy" in frame.columns else np.full(len(frame), np.nan))
     with_accuracy = train & np.isfinite(accuracy)
-    tc_to_accuracy = baseline = accuracy_shift = accuracy_floor = None
-    baselines: dict = {}
-    if with_accuracy.sum() >= 3:
-        if with_accuracy.sum() < train.sum():
-            warnings.append(diagnostic("training-without-accuracy",
-                                       f"{int(train.sum() - with_accuracy.sum())} training model(s) have no accuracy"))
-        acc_train = accuracy[with_accuracy]
-        if np.ptp(acc_train) == 0:
-            raise InputDataError(source, "accuracy is the same for every training model, so TC Brier "
-                                 "cannot be mapped back to accuracy", column="accuracy", found=float(acc_train[0]),
-                                 hint="raise --cut to train on more varied models" if options.cut is not None
-                                 else "add models of more varied accuracy")
-        tc_to_accuracy = fit_line(acc_train, frame["tc_brier"].to_numpy(dtype=float)[with_accuracy])
-        if tc_to_accuracy.slope == 0:
-            raise InputDataError(source, "TC Brier does not vary with accuracy on the training models, "
-                                 "so it cannot be mapped back", column="accuracy")
-        baseline = fit_line(x[with_accuracy], logit_accuracy(acc_train, options.chance))
-        raw = accuracy_from_tc(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant,
-                                                              x[with_accuracy]))
-        accuracy_shift = float(np.mean(acc_train) - np.mean(raw))
-        accuracy_floor = floor_of(options.chance, float(np.min(acc_train)))
-        baselines = fit_baselines(x[with_accuracy], acc_train, options.chance, accuracy_floor)
-        # The paper's sigmoid is the line above (stats.linregress, as the reproduction was checked with).
-        baselines["sigmoid"] = PaperSigmoid(options.chance, accuracy_floor, baseline.intercept, baseline.slope)
-    else:
+    if with_accuracy.sum() < 3:
         warnings.append(diagnostic("accuracy-unknown", "accuracy is unknown for the training models: forecasting TC Brier only"))
-
-    models = frame["model"].astype(str).to_numpy()
-    return Fit(
-        options=options,
-        n_groups=n_groups,
-        easy_column=easy_column,
-        hard_column=hard_column,
-        easy=easy,
-        hard=hard,
-        tc_to_accuracy=tc_to_accuracy,
-        baseline=baseline,
-        tc_lift=tc_lift,
-        accuracy_shift=accuracy_shift,
-        training_models=models[train].tolist(),
-        test_models=models[test].tolist(),
-        training_x_range=(float(x_train.min()), float(x_train.max())),
-        warnings=warnings,
-        accuracy_floor=accuracy_floor,
-        baselines=baselines,
-        easy_curvature_p=curvature_p_value(x_train, easy_train, easy),
-    )
+        return {"tc_to_accuracy": None, "baseline": None, "accuracy_shift": None, "accuracy_floor": None,
+                "baselines": {}}
+    if with_accuracy.sum() < train.sum():
+        warnings.append(diagnostic("training-without-accuracy",
+                                   f"{int(train.sum() - with_accuracy.sum())} training model(s) have no accuracy"))
+    acc_train = accuracy[with_accuracy]
+    if np.ptp(acc_train) == 0:
+        raise InputDataError(source, "accuracy is the same for every training model, so TC Brier "
+                             "cannot be mapped back to accuracy", column="accuracy", found=float(acc_train[0]),
+                             hint="raise --cut to train on more varied models" if options.cut is not None
+                             else "add models of more varied accuracy")
+    tc_to_accuracy = fit_line(acc_train, frame["tc_brier"].to_numpy(dtype=float)[with_accuracy])
+    if tc_to_accuracy.slope == 0:
+        raise InputDataError(source, "TC Brier does not vary with accuracy on the training models, "
+                             "so it cannot be mapped back", column="accuracy")
+    baseline = fit_line(x[with_accuracy], logit_accuracy(acc_train, options.chance))
+    raw = accuracy_from_tc(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant, x[with_accuracy]))
+    floor = floor_of(options.chance, float(np.min(acc_train)))
+    baselines = fit_baselines(x[with_accuracy], acc_train, options.chance, floor)
+    # The paper's sigmoid is the line above (stats.linregress, as the reproduction was checked with).
+    baselines["sigmoid"] = PaperSigmoid(options.chance, floor, baseline.intercept, baseline.slope)
+    return {"tc_to_accuracy": tc_to_accuracy, "baseline": baseline,
+            "accuracy_shift": float(np.mean(acc_train) - np.mean(raw)), "accuracy_floor": floor,
+            "baselines": baselines}
 
 
 def curvature_p_value(x: np.ndarray, y: np.ndarray, poly: PolynomialFit) -> float | None:

@@ -23,10 +23,11 @@ module; the pipeline calls :func:`fit`, which applies the rule when ``options.au
 The development suite has 23 data sets: the paper's six tables at their 12 cuts, the 8 benchmarks of
 the scale table (aggregate accuracy of ~100 public models; no per-question data, so every rule falls
 back to its trend there), 6 synthetic dumps (emergent and smooth, 3 seeds, re-sliced at every cut) and
-the three dumps of the shared suite (blimp, dgl, lambada). 164 candidate rules were scored: each
+the three dumps of the shared suite (blimp, dgl, lambada). 427 candidate rules were scored: each
 baseline and each mean of baselines as the trend; alone, or blended with the Slice-and-Sandwich
 forecast (weights 0, 0.25, 0.5, 0.75 or the envelope) behind a gate (always; accuracy within 0.05,
-0.1, 0.2 of chance; the easy curve's turning point; both). A candidate's score on a data set is its
+0.1, 0.2 of chance; the easy curve's turning point; both; the turning point with the easy curve's
+F-test p below 0.01, 0.05, 0.25, 0.5). A candidate's score on a data set is its
 MAE over the data set's test models (mean over cuts) divided by the MAE of the best simple baseline
 for that data set chosen in hindsight (paper sigmoid clipped, bounded sigmoid, linear, flat). For
 each data set the candidate with the best geometric mean ratio on the *other* 22 was chosen and
