@@ -38,7 +38,7 @@ def measure(stage: str, path: str) -> dict:
     """Run one stage once in this process; return seconds and peak resident memory (MB)."""
     import pyarrow.parquet as pq
 
-    from slicesand.fitting.model import FitOptions
+    from slicesand.config import run_config
     from slicesand.pipeline.stages import run_all, slice_stage, write_slice_stage
     from slicesand.slicing.difficulty import SliceOptions
 
@@ -50,11 +50,9 @@ def measure(stage: str, path: str) -> dict:
         elif stage == "slice":
             write_slice_stage(slice_stage(path, SliceOptions(cut=cut)), Path(tmp) / "slices.csv")
         elif stage == "run":  # the pipeline itself: slice, fit, predict, report text
-            run_all(path, Path(tmp) / "out", SliceOptions(cut=cut), FitOptions(cut=cut, auto=True), at=[1e24],
-                    figures=False, bootstrap=0)
+            run_all(path, Path(tmp) / "out", run_config(cut=cut, at=[1e24], figures=False, bootstrap=0))
         elif stage == "run_defaults":  # what `slicesand run` does by default: + figures, 1000 bootstrap draws
-            run_all(path, Path(tmp) / "out", SliceOptions(cut=cut), FitOptions(cut=cut, auto=True), at=[1e24],
-                    figures=True, bootstrap=1000)
+            run_all(path, Path(tmp) / "out", run_config(cut=cut, at=[1e24]))
         elif stage == "import":
             from slicesand.ingest.importers import read_source
             read_source(path)

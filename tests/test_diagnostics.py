@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from slicesand.diagnostics import CODES, Diagnostic, as_diagnostic, as_diagnostics, diagnostic, with_task
-from slicesand.fitting.model import FitOptions
-from slicesand.pipeline.stages import DumpOptions, run_all
-from slicesand.slicing.difficulty import SliceOptions
+from slicesand.config import run_config
+from slicesand.pipeline.stages import run_all
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -33,9 +32,9 @@ def test_json_round_trip_and_older_sentences():
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    options = DumpOptions(models_path=str(SAMPLE / "models.csv"))
-    result = run_all(SAMPLE / "eval_dump.csv", out, SliceOptions(cut=3e22), FitOptions(cut=3e22), options,
-                     at=[1e26], bootstrap=50, spectrum_groups=None, figures=False)
+    config = run_config(models=str(SAMPLE / "models.csv"), cut=3e22, at=[1e26], bootstrap=50, spectrum_groups=None,
+                        figures=False)
+    result = run_all(SAMPLE / "eval_dump.csv", out, config)
     return out, result
 
 

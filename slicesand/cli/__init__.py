@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Forecast emergent abilities of language models from per-question eval dumps "
          "(Slice-and-Sandwich, Wu & Lo, ICLR 2025).\n\n"
          "Exit codes: 0 success, 1 internal error, 2 usage error, 3 bad input data, "

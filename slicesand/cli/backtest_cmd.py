@@ -13,8 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand.cli.options import (
-    AccuracyFrom, STDIO, Bootstrap, Chance, EasyDegree, Groups, HardDegree, Models, Paper, Quiet, Seed, Task, Variant,
-    dump_options, fit_options,
+    FIT, SLICING_PANEL, STDIO, UNCERTAINTY, AccuracyFrom, Format, Groups, Models, Quiet, Task, from_cli, with_options,
 )
 from slicesand.errors import UsageError
 
@@ -50,26 +49,22 @@ def is_dump(path: str, stdin: bytes | None = None) -> bool:
     return "question" in [c.strip().strip('"') for c in columns]
 
 
+@with_options(FIT, UNCERTAINTY)
 def backtest_command(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="SLICES_OR_DUMP",
                                           help="Slices table (or a paper group table), or a per-question dump "
                                                "(re-sliced at every cut); CSV/Parquet, a folder, or -.")],
-    cuts: Annotated[Optional[str], typer.Option("--cuts", help="Comma-separated cuts in FLOPs. Default: every "
-                                                               "0.25 decade leaving >= 10 training and >= 5 test models.")] = None,
-    chance: Chance = 0.25,
-    easy_degree: EasyDegree = None,
-    hard_degree: HardDegree = None,
-    variant: Variant = None,
-    paper: Paper = False,
+    cuts: Annotated[Optional[str], typer.Option("--cuts", metavar="FLOPS,...", rich_help_panel=SLICING_PANEL,
+                                                help="Cuts to test. Default: every 0.25 decade leaving >= 10 "
+                                                     "training and >= 5 test models.")] = None,
     groups: Groups = 3,
     accuracy_from: AccuracyFrom = "correct",
     models: Models = None,
     task: Task = None,
-    bootstrap: Bootstrap = 1000,
-    seed: Seed = 0,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table, csv or json.")] = None,
+    fmt: Format = None,
     quiet: Quiet = False,
+    **options,
 ) -> None:
     """Forecast the models above each cut from those below it; score against sigmoid, linear and flat,
     with the 90% interval's coverage and the threshold's error."""
@@ -87,17 +82,18 @@ def backtest_command(
         cut_list = None if cuts is None else [float(c) for c in cuts.split(",") if c.strip()]
     except ValueError:
         raise UsageError(None, "--cuts takes comma-separated numbers of FLOPs", found=cuts) from None
-    options = fit_options(None, chance, easy_degree, hard_degree, variant, paper)
-    fixed = None if options.auto else options
+    config = from_cli(ctx.params)
+    fixed = None if config.fit.auto else config.fit
+    chance, draws, seed = config.fit.chance, config.uncertainty.draws, config.uncertainty.seed
     stdin = sys.stdin.buffer.read() if source == STDIO else None  # read once: sniffed, then parsed
     if is_dump(source, stdin):
-        read_options = dump_options(ctx.params)
         result = backtest_dump(source, cut_list, groups=groups, chance=chance, options=fixed,
-                               dump_options=read_options, draws=bootstrap, seed=seed,
-                               stdin=None if stdin is None else io.BytesIO(stdin), accuracy_from=accuracy_from)
+                               dump_options=config.dump, draws=draws, seed=seed,
+                               stdin=None if stdin is None else io.BytesIO(stdin),
+                               accuracy_from=config.slicing.accuracy_from)
     else:
         table = read_slices(source, stdin=None if stdin is None else io.BytesIO(stdin))
-        result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=bootstrap, seed=seed)
+        result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=draws, seed=seed)
     ui.warn_all(result.notes)
     if fmt == "json":
         write_stdout(dumps({"notes": [str(note) for note in result.notes], "rows": result.table.to_dict(orient="records")}))

@@ -6,21 +6,18 @@ from typing import Annotated
 
 import typer
 
-from slicesand.cli.options import (
-    STDIO, Chance, Cut, EasyDegree, HardDegree, Paper, Quiet, Variant, check_output, fit_options,
-)
+from slicesand.cli.options import FIT, OUTPUT_PANEL, STDIO, Cut, Quiet, check_output, from_cli, with_options
 
 
+@with_options(FIT)
 def fit_command(
-    slices: Annotated[str, typer.Argument(help="Slices table from `slicesand slice` (or - for stdin).")],
-    output: Annotated[str, typer.Option("--output", "-o", help="fit.json to write, or - for stdout.")] = STDIO,
+    ctx: typer.Context,
+    slices: Annotated[str, typer.Argument(metavar="SLICES", help="Slices table from `slicesand slice` (or -).")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL,
+                                        help="fit.json to write, or - for stdout.")] = STDIO,
     cut: Cut = None,
-    chance: Chance = 0.25,
-    easy_degree: EasyDegree = None,
-    hard_degree: HardDegree = None,
-    variant: Variant = None,
-    paper: Paper = False,
     quiet: Quiet = False,
+    **options,
 ) -> None:
     """Fit the easy and hard curves, the TC Brier-to-accuracy line, and the sigmoid baseline."""
     import dataclasses
@@ -31,16 +28,16 @@ def fit_command(
 
     ui = Ui(quiet)
     check_output(output, (".json",))
-    options = fit_options(cut, chance, easy_degree, hard_degree, variant, paper)
+    fit_options = from_cli(ctx.params).fit
     table = read_slices(slices)
     if cut is None and table.cut is not None:
-        options = dataclasses.replace(options, cut=table.cut)
+        fit_options = dataclasses.replace(fit_options, cut=table.cut)
         ui.info(f"using the cut the slices were ranked with: {table.cut:g} FLOPs")
     elif cut is None and table.meta is None:
         # A piped or hand-made table carries no record of its cut; say what happens instead of guessing.
         ui.warn(f"{table.name} records no cut (no .meta.json beside it), so every model trains and none is "
                 "held out; pass --cut to hold models out")
-    fit = fit_stage(table, options)
+    fit = fit_stage(table, fit_options)
     ui.warn_all(fit.warnings)
     write_fit(fit, output, table.source)
     ui.info(f"fitted on {len(fit.training_models)} training models ({len(fit.test_models)} held out)"

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from slicesand.cli.options import (
-    STDIO, CorrectMetric, FilterName, From, GroupSubtasks, KnownScales, Metric, Orientation, Quiet, TaskName,
+    STDIO, CorrectMetric, FilterName, From, GroupSubtasks, NoKnownScales, Metric, Orientation, Quiet, TaskName,
     check_output, import_options,
 )
 from slicesand.errors import UsageError
@@ -27,7 +27,7 @@ def import_command(
     correct_metric: CorrectMetric = None,
     orientation: Orientation = "auto",
     task_name: TaskName = None,
-    known_scales: KnownScales = True,
+    no_known_scales: NoKnownScales = False,
     quiet: Quiet = False,
 ) -> None:
     """Convert an eval dump into the long table `slice` reads, with a flops column where the scale is known.

@@ -6,7 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from slicesand.cli.options import STDIO, At, Bootstrap, Format, Grid, Quiet, Seed, check_output, flops_list
+from slicesand.cli.options import (
+    FORECAST, OUTPUT_PANEL, STDIO, UNCERTAINTY, Format, Quiet, check_output, from_cli, with_options,
+)
 from slicesand.errors import UsageError
 
 TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accuracy": "forecast",
@@ -14,22 +16,24 @@ TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accura
               "observed_accuracy": "observed"}  # low-high: the 90% prediction interval
 
 
+@with_options(FORECAST, UNCERTAINTY)
 def predict_command(
+    ctx: typer.Context,
     fit_path: Annotated[str, typer.Argument(metavar="FIT.json", help="fit.json from `slicesand fit`.")],
-    slices: Annotated[Optional[str], typer.Argument(help="Slices table whose models to forecast (or -).")] = None,
-    at: At = None,
-    grid: Grid = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Also write predictions: .csv or .parquet (with a .meta.json sidecar).")] = None,
+    slices: Annotated[Optional[str], typer.Argument(metavar="[SLICES]",
+                                                    help="Slices table whose models to forecast (or -).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL,
+                                                  help="Also write predictions (.csv or .parquet, with a "
+                                                       ".meta.json sidecar).")] = None,
     fmt: Format = None,
-    bootstrap: Bootstrap = 1000,
-    seed: Seed = 0,
     quiet: Quiet = False,
+    **options,
 ) -> None:
     """Forecast accuracy and TC Brier at each model, at --at scales, and on a --grid."""
     from slicesand.artifacts.documents import dumps, read_fit
     from slicesand.artifacts.slices_table import read_slices
     from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
-    from slicesand.forecast.predict import parse_grid, predict
+    from slicesand.forecast.predict import predict
     from slicesand.pipeline.stages import forecast_summary, write_predictions
     from slicesand.reporting.facts import build_facts, format_flops, headline
     from slicesand.uncertainty.intervals import add_intervals
@@ -40,19 +44,22 @@ def predict_command(
         check_output(output, (".csv", ".parquet", ".pq"))
         if output == STDIO:
             raise UsageError(None, "predictions go to stdout already; give -o a file name")
+    config = from_cli(ctx.params)
+    at, grid, draws = list(config.predict.at), config.predict.grid, config.uncertainty.draws
     fit, fit_source = read_fit(fit_path)
     table = read_slices(slices) if slices is not None else None
-    forecast = predict(fit, None if table is None else table.frame, at=flops_list(at),
-                       grid=None if grid is None else parse_grid(grid), source=None if table is None else table.name)
+    forecast = predict(fit, None if table is None else table.frame, at=at, grid=None if grid is None else list(grid),
+                       source=None if table is None else table.name)
     # Intervals and trust warnings need only the fit; the bootstrap part refits, so it needs the slices table.
-    forecast = add_intervals(forecast, fit, None if table is None else table.frame, draws=bootstrap, seed=seed)
-    if table is None and bootstrap and fit.has_accuracy:
+    forecast = add_intervals(forecast, fit, None if table is None else table.frame, draws=draws,
+                             seed=config.uncertainty.seed)
+    if table is None and draws and fit.has_accuracy:
         ui.info("intervals without the bootstrap part: give the slices table the fit was made on to add it")
     ui.warn_all(forecast.warnings)
     summary = forecast_summary(forecast)
     if output is not None:
         write_predictions(forecast, output, fit_source, None if table is None else table.source,
-                          {"at": flops_list(at), "grid": grid, "bootstrap": bootstrap, "seed": seed})
+                          {"at": at, "grid": ctx.params["grid"], "bootstrap": draws, "seed": config.uncertainty.seed})
     if fmt == "json":
         write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
     elif fmt == "table":

@@ -7,49 +7,31 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand.cli.options import (
-    AccuracyFrom, STDIO, CorrectColumn, CorrectMetric, Cut, DumpArgument, FilterName, FlopsColumn, From, Groups,
-    GroupSubtasks, IgnoreUnknown, KnownScales, Layout, Metric, ModelColumn, Models, Orientation, PColumn,
-    QuestionColumn, Quiet, Task, TaskColumn, TaskName, check_output, dump_options,
+    COLUMNS, IMPORT, INPUT, NO_METAVAR, OUTPUT_PANEL, SLICING, STDIO, DumpArgument, Quiet, check_output, from_cli, with_options,
 )
 from slicesand.errors import UsageError
 
 
+@with_options(INPUT, SLICING, COLUMNS, IMPORT)
 def slice_command(
     ctx: typer.Context,
     dump: DumpArgument,
-    output: Annotated[str, typer.Option("--output", "-o", help="Slices table: .csv, .parquet, or - for CSV on stdout.")] = STDIO,
-    questions: Annotated[Optional[str], typer.Option("--questions", help="Also write the questions table here.")] = None,
-    models: Models = None,
-    cut: Cut = None,
-    groups: Groups = 3,
-    accuracy_from: AccuracyFrom = "correct",
-    layout: Layout = "long",
-    task: Task = None,
-    ignore_unknown_models: IgnoreUnknown = False,
-    model_column: ModelColumn = "model",
-    question_column: QuestionColumn = "question",
-    correct_column: CorrectColumn = "correct",
-    p_correct_column: PColumn = "p_correct",
-    task_column: TaskColumn = "task",
-    flops_column: FlopsColumn = "flops",
-    source_kind: From = None,
-    metric: Metric = "acc",
-    filter_name: FilterName = None,
-    group_subtasks: GroupSubtasks = False,
-    correct_metric: CorrectMetric = None,
-    orientation: Orientation = "auto",
-    task_name: TaskName = None,
-    known_scales: KnownScales = True,
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL,
+                                        help="Slices table: .csv, .parquet, or - (CSV on stdout).")] = STDIO,
+    questions: Annotated[Optional[str], typer.Option("--questions", metavar="FILE", rich_help_panel=OUTPUT_PANEL,
+                                                     help="Also write the questions table here.")] = None,
     quiet: Quiet = False,
-    emit_sql: Annotated[bool, typer.Option("--emit-sql", help="Print the two slicing scans as plain SQL for "
-                                           "this dump's schema (tables dump, models) instead of slicing.")] = False,
-    sql_dialect: Annotated[str, typer.Option("--sql-dialect", help="Types for --emit-sql: duckdb, trino, "
-                                             "spark or bigquery.")] = "duckdb",
+    emit_sql: Annotated[bool, typer.Option("--emit-sql", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
+                                           help="Print the two slicing scans as plain SQL for this dump's "
+                                                "schema (tables dump, models) instead of slicing.")] = False,
+    sql_dialect: Annotated[str, typer.Option("--sql-dialect", metavar="duckdb|trino|spark|bigquery",
+                                             rich_help_panel=OUTPUT_PANEL, show_default=False,
+                                             help="Types for --emit-sql (default: duckdb).")] = "duckdb",
+    **options,
 ) -> None:
     """Score every answer, rank questions by difficulty, and average each model's score per group."""
     from slicesand.cli.ui import Ui
     from slicesand.pipeline.stages import slice_stage, write_slice_stage
-    from slicesand.slicing.difficulty import SliceOptions
 
     ui = Ui(quiet)
     check_output(output, (".csv", ".parquet", ".pq"))
@@ -57,18 +39,18 @@ def slice_command(
         check_output(questions, (".csv", ".parquet", ".pq"), "--questions")
         if questions == STDIO and output == STDIO:
             raise UsageError(None, "only one of --output and --questions can be stdout")
-    options = dump_options(ctx.params)
+    config = from_cli(ctx.params)
     if emit_sql:
         from slicesand.slicing.scans import emit_sql as emitted
 
-        typer.echo(emitted(dump, options.columns, SliceOptions(cut=cut, groups=groups), sql_dialect,
-                           scales_in_dump=models is None), nl=False)
+        typer.echo(emitted(dump, config.dump.columns, config.slicing, sql_dialect,
+                           scales_in_dump=config.dump.models_path is None), nl=False)
         return
     with ui.status("slicing"):
-        stage = slice_stage(dump, SliceOptions(cut=cut, groups=groups, accuracy_from=accuracy_from), options)
+        stage = slice_stage(dump, config.slicing, config.dump)
     ui.warn_all(stage.result.warnings)
     write_slice_stage(stage, output, questions)
     facts = stage.result.facts
-    ui.info(f"sliced {facts['n_ranked_questions']} questions into {groups} groups on "
+    ui.info(f"sliced {facts['n_ranked_questions']} questions into {config.slicing.groups} groups on "
             f"{facts['n_reference_models']} reference models; {facts['n_models']} models"
             + ("" if output == STDIO else f" -> {output}"))

@@ -131,7 +131,9 @@ class SlicesandGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except SlicesandError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            from slicesand.cli.options import cli_message  # the core names parameters; show the flags
+
+            typer.echo(f"error: {cli_message(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # `slicesand ... | head` closed the pipe: the reader has what it wanted; not an error.

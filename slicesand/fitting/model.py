@@ -73,8 +73,8 @@ class FitOptions:
             raise UsageError(None, f"extrapolation must be one of {', '.join(EXTRAPOLATIONS)}",
                              found=self.extrapolation)
         if self.variant not in VARIANTS:
-            raise UsageError(None, f"--variant must be one of {', '.join(VARIANTS)}", found=self.variant)
-        for name, degree in (("--easy-degree", self.easy_degree), ("--hard-degree", self.hard_degree)):
+            raise UsageError(None, f"`variant` must be one of {', '.join(VARIANTS)}", found=self.variant)
+        for name, degree in (("`easy_degree`", self.easy_degree), ("`hard_degree`", self.hard_degree)):
             if not 0 <= degree <= 12:
                 raise UsageError(None, f"{name} must be between 0 and 12", found=degree)
         if self.blend not in BLENDS:
@@ -86,9 +86,9 @@ class FitOptions:
         if not 0.0 <= self.trend_weight <= 1.0:
             raise UsageError(None, "trend_weight must be in [0, 1]", found=self.trend_weight)
         if not 0.0 <= self.chance < 1.0:
-            raise UsageError(None, "--chance must be in [0, 1)", found=self.chance)
+            raise UsageError(None, "`chance` must be in [0, 1)", found=self.chance)
         if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
-            raise UsageError(None, "--cut must be a positive number of FLOPs", found=self.cut)
+            raise UsageError(None, "`cut` must be a positive number of FLOPs", found=self.cut)
 
 
 PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich", clip=False, extrapolation="polynomial",
@@ -311,17 +311,17 @@ def _split(frame: pd.DataFrame, flops: np.ndarray, options: FitOptions, easy_col
     test = ~training_mask(flops, options.cut) & ~incomplete
     if options.cut is not None:
         if not train.any():
-            raise UsageError(source, f"--cut {options.cut:g} leaves no training model below it",
-                             hint="raise --cut")
+            raise UsageError(source, f"`cut` {options.cut:g} leaves no training model below it",
+                             hint="raise `cut`")
         if not test.any():
-            raise UsageError(source, f"--cut {options.cut:g} leaves no test model at or above it",
-                             hint="lower --cut, or omit it to train on every model")
+            raise UsageError(source, f"`cut` {options.cut:g} leaves no test model at or above it",
+                             hint="lower `cut`, or omit it to train on every model")
     needed_models = max(options.easy_degree, options.hard_degree) + 1
     if train.sum() < needed_models:
         raise InputDataError(
             source, f"the training split has {int(train.sum())} model(s); a degree-"
             f"{max(options.easy_degree, options.hard_degree)} polynomial needs at least {needed_models}",
-            hint="lower --easy-degree/--hard-degree" + (" or raise --cut" if options.cut is not None else ""))
+            hint="lower `easy_degree`/`hard_degree`" + (" or raise `cut`" if options.cut is not None else ""))
     return train, test
 
 
@@ -343,7 +343,7 @@ def _fit_accuracy(frame: pd.DataFrame, x: np.ndarray, train: np.ndarray, options
     if np.ptp(acc_train) == 0:
         raise InputDataError(source, "accuracy is the same for every training model, so TC Brier "
                              "cannot be mapped back to accuracy", column="accuracy", found=float(acc_train[0]),
-                             hint="raise --cut to train on more varied models" if options.cut is not None
+                             hint="raise `cut` to train on more varied models" if options.cut is not None
                              else "add models of more varied accuracy")
     tc_to_accuracy = fit_line(acc_train, frame["tc_brier"].to_numpy(dtype=float)[with_accuracy])
     if tc_to_accuracy.slope == 0:

@@ -175,10 +175,10 @@ def parse_grid(text: str) -> np.ndarray:
         start, stop, count = text.split(":")
         start_f, stop_f, n = float(start), float(stop), int(count)
     except ValueError:
-        raise UsageError(None, "--grid must be START:STOP:N in FLOPs", found=text,
-                         hint="for example --grid 1e21:1e25:9") from None
+        raise UsageError(None, "`grid` must be START:STOP:N in FLOPs", found=text,
+                         hint="for example `grid` 1e21:1e25:9") from None
     if not (start_f > 0 and stop_f > start_f and n >= 2):
-        raise UsageError(None, "--grid needs 0 < START < STOP and N >= 2", found=text)
+        raise UsageError(None, "`grid` needs 0 < START < STOP and N >= 2", found=text)
     return np.logspace(np.log10(start_f), np.log10(stop_f), n)
 
 
@@ -188,7 +188,7 @@ def check_compatible(fit: Fit, slices: pd.DataFrame, source: str | None) -> None
     if len(groups) != fit.n_groups:
         raise ArtifactError(source, f"the fit was made on {fit.n_groups} difficulty groups but this "
                             f"slices table has {len(groups)}",
-                            hint=f"slice again with --groups {fit.n_groups}, or refit on this table")
+                            hint=f"slice again with `groups` {fit.n_groups}, or refit on this table")
 
 
 def predict(
@@ -216,12 +216,12 @@ def predict(
                             np.asarray(grid if grid is not None else [], dtype=float)])
     if extra.size:
         if not (np.isfinite(extra) & (extra > 0)).all():
-            raise UsageError(None, "--at values must be positive numbers of FLOPs",
+            raise UsageError(None, "`at` values must be positive numbers of FLOPs",
                              found=extra[~(np.isfinite(extra) & (extra > 0))][0])
         parts.append(pd.DataFrame({"model": "", "flops": extra, "split": "none",
                                    "observed_accuracy": np.nan}))
     if not parts:
-        raise UsageError(None, "nothing to predict", hint="give a slices table, --at FLOPS or --grid START:STOP:N")
+        raise UsageError(None, "nothing to predict", hint="give a slices table, `at` FLOPS or `grid` START:STOP:N")
     table = pd.concat(parts, ignore_index=True)
     for column, values in curves(fit, np.log10(table["flops"].to_numpy(dtype=float))).items():
         table[column] = values

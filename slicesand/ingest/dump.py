@@ -94,7 +94,7 @@ def load_dump(
 ) -> Dump:
     """Read and validate a dump (CSV, Parquet, or ``-`` for CSV on stdin)."""
     if layout not in ("long", "wide"):
-        raise UsageError(None, "--layout must be 'long' or 'wide'", found=layout)
+        raise UsageError(None, "`layout` must be 'long' or 'wide'", found=layout)
     name = display_name(path)
     text_types = {columns.model: pa.string(), columns.question: pa.string(), columns.task: pa.string(),
                   columns.p_correct: pa.float64(), columns.flops: pa.float64()}

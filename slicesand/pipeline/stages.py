@@ -10,7 +10,8 @@ single commands use.
 >>> rows = ["model,question,correct,flops"] + [f"m{i},q{j},{int((7 * j + i * i) % 10 < i)},{10 ** (20 + i / 3)}"
 ...                                            for i in range(10) for j in range(9)]
 >>> _ = dump.write_text("\\n".join(rows) + "\\n")
->>> result = run_all(dump, out / "run", SliceOptions(), FitOptions(easy_degree=2, hard_degree=2))
+>>> from slicesand.config import run_config
+>>> result = run_all(dump, out / "run", run_config(easy_degree=2, hard_degree=2, bootstrap=0))
 >>> sorted(p.name for p in (out / "run").iterdir())[:3]
 ['fit.json', 'predictions.csv', 'predictions.meta.json']
 """
@@ -28,6 +29,7 @@ import pandas as pd
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
 from slicesand.ingest.dump import Dump, DumpColumns
+from slicesand.config import DumpOptions, RunConfig
 from slicesand.errors import InputDataError, UsageError
 from slicesand.fitting.model import Fit, FitOptions
 from slicesand.fitting.selection import fit as fit_with_rule
@@ -41,24 +43,6 @@ from slicesand.slicing.difficulty import SliceOptions, SliceResult, slice_dump
 from slicesand.ingest.sources import SourceOptions, load_source, restrict_to_task
 from slicesand.uncertainty.stability import dump_instability
 from slicesand.uncertainty.intervals import add_intervals
-
-
-@dataclass(frozen=True)
-class DumpOptions:
-    """How to read a dump and find its models' scale."""
-
-    columns: DumpColumns = DumpColumns()
-    layout: str = "long"
-    models_path: str | None = None
-    ignore_unknown_models: bool = False
-    task: str | None = None
-    source_kind: str | None = None  # --from; None sniffs
-    import_options: ImportOptions = ImportOptions()
-
-    @property
-    def source_options(self) -> SourceOptions:
-        return SourceOptions(kind=self.source_kind, layout=self.layout, columns=self.columns,
-                             import_options=self.import_options)
 
 
 @dataclass
@@ -121,7 +105,7 @@ def slice_stage(
         dump, flops = restrict_to_task(dump, dump_options.task, flops)
     elif len(dump.tasks) > 1:
         raise UsageError(dump.source.name, f"the dump holds {len(dump.tasks)} tasks; slice one at a time",
-                         found=", ".join(dump.tasks[:5]), hint="pass --task NAME (`run` forecasts every task)")
+                         found=", ".join(dump.tasks[:5]), hint="pass `task` NAME (`run` forecasts every task)")
     result = slice_dump(dump, flops, slice_options)
     result.warnings[:0] = notes
     return SliceStage(result, dump.source, dump_options, dump, flops)
@@ -264,79 +248,112 @@ def write_predictions(forecast: Forecast, path: str | Path, fit_source: Source, 
 
 @dataclass
 class RunResult:
-    """What ``run`` made: every stage's result and the folder holding the artifacts."""
+    """What a run made: every stage's result, and the folder holding the artifacts (``None`` until
+    :func:`write_run` writes them)."""
 
-    outdir: Path
+    outdir: Path | None
     slice_stage: SliceStage
     fit: Fit
     forecast: Forecast
     warnings: list[Diagnostic] = field(default_factory=list)
     notes: list[Diagnostic] = field(default_factory=list)  # about the report only (e.g. no spectrum)
+    spectrum: pd.DataFrame | None = None  # the same dump in ``spectrum_groups`` groups, for its figure
+    band: pd.DataFrame | None = None  # the interval band on the forecast figure's grid (with figures only)
 
 
-def run_all(
-    dump_path: str | Path,
-    outdir: str | Path,
-    slice_options: SliceOptions,
-    fit_options: FitOptions,
-    dump_options: DumpOptions = DumpOptions(),
-    *,
-    at: list[float] | None = None,
-    grid: np.ndarray | None = None,
-    stdin: BinaryIO | None = None,
-    spectrum_groups: int | None = 10,
-    argv: list[str] | None = None,
-    figures: bool = True,
-    loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
-    bootstrap: int = 0,
-    seed: int = 0,
-) -> RunResult:
-    """slice -> fit -> predict -> report, leaving every artifact in ``outdir``.
-
-    Everything is computed before anything is written, and each file is written atomically. The report
-    (``report.md`` and its PNG figures) is made from the written artifacts, exactly as
-    ``slicesand report OUTDIR --format md`` remakes it. ``spectrum_groups`` slices the same dump a second
-    time for the difficulty-spectrum figure (``spectrum.csv``); ``argv`` is recorded in ``run.json``.
-    ``bootstrap`` draws (0: none) with ``seed`` add 90% prediction intervals to the predictions
-    (slicesand.uncertainty.intervals); each draw resamples the training models and, from the dump, the questions
-    (re-slicing them; slicesand.uncertainty.resampling).
-    """
-    from slicesand.reporting.facts import BAND_FILE, build_report, interval_band
-    from slicesand.reporting.output import run_facts, write_markdown_report, write_run_files
-
-    outdir = Path(outdir)
-    if slice_options.cut != fit_options.cut:
-        raise UsageError(None, "run uses one cut for slicing and fitting")
-    stage = add_stability(slice_stage(dump_path, slice_options, dump_options, stdin=stdin, loaded=loaded,
-                                      engine="numpy"))
-    slices_frame = stage.result.slices
-    fit = replace(fit_with_rule(slices_frame, fit_options, source="slices"), task=single_task(stage.result.facts))
+def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Forecast, object]:
+    """Predict on the slices, at ``config.predict``'s scales, with the bootstrap's 90% intervals; each
+    draw resamples the training models and, from the dump, the questions (re-slicing them;
+    slicesand.uncertainty.resampling). Returns the forecast and the question matrix drawn from (or ``None``)."""
+    slices_frame, draws = stage.result.slices, config.uncertainty.draws
     questions, questions_note = None, None
-    if bootstrap > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
+    if draws > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
         from slicesand.uncertainty.resampling import question_matrix
 
-        questions, questions_note = question_matrix(stage.dump, stage.scales, slice_options.cut, slice_options.groups)
-    forecast = add_intervals(predict(fit, slices_frame, at=at, grid=grid, source="slices"), fit, slices_frame,
-                             draws=bootstrap, seed=seed, questions=questions, questions_note=questions_note)
-    spectrum, spectrum_note = spectrum_slices(stage, spectrum_groups) if spectrum_groups else (None, None)
+        questions, questions_note = question_matrix(stage.dump, stage.scales, config.slicing.cut,
+                                                    config.slicing.groups)
+    grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
+    forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
+    forecast = add_intervals(forecast, fit, slices_frame, draws=draws, seed=config.uncertainty.seed,
+                             questions=questions, questions_note=questions_note)
+    return forecast, questions
 
+
+def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | None = None,
+                loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None) -> RunResult:
+    """slice -> fit (the default rule unless the options fix it) -> predict, in memory; nothing is written.
+
+    The command line's ``run`` and :func:`slicesand.run` both come through here, so the same input and
+    options give the same forecast. ``config.report.spectrum_groups`` slices the same dump a second time
+    for the difficulty-spectrum figure.
+    """
+    stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded,
+                                      engine="numpy"))
+    fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
+                  task=single_task(stage.result.facts))
+    forecast, questions = forecast_stage(stage, fit, config)
+    groups = config.report.spectrum_groups
+    spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
+    band = None
+    if config.report.figures:
+        from slicesand.reporting.facts import interval_band
+
+        band = interval_band(fit, stage.result.slices, forecast.table, draws=config.uncertainty.draws,
+                             seed=config.uncertainty.seed, questions=questions)
+    return RunResult(None, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
+                     [diagnostic("report-note", spectrum_note)] if spectrum_note else [], spectrum, band)
+
+
+def predict_parameters(config: RunConfig) -> dict:
+    """The predictions sidecar's parameters."""
+    grid = config.predict.grid
+    return {"at": list(config.predict.at), "grid": None if grid is None else list(grid),
+            "bootstrap": config.uncertainty.draws, "seed": config.uncertainty.seed}
+
+
+def run_report(result: RunResult, config: RunConfig, run_document: dict | None = None):
+    """The run's report (:class:`slicesand.reporting.facts.Report`), from the results in memory."""
+    from slicesand.reporting.facts import build_report
+    from slicesand.reporting.output import run_document as make_run_document, run_facts
+
+    spectrum_groups = config.report.spectrum_groups if result.spectrum is not None else None
+    if run_document is None:
+        command = config.report.command
+        run_document = make_run_document(None if command is None else list(command), spectrum_groups)
+    return build_report(result.fit, result.forecast.table, forecast_summary(result.forecast),
+                        result.slice_stage.document(None), run=run_facts(run_document),
+                        slices=result.slice_stage.result.slices, spectrum=result.spectrum, band=result.band)
+
+
+def write_run(result: RunResult, outdir: str | Path, config: RunConfig) -> RunResult:
+    """Write every artifact of a computed run into ``outdir``, each file atomically, and ``report.md``
+    (with its figures unless ``config.report.figures`` is off); returns the result with its folder."""
+    from slicesand.reporting.output import write_markdown_report, write_run_files
+
+    outdir = Path(outdir)
+    stage, fit, forecast = result.slice_stage, result.fit, result.forecast
     outdir.mkdir(parents=True, exist_ok=True)
     write_slice_stage(stage, outdir / "slices.csv", outdir / "questions.csv")
     slices_source = file_source(outdir / "slices.csv")
     fit_path = outdir / "fit.json"
     write_fit(fit, fit_path, slices_source)
-    predict_parameters = {"at": list(at or []), "grid": None if grid is None else list(map(float, grid)),
-                          "bootstrap": bootstrap, "seed": seed}
     write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
-                      predict_parameters)
-    run_document = write_run_files(outdir, argv, spectrum, spectrum_groups if spectrum is not None else None)
+                      predict_parameters(config))
+    command = config.report.command
+    run_document = write_run_files(outdir, None if command is None else list(command), result.spectrum,
+                                   config.report.spectrum_groups if result.spectrum is not None else None)
     # The report is built from the results in memory, exactly as `slicesand report` rebuilds it from the folder.
-    band = interval_band(fit, slices_frame, forecast.table, draws=bootstrap, seed=seed,
-                         questions=questions) if figures else None
-    if band is not None:
-        write_table(band, outdir / BAND_FILE)
-    report = build_report(fit, forecast.table, forecast_summary(forecast), stage.document(None),
-                          run=run_facts(run_document), slices=slices_frame, spectrum=spectrum, band=band)
-    write_markdown_report(outdir, figures=figures, report=report)
-    return RunResult(outdir, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
-                     [diagnostic("report-note", spectrum_note)] if spectrum_note else [])
+    if result.band is not None:
+        from slicesand.reporting.facts import BAND_FILE
+
+        write_table(result.band, outdir / BAND_FILE)
+    write_markdown_report(outdir, figures=config.report.figures, report=run_report(result, config, run_document))
+    return replace(result, outdir=outdir)
+
+
+def run_all(dump_path: str | Path, outdir: str | Path, config: RunConfig = RunConfig(), *,
+            stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
+            ) -> RunResult:
+    """slice -> fit -> predict -> report, leaving every artifact in ``outdir``: :func:`compute_run`, then
+    :func:`write_run`. Everything is computed before anything is written."""
+    return write_run(compute_run(dump_path, config, stdin=stdin, loaded=loaded), outdir, config)

@@ -22,12 +22,11 @@ import pandas as pd
 from slicesand.artifacts.documents import artifact_header, dumps, read_json_artifact
 from slicesand.diagnostics import Diagnostic, diagnostic, with_task
 from slicesand.errors import SlicesandError
-from slicesand.fitting.model import FitOptions
+from slicesand.config import RunConfig
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import write_table
-from slicesand.pipeline.stages import DumpOptions, RunResult, load_stage_dump, run_all
+from slicesand.pipeline.stages import RunResult, load_stage_dump, run_all
 from slicesand.reporting.markdown import render_tasks_markdown
-from slicesand.slicing.difficulty import SliceOptions
 
 INDEX = "tasks.json"
 SUMMARY_COLUMNS = ["task", "folder", "models", "cut_flops", "largest_flops", "forecast_accuracy",
@@ -73,31 +72,29 @@ def _summary_row(task: str, folder: str, run: RunResult | None, error: str | Non
 def run_tasks(
     dump_path: str | Path,
     outdir: str | Path,
-    slice_options: SliceOptions,
-    fit_options: FitOptions,
-    dump_options: DumpOptions = DumpOptions(),
+    config: RunConfig = RunConfig(),
     *,
     stdin: BinaryIO | None = None,
-    **run_options,
 ) -> TaskRuns:
     """Run the whole pipeline once per task of the dump (read once), then write the cross-task index.
 
-    A dump with one task (or ``dump_options.task`` set) is one plain run into ``outdir``.
+    A dump with one task (or ``config.dump.task`` set) is one plain run into ``outdir``.
     """
     outdir = Path(outdir)
+    dump_options = config.dump
     loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
     dump = loaded[0]
     tasks = dump.tasks
     if dump_options.task is not None or len(tasks) == 1:
-        run = run_all(dump_path, outdir, slice_options, fit_options, dump_options, loaded=loaded, **run_options)
+        run = run_all(dump_path, outdir, config, loaded=loaded)
         task = dump_options.task or tasks[0]
         summary = pd.DataFrame([_summary_row(task, ".", run, None)], columns=SUMMARY_COLUMNS)
         return TaskRuns(outdir, summary, {task: run}, [], multitask=False)
     rows, runs, notes = [], {}, []
     for task, folder in zip(tasks, task_folder_names(tasks)):
         try:
-            run = run_all(dump_path, outdir / folder, slice_options, fit_options,
-                          replace(dump_options, task=task), loaded=loaded, **run_options)
+            run = run_all(dump_path, outdir / folder, replace(config, dump=replace(dump_options, task=task)),
+                          loaded=loaded)
         except SlicesandError as exc:
             rows.append(_summary_row(task, folder, None, str(exc)))
             notes.append(diagnostic("task-failed", f"task {task}: not forecast: {exc}", task=task))
@@ -105,7 +102,7 @@ def run_tasks(
         runs[task] = run
         rows.append(_summary_row(task, folder, run, None))
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    index = artifact_header("slicesand.tasks", {"cut": slice_options.cut, "groups": slice_options.groups},
+    index = artifact_header("slicesand.tasks", {"cut": config.slicing.cut, "groups": config.slicing.groups},
                             dump.source)
     index["tasks"] = summary.replace({np.nan: None}).to_dict(orient="records")
     # Every task's warnings, each naming its task, then the tasks that could not be forecast.

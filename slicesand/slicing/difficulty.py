@@ -45,9 +45,9 @@ class SliceOptions:
             raise UsageError(None, f"accuracy_from must be one of {', '.join(ACCURACY_FROM)}",
                              found=self.accuracy_from)
         if self.groups < 2:
-            raise UsageError(None, "--groups must be at least 2 (an easy and a hard group)", found=self.groups)
+            raise UsageError(None, "`groups` must be at least 2 (an easy and a hard group)", found=self.groups)
         if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
-            raise UsageError(None, "--cut must be a positive number of FLOPs", found=self.cut)
+            raise UsageError(None, "`cut` must be a positive number of FLOPs", found=self.cut)
 
 
 @dataclass
@@ -118,7 +118,7 @@ def reference_models(name: str, model_names: np.ndarray, flops_by_model: np.ndar
     has_scale = np.isfinite(flops_by_model)
     if not has_scale.any():
         raise UsageError(name, "no model has a scale (FLOPs)",
-                         hint="add a flops column or pass --models with model,flops or model,params,tokens")
+                         hint="add a flops column or pass `models` with model,flops or model,params,tokens")
     if not has_scale.all():
         warnings.append(diagnostic("model-without-scale", f"left out {int((~has_scale).sum())} model(s) without a scale: "
                                    f"{_names(model_names[~has_scale])}"))
@@ -126,13 +126,13 @@ def reference_models(name: str, model_names: np.ndarray, flops_by_model: np.ndar
         return has_scale, has_scale, warnings
     reference = has_scale & (flops_by_model < options.cut)
     if not reference.any():
-        raise UsageError(None, f"--cut {options.cut:g} leaves no reference model below it",
+        raise UsageError(None, f"`cut` {options.cut:g} leaves no reference model below it",
                          found=f"smallest model has {np.nanmin(flops_by_model):.3g} FLOPs",
-                         hint="raise --cut")
+                         hint="raise `cut`")
     if not (has_scale & (flops_by_model >= options.cut)).any():
-        raise UsageError(None, f"--cut {options.cut:g} leaves no model at or above it to test on",
+        raise UsageError(None, f"`cut` {options.cut:g} leaves no model at or above it to test on",
                          found=f"largest model has {np.nanmax(flops_by_model):.3g} FLOPs",
-                         hint="lower --cut, or omit it to use every model")
+                         hint="lower `cut`, or omit it to use every model")
     return has_scale, reference, warnings
 
 
@@ -154,10 +154,10 @@ def fixed_point(scores: np.ndarray) -> np.ndarray:
 def check_rankable(n_ranked: int, groups: int) -> None:
     if n_ranked == 0:  # say why, not "use fewer groups"
         raise UsageError(None, "no question has an answer from a reference model (a model with a scale, "
-                         "below the cut if one is set)", hint="give the models a scale (--models)")
+                         "below the cut if one is set)", hint="give the models a scale (`models`)")
     if n_ranked < groups:
         raise UsageError(None, f"cannot split {n_ranked} ranked question(s) into {groups} groups",
-                         hint="use fewer --groups")
+                         hint="use fewer `groups`")
 
 
 @dataclass

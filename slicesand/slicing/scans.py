@@ -373,7 +373,7 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
     tasks = scanner.tasks() if task is None else [task]
     if len(tasks) > 1:
         raise UsageError(scanner.name, f"the dump holds {len(tasks)} tasks; slice one at a time",
-                         found=", ".join(tasks[:5]), hint="pass --task NAME (`run` forecasts every task)")
+                         found=", ".join(tasks[:5]), hint="pass `task` NAME (`run` forecasts every task)")
     questions, per_model = scanner.scan(np.where(has_scale, flops_by_model, np.nan), model_names,
                                         options.groups, options.cut, task, dump_flops=dump_flops)
     ranked = questions["position"].notna().to_numpy()

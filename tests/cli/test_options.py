@@ -1,36 +1,75 @@
-"""The shared CLI options and their builders."""
+"""The shared CLI options, from_cli, and the flag names of core errors."""
 
 from __future__ import annotations
 
+import inspect
+import subprocess
+import sys
+
 import pytest
 
-from slicesand.cli.options import VARIANT_NAMES, dump_options, fit_options, flops_list
+from slicesand.cli.options import (
+    COLUMNS, FIT, FLAGS, FORECAST, IMPORT, INPUT, SLICING, UNCERTAINTY, VARIANT_NAMES, cli_message, flops_list,
+    from_cli,
+)
+from slicesand.config import run_config
 from slicesand.errors import UsageError
-from slicesand.fitting.model import PAPER_OPTIONS, VARIANTS
+from slicesand.fitting.model import VARIANTS
 
 
 def test_variant_names_match_the_fit():
     assert VARIANT_NAMES == VARIANTS
 
 
-def test_fit_options_are_automatic_unless_fixed():
-    assert fit_options(None, 0.25, None, None, None, False).auto
-    fixed = fit_options(3e22, 0.25, 3, None, None, False)
-    assert not fixed.auto and fixed.easy_degree == 3 and fixed.cut == 3e22
-    paper = fit_options(None, 0.25, None, None, None, True)
-    assert (paper.easy_degree, paper.hard_degree, paper.variant) == (5, 2, "sandwich") == \
-        tuple(PAPER_OPTIONS[k] for k in ("easy_degree", "hard_degree", "variant"))
-    with pytest.raises(UsageError, match="conflicts with --easy-degree 3"):
-        fit_options(None, 0.25, 3, None, None, True)
+def test_cli_defaults_are_the_run_configurations():
+    defaults = inspect.signature(run_config).parameters
+    for group in (INPUT, SLICING, FIT, FORECAST, UNCERTAINTY):
+        for parameter in group:
+            if parameter.name in defaults:
+                expected = defaults[parameter.name].default
+                assert parameter.default == (None if expected == () else expected), parameter.name
+    assert from_cli({}) == run_config()
+    assert from_cli({p.name: p.default for group in (INPUT, SLICING, FIT, FORECAST, UNCERTAINTY, COLUMNS, IMPORT)
+                     for p in group}) == run_config()
 
 
-def test_dump_options_from_parsed_parameters():
-    options = dump_options({"model_column": "m", "models": "scales.csv", "metric": "acc_norm"})
-    assert options.columns.model == "m" and options.columns.question == "question"
-    assert options.models_path == "scales.csv" and options.import_options.metric == "acc_norm"
+def test_from_cli_maps_the_parsed_options():
+    config = from_cli({"model_column": "m", "models": "scales.csv", "metric": "acc_norm", "cut": 3e22,
+                       "at": ["1e24,3e24"], "no_known_scales": True, "no_figures": True, "bootstrap": 7},
+                      ["slicesand", "run", "d.csv"])
+    assert config.dump.columns.model == "m" and config.dump.columns.question == "question"
+    assert config.dump.models_path == "scales.csv" and config.dump.import_options.metric == "acc_norm"
+    assert not config.dump.import_options.known_scales and not config.report.figures
+    assert config.slicing.cut == config.fit.cut == 3e22 and config.predict.at == (1e24, 3e24)
+    assert config.uncertainty.draws == 7 and config.report.command == ("slicesand", "run", "d.csv")
+    assert config.fit.auto  # no degree, variant or --paper: the automatic default, as in the library
+
+
+def test_core_errors_name_parameters_and_the_cli_shows_flags():
+    with pytest.raises(UsageError) as caught:
+        run_config(paper=True, easy_degree=3)
+    assert "`easy_degree` 3" in str(caught.value)
+    assert cli_message(str(caught.value)) == ("--paper fixes the paper's settings; it conflicts with "
+                                              "--easy-degree 3")
+    assert FLAGS["source_kind"] == "--from" and FLAGS["no_known_scales"] == "--no-known-scales"
+    assert cli_message("`run` forecasts every task") == "`run` forecasts every task"  # not a parameter
 
 
 def test_flops_list_refuses_words():
     assert flops_list(None) == []
     with pytest.raises(UsageError, match="--at takes numbers"):
         flops_list(["1e24,lots"])
+
+
+def test_help_is_grouped_short_and_takes_h():
+    env = {"COLUMNS": "80", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "slicesand", "run", "-h"], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert len(out.splitlines()) < 100  # 187 lines before the panels
+    for panel in ("Input", "Cut and groups", "Fit", "Forecast and intervals", "Dump columns", "Output"):
+        assert f"─ {panel} " in out
+    assert "<list[str]>" not in out and "[x>=0]" not in out and "<int range>" not in out
+    paper = subprocess.run([sys.executable, "-m", "slicesand", "run", "x.csv", "--paper", "--easy-degree", "3"],
+                           capture_output=True, text=True, env=env)
+    assert paper.returncode == 2
+    assert "error: --paper fixes the paper's settings; it conflicts with --easy-degree 3" in paper.stderr
