@@ -87,51 +87,94 @@ class _Grid:
 
     @classmethod
     def read(cls, path: Path) -> "_Grid":
-        cells = _split_cells(path)
-        n_lines = len(cells)
+        cells = _read_cells(path)
+        first_line, first_column = cells.line(0), cells.column(0)
+        has_header = not _all_zero_one(first_line.slice(1)) or cells.n_lines == 1
+        has_ids = not _all_zero_one(first_column.slice(1 if has_header else 0))
+        n_rows, n_columns = cells.n_lines - int(has_header), cells.width - int(has_ids)
+        if n_rows == 0 or n_columns == 0:
+            raise InputDataError(str(path), "a response matrix needs at least one 0/1 cell besides its ids",
+                                 found=f"{cells.n_lines} line(s) of {cells.width} cell(s)", hint=MATRIX_HINT)
+        row_ids = (_ids(first_column.slice(1 if has_header else 0), path, "first column") if has_ids
+                   else np.arange(1, n_rows + 1).astype(str).astype(object))
+        column_ids = (_ids(first_line.slice(1 if has_ids else 0), path, "header row") if has_header
+                      else np.arange(1, n_columns + 1).astype(str).astype(object))
+        values, missing = cells.block(int(has_header), int(has_ids))
+        _check_zero_one(path, values, missing, row_ids, column_ids, 1 + int(has_header),
+                        lambda r, c: cells.token(r + int(has_header), c + int(has_ids)))
+        corner = str(first_line[0]).strip() if has_header and has_ids else ""
+        generated = tuple(side for side, has in (("rows", has_ids), ("columns", has_header)) if not has)
+        return cls(corner, row_ids, column_ids, np.where(missing, np.nan, values), generated)
+
+
+class _Lines:
+    """Cells as one list per line (a wide file split by pyarrow's string kernels, or by the csv module)."""
+
+    def __init__(self, cells: pa.ListArray, path: Path) -> None:
         widths = pc.list_value_length(cells).to_numpy(zero_copy_only=False)
-        if n_lines == 0 or widths[0] < 1:
+        if len(cells) == 0 or widths[0] < 1:
             raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
         ragged = np.flatnonzero(widths != widths[0])
         if ragged.size:
             raise InputDataError(str(path), f"line {ragged[0] + 1} has {widths[ragged[0]]} cells, the first line "
                                  f"{widths[0]}", hint="every line of a response matrix has the same number of cells")
-        first_line = cells[0].values
-        first_column = pc.list_element(cells, 0)
-        has_header = not _all_zero_one(first_line.slice(1)) or n_lines == 1
-        has_ids = not _all_zero_one(first_column.slice(1 if has_header else 0))
-        body = cells.slice(1 if has_header else 0)
-        tokens = pc.list_slice(body, 1 if has_ids else 0).flatten() if has_ids else body.flatten()
-        n_rows, n_columns = len(body), int(widths[0]) - int(has_ids)
-        if n_rows == 0 or n_columns == 0:
-            raise InputDataError(str(path), "a response matrix needs at least one 0/1 cell besides its ids",
-                                 found=f"{n_lines} line(s) of {widths[0]} cell(s)", hint=MATRIX_HINT)
-        row_ids = (_ids(first_column.slice(1 if has_header else 0), path, "first column") if has_ids
-                   else np.arange(1, n_rows + 1).astype(str).astype(object))
-        column_ids = (_ids(first_line.slice(1 if has_ids else 0), path, "header row") if has_header
-                      else np.arange(1, n_columns + 1).astype(str).astype(object))
-        values = _zero_one_cells(path, tokens, n_columns, row_ids, column_ids, 1 + int(has_header))
-        corner = str(first_line[0]).strip() if has_header and has_ids else ""
-        generated = tuple(side for side, has in (("rows", has_ids), ("columns", has_header)) if not has)
-        return cls(corner, row_ids, column_ids, values.reshape(n_rows, n_columns), generated)
+        self.cells, self.n_lines, self.width = cells, len(cells), int(widths[0])
+
+    def line(self, index: int) -> pa.Array:
+        return self.cells[index].values
+
+    def column(self, index: int) -> pa.Array:
+        return pc.list_element(self.cells, index)
+
+    def token(self, line: int, column: int) -> str:
+        return self.cells[line].values[column].as_py()
+
+    def block(self, first_line: int, first_column: int) -> tuple[np.ndarray, np.ndarray]:
+        body = self.cells.slice(first_line)
+        tokens = pc.list_slice(body, first_column).flatten() if first_column else body.flatten()
+        values, missing = _numbers(tokens)
+        shape = (len(body), self.width - first_column)
+        return values.reshape(shape), missing.reshape(shape)
 
 
-def _split_cells(path: Path) -> pa.ListArray:
-    """Each line of the file as a list of trimmed cells.
+class _Columns:
+    """Cells as one text column per file column (a narrow file, parsed by pyarrow's CSV reader)."""
 
-    pyarrow's CSV reader is fast on a tall file (many lines, few columns) but slow on a wide one (a
-    12 x 40,000 matrix takes it seconds), so a wide file without quotes is split by pyarrow's string
-    kernels instead, and a wide file with quotes goes through Python's csv module, which knows quoting.
-    """
+    def __init__(self, table: pa.Table, path: Path) -> None:
+        if table.num_rows == 0 or table.num_columns == 0:
+            raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
+        self.columns = [column.combine_chunks() for column in table.columns]  # a few hundred at most
+        self.n_lines, self.width = table.num_rows, table.num_columns
+
+    def line(self, index: int) -> pa.Array:
+        return pa.array([column[index].as_py() for column in self.columns], pa.string())
+
+    def column(self, index: int) -> pa.Array:
+        return self.columns[index]
+
+    def token(self, line: int, column: int) -> str:
+        return self.columns[column][line].as_py()
+
+    def block(self, first_line: int, first_column: int) -> tuple[np.ndarray, np.ndarray]:
+        parsed = [_numbers(column.slice(first_line)) for column in self.columns[first_column:]]
+        return np.column_stack([p[0] for p in parsed]), np.column_stack([p[1] for p in parsed])
+
+
+def _read_cells(path: Path) -> _Lines | _Columns:
+    """The file's cells, trimmed. pyarrow's CSV reader is fast on a tall file (many lines, few columns)
+    but slow on a wide one (a 12 x 40,000 matrix takes it seconds), so a wide file without quotes is
+    split by pyarrow's string kernels instead, and a wide file with quotes goes through Python's csv
+    module, which knows quoting."""
     data = read_file_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         if len(csv_header(data[:1 << 16])) <= _NARROW:
-            return _cells_from_csv_reader(data)
+            return _Columns(_csv_reader_table(data), path)
         if b'"' in data:
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-            return pa.array([[cell.strip() for cell in row] for row in rows if row], pa.list_(pa.string()))
+            return _Lines(pa.array([[cell.strip() for cell in row] for row in rows if row], pa.list_(pa.string())),
+                          path)
         lines = pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string())
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:
         if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
@@ -141,22 +184,18 @@ def _split_cells(path: Path) -> pa.ListArray:
                              row=_first_non_utf8_line(data),
                              hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
     cells = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r"), ",")
-    return pa.ListArray.from_arrays(cells.offsets, pc.utf8_trim_whitespace(cells.flatten()))
+    return _Lines(cells, path)
 
 
-def _cells_from_csv_reader(data: bytes) -> pa.ListArray:
-    """A narrow file parsed by pyarrow's CSV reader (every cell as text), laid out line by line."""
+def _csv_reader_table(data: bytes) -> pa.Table:
+    """A narrow file parsed by pyarrow's CSV reader, every cell as text (trimmed later, where read)."""
     table = pa_csv.read_csv(
         pa.BufferReader(data),
         read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
         convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(_NARROW + 1)},
                                               strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    n_lines, width = table.num_rows, table.num_columns
-    by_column = pa.concat_arrays([column.combine_chunks() for column in table.columns])  # a few columns
-    line_major = (np.arange(n_lines)[:, None] + np.arange(width)[None, :] * n_lines).ravel()
-    tokens = pc.utf8_trim_whitespace(pc.take(by_column, pa.array(line_major)))
-    return pa.ListArray.from_arrays(pa.array(np.arange(0, n_lines * width + 1, width, dtype=np.int32)), tokens)
+    return table
 
 
 def _first_non_utf8_line(data: bytes) -> int | None:
@@ -174,7 +213,7 @@ def _numbers(tokens: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     are parsed, and every cell then takes its token's value.
     """
     encoded = pc.dictionary_encode(tokens)
-    distinct = encoded.dictionary
+    distinct = pc.utf8_trim_whitespace(encoded.dictionary)  # trimming the distinct tokens trims them all
     missing = pc.is_in(distinct, value_set=pa.array(MISSING_CELLS)).to_numpy(zero_copy_only=False)
     numeric = pc.match_substring_regex(distinct, NUMBER_PATTERN)
     cleaned = pc.if_else(numeric, distinct, pa.scalar(None, pa.string()))
@@ -192,7 +231,7 @@ def _all_zero_one(tokens: pa.Array) -> bool:
 
 
 def _ids(tokens: pa.Array, path: Path, where: str) -> np.ndarray:
-    ids = tokens.to_numpy(zero_copy_only=False).astype(object)
+    ids = pc.utf8_trim_whitespace(tokens).to_numpy(zero_copy_only=False).astype(object)
     _require_unique_ids(path, ids, where)
     return ids
 
@@ -208,20 +247,18 @@ def _require_unique_ids(path: Path, ids: np.ndarray, where: str) -> None:
                                   "(see the README's matrix layouts)")
 
 
-def _zero_one_cells(path: Path, tokens: pa.Array, n_columns: int, row_ids: np.ndarray, column_ids: np.ndarray,
-                    first_line: int) -> np.ndarray:
-    """Cells as float: 0.0, 1.0, or NaN for a missing cell; anything else is an error naming it."""
-    values, missing = _numbers(tokens)
+def _check_zero_one(path: Path, values: np.ndarray, missing: np.ndarray, row_ids: np.ndarray,
+                    column_ids: np.ndarray, first_line: int, token) -> None:
+    """Every cell is 0, 1 or missing; the first other one is an error naming its ids and line."""
     bad = ~missing & ~np.isin(values, (0.0, 1.0))
     if bad.any():
-        row, column = divmod(int(np.flatnonzero(bad)[0]), n_columns)
+        row, column = divmod(int(np.flatnonzero(bad)[0]), values.shape[1])
         raise InputDataError(
             str(path),
             f"cell at row/column '{row_ids[row]}' x '{column_ids[column]}' must be 0 or 1 (or empty when unknown)",
             row=row + first_line,  # the file's line number
-            found=tokens[row * n_columns + column].as_py(),
+            found=token(row, column),
         )
-    return np.where(missing, np.nan, values)
 
 
 def _name_generated(grid: _Grid, models_on: str, model_ids: np.ndarray, question_ids: np.ndarray, path: Path,
