@@ -24,8 +24,10 @@ def table_columns(path: str, stdin: bytes | None = None) -> list[str] | None:
     >>> table_columns("-", b"model,question,correct\\nm,q,1\\n")
     ['model', 'question', 'correct']
     """
+    from slicesand.io.tables import csv_header, format_suffix
+
     if path == STDIO:
-        return (stdin or b"").split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+        return csv_header(stdin or b"")
     import pyarrow.parquet as pq
 
     file = Path(path)
@@ -35,10 +37,9 @@ def table_columns(path: str, stdin: bytes | None = None) -> list[str] | None:
         return list(pq.read_schema(file).names)
     except Exception:  # noqa: BLE001 - not Parquet: read the CSV header line
         pass
-    if file.suffix.lower() not in (".csv", ".tsv", ".txt"):
+    if format_suffix(file) not in (".csv", ".tsv", ".txt"):
         return None
-    with open(file, "rb") as handle:
-        return handle.readline().decode("utf-8", "replace").strip().split(",")
+    return csv_header(file)  # the one header reader: quotes, a byte-order mark, .gz/.zst
 
 
 def is_dump(path: str, stdin: bytes | None = None) -> bool:

@@ -37,12 +37,11 @@ import pandas as pd
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import DUMP_HINT, DumpColumns
-from slicesand.io.tables import Source
+from slicesand.io.tables import Source, sha256_file
 
 DIALECTS = {"duckdb": ("DOUBLE", "VARCHAR", "BIGINT"), "trino": ("DOUBLE", "VARCHAR", "BIGINT"),
             "spark": ("DOUBLE", "STRING", "BIGINT"), "bigquery": ("FLOAT64", "STRING", "INT64")}
 PARQUET_SUFFIXES = (".parquet", ".pq")
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -158,9 +157,7 @@ def files_sha256(files: list[str], root: str) -> str:
     for file in files:
         if len(files) > 1:
             digest.update(os.path.relpath(file, root).encode() + b"\0")
-        with open(file, "rb") as handle:
-            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
-                digest.update(chunk)
+        sha256_file(Path(file), digest)
     return digest.hexdigest()
 
 
