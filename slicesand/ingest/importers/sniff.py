@@ -6,7 +6,7 @@ Files are told by their format suffix (under any ``.gz``/``.zst``/``.bz2``) and 
 
 - Parquet (by name or magic bytes), and CSV whose header names at least two of slicesand's long-table
   columns (``model``, ``question``, ``task``, ``correct``, ``p_correct``, ``flops``): ``"long"``;
-- any other CSV (``.csv``, ``.tsv``, ``.txt``, no suffix): a response matrix, ``"matrix-csv"``;
+- any other CSV (``.csv``, ``.txt``, no suffix): a response matrix, ``"matrix-csv"``;
 - JSON lines (``.jsonl``, ``.jsonlines``, ``.ndjson``) and ``.json``: py-irt (``subject_id`` and
   ``responses``), Every Eval Ever instance records (``schema_version``, ``sample_id``,
   ``evaluation``), or lm-eval samples (``doc_id``);
@@ -35,7 +35,7 @@ from slicesand.io.tables import csv_header, format_suffix, is_parquet, read_head
 
 KINDS = ("lm-eval", "helm", "matrix-csv", "py-irt", "every-eval-ever", "long")
 JSON_SUFFIXES = (".json", ".jsonl", ".jsonlines", ".ndjson")
-CSV_SUFFIXES = (".csv", ".tsv", ".txt", "")
+CSV_SUFFIXES = (".csv", ".txt", "")  # comma-separated; a TSV is not sniffed as CSV
 LONG_COLUMNS = ("model", "question", "task", "correct", "p_correct", "flops")
 FROM_HINT = "pass --from with one of: " + ", ".join(KINDS)
 
