@@ -35,10 +35,9 @@ def import_command(
     Beside a file output it writes `<name>.models.csv` (model, params, tokens, flops, scale_source):
     fill in what is missing and pass it to `slice --models`.
     """
-    import pyarrow as pa
 
     from slicesand.cli.ui import Ui
-    from slicesand.ingest.importers import read_source
+    from slicesand.ingest.importers import flops_per_row, read_source
     from slicesand.io.tables import write_arrow_table, write_table
 
     ui = Ui(quiet)
@@ -50,9 +49,9 @@ def import_command(
     models = result.models
     flops = models.set_index("model")["flops"]
     dump = result.dump
-    if flops.notna().any():
-        per_row = flops.reindex(dump.column("model").to_pandas()).to_numpy()
-        dump = dump.append_column("flops", pa.array(per_row, pa.float64()))
+    per_row = flops_per_row(result)
+    if per_row is not None:
+        dump = dump.append_column("flops", per_row)
     ui.warn_all(result.notes)
     write_arrow_table(dump, output)
     if output != STDIO:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError, UsageError
@@ -45,6 +46,7 @@ __all__ = [
     "KINDS",
     "ImportOptions",
     "ImportResult",
+    "flops_per_row",
     "read_source",
     "sniff_source",
 ]
@@ -148,3 +150,17 @@ def _scale_notes(models: pd.DataFrame) -> list[str]:
 
 def _count(items: list, singular: str, plural: str) -> str:
     return f"{len(items)} {singular if len(items) == 1 else plural}"
+
+
+def flops_per_row(result: ImportResult) -> pa.Array | None:
+    """Each row's model FLOPs (null where unknown), from the model table; None when no model has any.
+
+    Done on the model column's dictionary (one lookup per model, then an integer take), not by
+    converting millions of row labels to Python strings.
+    """
+    flops = result.models.set_index("model")["flops"]
+    if not flops.notna().any():
+        return None
+    encoded = pc.dictionary_encode(result.dump.column("model")).combine_chunks()
+    per_model = flops.reindex(encoded.dictionary.to_pylist()).to_numpy(dtype=np.float64)
+    return pc.take(pa.array(per_model, pa.float64(), mask=np.isnan(per_model)), encoded.indices)
