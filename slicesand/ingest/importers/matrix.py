@@ -89,7 +89,7 @@ class _Grid:
     def read(cls, path: Path) -> "_Grid":
         cells = _read_cells(path)
         first_line, first_column = cells.line(0), cells.column(0)
-        has_header = not _all_zero_one(first_line.slice(1)) or cells.n_lines == 1
+        has_header = not _all_zero_one(first_line.slice(1))
         has_ids = not _all_zero_one(first_column.slice(1 if has_header else 0))
         n_rows, n_columns = cells.n_lines - int(has_header), cells.width - int(has_ids)
         if n_rows == 0 or n_columns == 0:
