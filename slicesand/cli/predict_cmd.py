@@ -14,6 +14,9 @@ from slicesand.errors import UsageError
 TABLE_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_accuracy": "forecast",
               "pred_accuracy_lo": "low", "pred_accuracy_hi": "high", "baseline_accuracy": "baseline",
               "observed_accuracy": "observed"}  # low-high: the 90% prediction interval
+# Without accuracy (a p_correct-only dump, no --accuracy-from p_correct): the TC Brier columns instead.
+TC_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_tc_brier": "TC Brier",
+           "pred_easy": "easy group", "pred_hard": "hard group"}
 
 
 @with_options(FORECAST, UNCERTAINTY)
@@ -64,9 +67,10 @@ def predict_command(
         write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
     elif fmt == "table":
         # A terminal is narrow: the headline columns, with short names; csv and json carry every column.
-        shown = forecast.table[[c for c in TABLE_VIEW if c in forecast.table.columns]].copy()
+        view = TABLE_VIEW if fit.has_accuracy else TC_VIEW
+        shown = forecast.table[[c for c in view if c in forecast.table.columns]].copy()
         shown["flops"] = shown["flops"].map(format_flops)
-        print_frame(shown.rename(columns=TABLE_VIEW), fmt, title="Forecast", digits=3)
+        print_frame(shown.rename(columns=view), fmt, title="Forecast", digits=3)
     else:
         print_frame(forecast.table, fmt)
     facts = build_facts(fit, forecast.table, summary, None)

@@ -179,6 +179,11 @@ def _forecast(facts: dict) -> Section:
                   *((fmt(row.get("sandwich_accuracy")),) if sandwich else ()), fmt(row["baseline_accuracy"]),
                   fmt(row["observed_accuracy"]), fmt(row["pred_tc_brier"]))
                  for row in facts["predictions"])  # one row per model: display only
+    if all(row.get("pred_accuracy") is None for row in facts["predictions"]):
+        # No accuracy (TC Brier forecast alone): the TC Brier columns rather than empty accuracy ones.
+        header = ("model", "FLOPs", "split", "predicted TC Brier", "easy group", "hard group")
+        rows = tuple((row["model"] or "", format_flops(row["flops"]), row["split"], fmt(row["pred_tc_brier"]),
+                      fmt(row["pred_easy"]), fmt(row["pred_hard"])) for row in facts["predictions"])
     numeric = frozenset(i for i, name in enumerate(header) if name not in ("model", "split"))
     blocks.append(Table(header, rows, numeric))
     return Section("forecast", SECTION_TITLES["forecast"], tuple(blocks))
