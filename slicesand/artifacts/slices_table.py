@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from slicesand.artifacts.documents import read_json_artifact, sidecar_path
 from slicesand.errors import ArtifactError, InputDataError
-from slicesand.fitting.model import group_count
+from slicesand.fitting.model import group_columns_in, group_count
 from slicesand.io.tables import STDIO, Source, display_name, read_table
 
 SLICES_HINT = "a slices table has model, flops, tc_brier and group_1 .. group_G (see `slicesand slice`)"
@@ -56,8 +56,8 @@ def read_slices(path: str | Path, *, stdin: BinaryIO | None = None) -> SlicesTab
     frame = table.to_pandas()
     if frame.empty:
         raise InputDataError(name, "the slices table has no rows", hint=SLICES_HINT)
-    n_groups = group_count(frame, name)
-    for column in ["flops", "tc_brier", "accuracy", *[f"group_{k}" for k in range(1, n_groups + 1)]]:
+    n_groups = group_count(frame, name)  # group_1 .. group_G, no gaps
+    for column in ["flops", "tc_brier", "accuracy", *group_columns_in(frame)]:
         if column in frame and not pd.api.types.is_numeric_dtype(frame[column]):
             values = pd.to_numeric(frame[column], errors="coerce")
             bad = values.isna() & frame[column].notna() & (frame[column].astype(str).str.strip() != "")

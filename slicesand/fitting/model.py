@@ -174,9 +174,19 @@ class Fit:
         return self.tc_to_accuracy is not None
 
 
+def group_columns_in(frame: pd.DataFrame) -> list[str]:
+    """The ``group_k`` columns a table has, easiest (k = 1) first: the one parser of group column names.
+
+    >>> group_columns_in(pd.DataFrame(columns=["model", "group_10", "group_2", "group_1", "groups"]))
+    ['group_1', 'group_2', 'group_10']
+    """
+    found = sorted((int(m.group(1)), str(c)) for c in frame.columns if (m := _GROUP.match(str(c))))
+    return [column for _, column in found]
+
+
 def group_count(frame: pd.DataFrame, source: str | None = None) -> int:
     """Number of groups G in a slices table, checking that ``group_1 .. group_G`` are all there."""
-    numbers = sorted(int(m.group(1)) for c in frame.columns if (m := _GROUP.match(str(c))))
+    numbers = [int(c.split("_")[1]) for c in group_columns_in(frame)]
     if len(numbers) < 2:
         raise InputDataError(source, "a slices table needs columns group_1 .. group_G with G >= 2",
                              found=", ".join(map(str, frame.columns)))

@@ -27,7 +27,7 @@ from scipy.special import expit
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import ArtifactError, UsageError
 from slicesand.fitting.baselines import trend_forecast
-from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, training_mask
+from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, group_columns_in, training_mask
 from slicesand.fitting.guards import blend_accuracy, clip_accuracy, clip_tc, extend, guard_accuracy
 
 PREDICTION_COLUMNS = ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
@@ -184,7 +184,7 @@ def parse_grid(text: str) -> np.ndarray:
 
 def check_compatible(fit: Fit, slices: pd.DataFrame, source: str | None) -> None:
     """A fit applies to a slices table only if both have the same number of difficulty groups."""
-    groups = [c for c in slices.columns if str(c).startswith("group_")]
+    groups = group_columns_in(slices)
     if len(groups) != fit.n_groups:
         raise ArtifactError(source, f"the fit was made on {fit.n_groups} difficulty groups but this "
                             f"slices table has {len(groups)}",

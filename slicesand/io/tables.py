@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from slicesand.errors import InputDataError
 from slicesand.io.atomic import atomic_path
+from slicesand.io.stdio import write_stdout
 
 STDIO = "-"
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -367,10 +368,7 @@ def _widen_numbers(table: pa.Table, column: str, wanted: pa.DataType) -> pa.Tabl
 def write_table(frame: pd.DataFrame, target: str | Path, *, stdout: BinaryIO | None = None) -> None:
     """Write a DataFrame as CSV or Parquet (by extension), atomically; ``-`` writes CSV to stdout."""
     if str(target) == STDIO:
-        text = frame.to_csv(index=False, lineterminator="\n")
-        out = stdout or sys.stdout.buffer
-        out.write(text.encode("utf-8"))
-        out.flush()
+        write_stdout(frame.to_csv(index=False, lineterminator="\n"), stdout)
         return
     target = Path(target)
     with atomic_path(target) as tmp:
@@ -385,9 +383,7 @@ def write_arrow_table(table: pa.Table, target: str | Path, *, stdout: BinaryIO |
     if str(target) == STDIO:
         sink = io.BytesIO()
         pa_csv.write_csv(table, sink)
-        out = stdout or sys.stdout.buffer
-        out.write(sink.getvalue())
-        out.flush()
+        write_stdout(sink.getvalue(), stdout)
         return
     target = Path(target)
     with atomic_path(target) as tmp:

@@ -18,7 +18,6 @@ single commands use.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -28,19 +27,19 @@ import pandas as pd
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
-from slicesand.ingest.dump import Dump, DumpColumns
+from slicesand.ingest.dump import Dump
 from slicesand.config import DumpOptions, RunConfig
 from slicesand.errors import InputDataError, UsageError
 from slicesand.fitting.model import Fit, FitOptions
 from slicesand.fitting.selection import fit as fit_with_rule
 from slicesand.forecast.predict import Forecast, predict
-from slicesand.ingest.importers import ImportOptions
 from slicesand.io.atomic import write_text_atomic
+from slicesand.io.stdio import write_stdout
 from slicesand.io.tables import STDIO, Source, sha256_file, write_table
 from slicesand.ingest.scales import ScaleResolution, read_models_table, resolve_scales
 from slicesand.artifacts.slices_table import SlicesTable
 from slicesand.slicing.difficulty import SliceOptions, SliceResult, slice_dump
-from slicesand.ingest.sources import SourceOptions, load_source, restrict_to_task
+from slicesand.ingest.sources import load_source, restrict_to_task
 from slicesand.uncertainty.stability import dump_instability
 from slicesand.uncertainty.intervals import add_intervals
 
@@ -206,9 +205,7 @@ def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
 def write_fit(fit: Fit, path: str | Path, source: Source, *, stdout: BinaryIO | None = None) -> None:
     text = dumps(fit_document(fit, source))
     if str(path) == STDIO:
-        out = stdout or sys.stdout.buffer
-        out.write(text.encode("utf-8"))
-        out.flush()
+        write_stdout(text, stdout)
     else:
         write_text_atomic(path, text)
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import struct
 import textwrap
 from pathlib import Path
@@ -47,7 +46,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from slicesand.fitting.model import Fit, training_mask
+from slicesand.fitting.model import Fit, group_columns_in, training_mask
 from slicesand.forecast.predict import curves
 from slicesand.reporting.facts import FigureInputs, figure_grid, format_flops
 
@@ -72,7 +71,6 @@ STYLE = {"font.size": 9.0, "axes.titlesize": 10.0, "axes.labelsize": 9.0, "legen
          "font.family": "DejaVu Sans", "svg.fonttype": "none", "svg.hashsalt": "slicesand",
          "path.simplify": False}
 TC_RANGE = (-1.0, 0.0)  # TC Brier is minus a squared probability gap: it lives in [-1, 0]
-_GROUP = re.compile(r"^group_(\d+)$")
 
 
 def figure_file_name(key: str, fmt: str = "png") -> str:
@@ -143,9 +141,7 @@ def _tc_limits(values: np.ndarray, pad: float = 0.2) -> tuple[float, float]:
     return max(low - pad * span, TC_RANGE[0]), min(high + pad * span, TC_RANGE[1])
 
 
-def group_columns_of(frame: pd.DataFrame) -> list[str]:
-    """The ``group_k`` columns of a slices table, easiest (k = 1) first."""
-    return sorted((c for c in frame.columns if _GROUP.match(str(c))), key=lambda c: int(c.split("_")[1]))
+group_columns_of = group_columns_in  # the group_k columns, easiest first (slicesand.fitting.model)
 
 
 def extrapolated(x: np.ndarray, training_x_range: tuple[float, float]) -> np.ndarray:
