@@ -214,12 +214,12 @@ class DumpScanner:
                       self._hash.result())
 
     def sql(self, groups: int, cut: float | None, dialect: str = "duckdb", *, scales_in_dump: bool | None = None,
-            checksum: bool = False) -> ScanSQL:
+            checksum: bool = False, accuracy_from: str = "correct") -> ScanSQL:
         text_ids = all(self.types.get(c, "VARCHAR") == "VARCHAR" for c in (self.columns.question, self.columns.task))
         return scan_sql(groups=groups, cut=cut, columns=self.columns, has_task=self.has_task,
                         has_correct=self.has_correct, has_p_correct=self.has_p_correct, text_ids=text_ids,
                         scales_in_dump=self.has_flops if scales_in_dump is None else scales_in_dump,
-                        dialect=dialect, checksum=checksum)
+                        dialect=dialect, checksum=checksum, accuracy_from=accuracy_from)
 
     def _first_bad_row(self, condition: str) -> tuple[str, int]:
         """The file and row (1-based) of the first row matching ``condition`` (only on the error path)."""
@@ -281,7 +281,8 @@ class DumpScanner:
             self._fail(f"d.{q(c.question)} IS NULL", "empty value", c.question)
 
     def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
-             task: str | None = None, dump_flops: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             task: str | None = None, dump_flops: np.ndarray | None = None,
+             accuracy_from: str = "correct") -> tuple[pd.DataFrame, pd.DataFrame]:
         """Run both scans: (question_groups, per-model sums by group), both small, as DataFrames.
 
         When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
@@ -295,7 +296,7 @@ class DumpScanner:
             self.connection.register("models_frame", pd.DataFrame({"model": model_names.astype(str),
                                                                      "flops": flops_by_model}))
             self.connection.execute("CREATE OR REPLACE TABLE models AS SELECT * FROM models_frame")
-        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True)
+        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, accuracy_from=accuracy_from)
         self.connection.execute("DROP TABLE IF EXISTS question_groups")
         self.connection.execute(sql.questions)
         questions = self.connection.execute("SELECT * FROM question_groups").df()
@@ -372,7 +373,8 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
         raise UsageError(scanner.name, f"the dump holds {len(tasks)} tasks; slice one at a time",
                          found=", ".join(tasks[:5]), hint="pass `task` NAME (`run` forecasts every task)")
     questions, per_model = scanner.scan(np.where(has_scale, flops_by_model, np.nan), model_names,
-                                        options.groups, options.cut, task, dump_flops=dump_flops)
+                                        options.groups, options.cut, task, dump_flops=dump_flops,
+                                        accuracy_from=options.accuracy_from)
     ranked = questions["position"].notna().to_numpy()
     check_rankable(int(ranked.sum()), options.groups)
     # Questions in tie order (id, then task, as text): the order the in-memory path gives them.
@@ -394,7 +396,11 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
         return out
 
     answers, scores = table("answered"), table("score_sum")
-    has_accuracy = scanner.has_correct
+    # --accuracy-from: the mean of correct, or of p_correct (the SQL sums whichever column it names).
+    has_accuracy = scanner.has_correct if options.accuracy_from == "correct" else scanner.has_p_correct
+    if options.accuracy_from == "p_correct" and not scanner.has_p_correct:
+        raise UsageError(scanner.name, "accuracy from p_correct needs a 'p_correct' column",
+                         hint="take accuracy from 'correct' (the default)")
     correct = table("correct_sum").sum(axis=1) if has_accuracy else None
     known = table("correct_known").sum(axis=1) if has_accuracy else None
     sums = SliceSums(
