@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand.cli.options import (
+    OUTPUT_PANEL,
     FIT, SLICING_PANEL, STDIO, UNCERTAINTY, AccuracyFrom, Format, Groups, Models, Quiet, Task, from_cli, with_options,
 )
 from slicesand.errors import UsageError
@@ -64,6 +65,8 @@ def backtest_command(
     models: Models = None,
     task: Task = None,
     fmt: Format = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="DIR", rich_help_panel=OUTPUT_PANEL, help="Also draw the backtest's "
+                                                 "pictures (PNG and SVG) into DIR; a run folder's report shows them.")] = None,
     quiet: Quiet = False,
     **options,
 ) -> None:
@@ -96,6 +99,11 @@ def backtest_command(
         table = read_slices(source, stdin=None if stdin is None else io.BytesIO(stdin))
         result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=draws, seed=seed)
     ui.warn_all(result.notes)
+    if plot is not None:
+        from slicesand.reporting.backtest_figures import write_backtest_plots
+
+        names = write_backtest_plots(result.table, result.models, plot, task)
+        ui.info(f"backtest pictures -> {plot}/: {', '.join(n for n in names if n.endswith('.png'))}")
     if fmt == "json":
         write_stdout(dumps({"notes": [str(note) for note in result.notes], "rows": result.table.to_dict(orient="records")}))
     else:

@@ -69,10 +69,12 @@ NOTE_THRESHOLD = ("observed threshold: where the monotone (isotonic) fit of obse
 
 @dataclass
 class Backtest:
-    """One row per cut plus an ``overall`` row (mean over cuts), and notes."""
+    """One row per cut plus an ``overall`` row (mean over cuts), and notes; ``models`` has one row per
+    test model and cut (observed accuracy, every method's forecast, the interval), for the pictures."""
 
     table: pd.DataFrame
     notes: list[str]
+    models: pd.DataFrame | None = None
 
 
 def automatic_cuts(flops: np.ndarray, *, step: float = STEP_DECADES, min_test: int = MIN_TEST,
@@ -147,7 +149,11 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
         width = float(np.mean(band.hi - band.lo))
     predicted = emergence_threshold(fit, fit.training_x_range[0], float(x.max()))
     blend = "" if fit.options.blend == "sandwich" else f" {fit.options.blend} {fit.options.trend}"
-    return {"cut": cut, "log10_cut": float(np.log10(cut)), "n_train": int(train.sum()), "n_test": int(test.sum()),
+    models = pd.DataFrame({"cut": cut, "model": data["model"].to_numpy()[test], "log10_flops": x[test],
+                           "distance_decades": x[test] - np.log10(cut), "observed": observed[test],
+                           **{name: forecast[column] for name, column in METHODS.items()},
+                           "lo_90": band.lo if draws > 0 else np.nan, "hi_90": band.hi if draws > 0 else np.nan})
+    return {"models": models, "cut": cut, "log10_cut": float(np.log10(cut)), "n_train": int(train.sum()), "n_test": int(test.sum()),
             "settings": f"{fit.options.variant} easy {fit.options.easy_degree} hard {fit.options.hard_degree}{blend}",
             **_scores(observed[test], {name: forecast[column] for name, column in METHODS.items()}),
             "coverage_90": coverage, "width_90": width,
@@ -158,6 +164,7 @@ def backtest_cut(frame: pd.DataFrame, cut: float, *, chance: float, options: Fit
 
 
 def _finish(rows: list[dict], notes: list[str]) -> Backtest:
+    models = pd.concat([row.pop("models") for row in rows], ignore_index=True)
     table = pd.DataFrame(rows)
     metric_columns = [c for c in table.columns if c.startswith(("mse_", "mae_")) or c in ("coverage_90", "width_90")]
     overall = {"cut": "overall", "log10_cut": np.nan, "n_train": np.nan, "n_test": int(table["n_test"].sum()),
@@ -167,7 +174,7 @@ def _finish(rows: list[dict], notes: list[str]) -> Backtest:
                if table["threshold_error_decades"].notna().any() else np.nan}
     table = pd.concat([table.astype({"cut": object}), pd.DataFrame([overall])], ignore_index=True)
     table["n_train"] = table["n_train"].astype("Int64")  # a count, blank on the overall row
-    return Backtest(table, notes + [NOTE_THRESHOLD])
+    return Backtest(table, notes + [NOTE_THRESHOLD], models)
 
 
 def _usable(frame: pd.DataFrame) -> pd.DataFrame:

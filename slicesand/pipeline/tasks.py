@@ -108,6 +108,13 @@ def run_tasks(
     # Every task's warnings, each naming its task, then the tasks that could not be forecast.
     index["warnings"] = [*(w for task, run in runs.items() for w in with_task(run.warnings, task)), *notes]
     write_table(summary, outdir / "tasks.csv")
+    if run_options.get("figures", True):  # one small panel per task forecast (slicesand.reporting.overview)
+        from slicesand.reporting.facts import FigureInputs
+        from slicesand.reporting.overview import write_overview
+
+        index["overview"] = write_overview([FigureInputs(
+            fit=run.fit, slices=run.slice_stage.result.slices, predictions=run.forecast.table,
+            threshold_flops=run.forecast.threshold_flops, task=task) for task, run in runs.items()], outdir)
     write_text_atomic(outdir / INDEX, dumps(index))
     write_text_atomic(outdir / "report.md", render_tasks_markdown(index))
     return TaskRuns(outdir, summary, runs, notes)

@@ -64,14 +64,11 @@ def interval_band(fit: Fit, slices: pd.DataFrame, predictions: pd.DataFrame, *, 
     draws or accuracy."""
     if draws <= 0 or not fit.has_accuracy:
         return None
-    from slicesand.forecast.predict import curves
     from slicesand.uncertainty.calibration import prediction_interval
-    from slicesand.uncertainty.intervals import valid_interval
 
     x = figure_grid(slices, predictions)
     result = prediction_interval(fit, slices, x, draws=draws, seed=seed, questions=questions)
-    lo, hi = valid_interval(fit, curves(fit, x)["pred_accuracy"], result.lo, result.hi)
-    return pd.DataFrame({"log10_flops": x, "pred_accuracy_lo": lo, "pred_accuracy_hi": hi})
+    return pd.DataFrame({"log10_flops": x, "pred_accuracy_lo": result.lo, "pred_accuracy_hi": result.hi})
 
 
 @dataclass(frozen=True)
@@ -84,25 +81,32 @@ class Report:
 
     facts: dict
     figures: FigureInputs | None = None
+    # One row per test model and cut of a backtest run into the folder (``backtest --plot``); else None.
+    backtest: pd.DataFrame | None = None
 
 
 def build_report(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta: dict | None, *,
                  run: dict | None = None, slices: pd.DataFrame | None = None,
-                 spectrum: pd.DataFrame | None = None, band: pd.DataFrame | None = None) -> Report:
+                 spectrum: pd.DataFrame | None = None, band: pd.DataFrame | None = None,
+                 backtest: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Report:
     """The report of a run from its results: the fit, the predictions table, the forecast summary
     (:func:`slicesand.pipeline.stages.forecast_summary`), the slicing metadata (the slices sidecar),
     how the run was made (``run``: command and versions) and, for the figures, the slices tables and
-    the interval band on the figures' grid."""
+    the interval band on the figures' grid; ``backtest`` is a backtest's (table, models) when one ran."""
     predictions = predictions.assign(model=predictions["model"].fillna("").astype(str))
     facts = build_facts(fit, predictions, summary, slices_meta)
     if run:
         facts["run"] = run
+    if backtest is not None:
+        from slicesand.reporting.backtest_figures import backtest_facts
+
+        facts["backtest"] = backtest_facts(backtest[0])
     figures = None
     if slices is not None:
         figures = FigureInputs(fit=fit, slices=slices, predictions=predictions,
                                threshold_flops=facts.get("threshold_flops"), spectrum=spectrum,
                                task=facts.get("task"), intervals=facts.get("intervals"), band=band)
-    return Report(facts, figures)
+    return Report(facts, figures, None if backtest is None else backtest[1])
 
 
 def format_flops(value: float | None) -> str:

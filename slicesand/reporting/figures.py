@@ -79,6 +79,8 @@ def figure_file_name(key: str, fmt: str = "png") -> str:
     >>> figure_file_name("tc_accuracy", "svg")
     'report-tc-accuracy.svg'
     """
+    if key.startswith("backtest_"):  # the files `backtest --plot` writes
+        return f"{key.replace('_', '-')}.{fmt}"
     return f"report-{key.replace('_', '-')}.{fmt}"
 
 

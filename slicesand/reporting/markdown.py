@@ -115,9 +115,10 @@ def _cell(value, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}g}"
 
 
-def render_tasks_markdown(index: dict, overview: str | None = None) -> str:
+def render_tasks_markdown(index: dict) -> str:
     """The cross-task report (``OUTDIR/report.md`` of a multi-task run): one table, a link to each
-    task's own report, and the ``overview`` figure (a file name beside the report) when there is one."""
+    task's own report, and the overview figure (``index["overview"]``, a file beside the report)."""
+    overview = index.get("overview")
     header = ("task", "models", "cut (FLOPs)", "forecast accuracy", "at FLOPs", "predicted threshold",
               "test MSE", "baseline MSE")
     lines = ["# slicesand forecast: every task", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

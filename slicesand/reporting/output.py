@@ -154,8 +154,10 @@ def read_report(outdir: str | Path) -> Report:
     spectrum = _read_frame(spectrum_path, "spectrum")[0] if slices is not None and spectrum_path.exists() else None
     band_path = outdir / BAND_FILE
     band = read_table(band_path, what="interval band")[0].to_pandas() if band_path.exists() else None
+    from slicesand.reporting.backtest_figures import read_backtest
+
     return build_report(fit, predictions, predictions_meta, slices_meta, run=read_run(outdir), slices=slices,
-                        spectrum=spectrum, band=band)
+                        spectrum=spectrum, band=band, backtest=read_backtest(outdir))
 
 
 def load_report(outdir: str | Path) -> dict:
@@ -171,12 +173,24 @@ def _report_of(outdir: str | Path, report: Report | None, facts: dict | None) ->
 
 
 def render_images(report: Report, formats: tuple[str, ...] = ("png",)) -> dict[str, dict[str, bytes]]:
-    """``{key: {format: bytes}}`` for every figure the report can draw, in report order."""
-    if report.figures is None:
-        return {}
-    from slicesand.reporting.figures import render_figure_files
+    """``{key: {format: bytes}}`` for every figure the report can draw (the backtest's last), in report order."""
+    from slicesand.reporting.figures import figure_bytes, render_figure_files
 
-    return render_figure_files(report.figures, formats)
+    images = render_figure_files(report.figures, formats) if report.figures is not None else {}
+    if report.backtest is not None:
+        from slicesand.reporting.backtest_figures import make_backtest_figures
+
+        for key, figure in make_backtest_figures(report.backtest, report.facts.get("task")).items():
+            images[key] = {fmt: figure_bytes(figure, fmt) for fmt in formats}
+    return images
+
+
+def figure_titles() -> dict[str, str]:
+    """Every figure's title, the backtest's included."""
+    from slicesand.reporting.backtest_figures import BACKTEST_TITLES
+    from slicesand.reporting.figures import FIGURE_TITLES
+
+    return {**FIGURE_TITLES, **BACKTEST_TITLES}
 
 
 def write_markdown_report(outdir: str | Path, target: str | Path | None = None, *,
@@ -188,14 +202,15 @@ def write_markdown_report(outdir: str | Path, target: str | Path | None = None, 
     ``report`` is the run's report already built (``run`` passes the one made in memory); without it
     the folder is read once.
     """
-    from slicesand.reporting.figures import FIGURE_TITLES, write_figures
+    from slicesand.reporting.figures import write_figures
 
     report = _report_of(outdir, report, facts)
     target = Path(target) if target is not None else Path(outdir) / "report.md"
     files = render_images(report, ("png", "svg")) if figures else {}
     names = write_figures({key: data["png"] for key, data in files.items()}, target.parent)
     write_figures({key: data["svg"] for key, data in files.items()}, target.parent, "svg")
-    text = render_markdown(report.facts, {key: (FIGURE_TITLES[key], names[key]) for key in files})
+    titles = figure_titles()
+    text = render_markdown(report.facts, {key: (titles[key], names[key]) for key in files})
     write_text_atomic(target, text)
     return target, text
 
@@ -203,12 +218,12 @@ def write_markdown_report(outdir: str | Path, target: str | Path | None = None, 
 def write_html_report(outdir: str | Path, target: str | Path | None = None,
                       facts: dict | None = None, *, report: Report | None = None) -> tuple[Path, str]:
     """Write the self-contained ``report.html`` (default: in the folder); returns (path, text)."""
-    from slicesand.reporting.figures import FIGURE_TITLES
     from slicesand.reporting.html import render_html
 
     report = _report_of(outdir, report, facts)
     target = Path(target) if target is not None else Path(outdir) / "report.html"
-    images = {key: (FIGURE_TITLES[key], data["png"]) for key, data in render_images(report).items()}
+    titles = figure_titles()
+    images = {key: (titles[key], data["png"]) for key, data in render_images(report).items()}
     text = render_html(report.facts, images)
     write_text_atomic(target, text)
     return target, text
@@ -216,8 +231,11 @@ def write_html_report(outdir: str | Path, target: str | Path | None = None,
 
 def print_terminal_report(report: Report) -> None:
     """The terminal summary of a report, naming the figure files that sit beside ``report.md``."""
-    from slicesand.reporting.figures import figure_keys, figure_file_name, FIGURE_TITLES
+    from slicesand.reporting.backtest_figures import BACKTEST_TITLES
+    from slicesand.reporting.figures import figure_file_name, figure_keys
     from slicesand.reporting.terminal import print_report
 
     keys = figure_keys(report.figures) if report.figures is not None else []
-    print_report(report.facts, {key: (FIGURE_TITLES[key], figure_file_name(key)) for key in keys})
+    keys += list(BACKTEST_TITLES) if report.backtest is not None else []
+    titles = figure_titles()
+    print_report(report.facts, {key: (titles[key], figure_file_name(key)) for key in keys})

@@ -189,6 +189,19 @@ def _forecast(facts: dict) -> Section:
     return Section("forecast", SECTION_TITLES["forecast"], tuple(blocks))
 
 
+def _backtest(backtest: dict) -> Section:
+    cuts = backtest["cuts"]
+    sentence = (f"Backtest (`slicesand backtest --plot`): at {len(cuts)} past cuts from {format_flops(min(cuts))} "
+                f"to {format_flops(max(cuts))} FLOPs, each method forecast the models above the cut from those "
+                f"below it ({backtest['n_test']} forecasts in all); errors are means over the cuts.")
+    if backtest.get("coverage_90") is not None:
+        sentence += (f" The 90% prediction interval held {backtest['coverage_90']:.0%} of the test models "
+                     f"(mean width {backtest['width_90']:.2f}).")
+    rows = tuple((m["label"], f"{m['mse']:.4f}", f"{m['mae']:.3f}") for m in backtest["methods"].values())
+    return Section("backtest", SECTION_TITLES["backtest"], (
+        text(sentence), Table(("method", "MSE", "MAE"), rows, frozenset({1, 2}))))
+
+
 def _how(facts: dict) -> list[Section]:
     run = facts.get("run")
     source = facts.get("input")
@@ -209,6 +222,8 @@ def report_sections(facts: dict, figures: dict[str, tuple[str, str]] | None = No
     ``figures`` maps a figure key to ``(title, file name)``; without any, there is no figures section.
     """
     sections = [_summary(facts), _settings(facts), _curves(facts), _forecast(facts)]
+    if facts.get("backtest"):
+        sections.append(_backtest(facts["backtest"]))
     if figures:
         sections.append(Section("figures", SECTION_TITLES["figures"], (
             Images(tuple((key, title, name) for key, (title, name) in figures.items())),)))

@@ -1,0 +1,203 @@
+"""Pictures of a backtest (:func:`slicesand.evaluation.backtest.backtest`): should a reader trust the
+forecast on their task?
+
+Drawn only from what the backtest returns (``Backtest.models``: one row per test model and cut, with
+the observed accuracy, each method's forecast and the 90% interval), in the report figures' style:
+
+* ``backtest_error`` - absolute forecast error against extrapolation distance (decades of FLOPs beyond
+  the cut), for the default forecast and every baseline: the median per quarter decade, points behind;
+* ``backtest_calibration`` - the interval's nominal level against the coverage observed on the test
+  models, by horizon band (how far beyond the cut);
+* ``backtest_cuts`` - small multiples, one panel per cut: observed accuracy of the test models, the
+  forecast with its interval, and the paper's sigmoid baseline.
+
+``slicesand backtest --plot DIR`` writes them (PNG and SVG) with ``backtest.csv`` and
+``backtest-models.csv``; a ``run`` folder holding those files shows them in its report.
+
+>>> import pandas as pd
+>>> models = pd.DataFrame({"cut": 1e22, "model": ["a", "b"], "log10_flops": [22.1, 22.6],
+...                        "distance_decades": [0.1, 0.6], "observed": [0.4, 0.6], "forecast": [0.42, 0.5],
+...                        "sigmoid": [0.35, 0.4], "lo_90": [0.3, 0.35], "hi_90": [0.5, 0.7]})
+>>> sorted(make_backtest_figures(models))
+['backtest_calibration', 'backtest_cuts', 'backtest_error']
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from slicesand.reporting.facts import format_flops
+from slicesand.reporting.figures import PALETTE, STYLE, figure_bytes, figure_file_name, new_figure, titled
+
+BACKTEST_TITLES = {
+    "backtest_error": "Backtest: forecast error against extrapolation distance",
+    "backtest_calibration": "Backtest: interval calibration by horizon",
+    "backtest_cuts": "Backtest: forecast against observed, one panel per cut",
+}
+TABLE_FILE, MODELS_FILE = "backtest.csv", "backtest-models.csv"
+# Each method's label and style; lightness and line style part them in greyscale.
+METHOD_STYLES = {
+    "forecast": ("slicesand forecast", {"color": PALETTE["forecast"], "linestyle": "-", "marker": "o"}),
+    "sandwich": ("Slice-and-Sandwich curve alone", {"color": "#2c7fb8", "linestyle": (0, (1, 1)), "marker": "^"}),
+    "sigmoid": ("sigmoid baseline (paper)", {"color": PALETTE["baseline"], "linestyle": "-.", "marker": "s"}),
+    "bounded_sigmoid": ("bounded sigmoid", {"color": PALETTE["hard"], "linestyle": "--", "marker": "D"}),
+    "linear": ("linear trend", {"color": PALETTE["threshold"], "linestyle": (0, (5, 1, 1, 1, 1, 1)), "marker": "v"}),
+    "flat": ("flat (last 3 training models)", {"color": "#000000", "linestyle": ":", "marker": "x"}),
+}
+DISTANCE_BIN = 0.25  # decades of FLOPs beyond the cut
+HORIZONS = ((0.0, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, math.inf))  # decades beyond the cut
+
+
+def _methods(models: pd.DataFrame) -> list[str]:
+    return [name for name in METHOD_STYLES if name in models.columns and models[name].notna().any()]
+
+
+def error_figure(models: pd.DataFrame, task: str | None = None) -> Figure:
+    """|observed - forecast| per test model against its distance beyond the cut, one median line per method."""
+    figure, ax = new_figure()
+    distance = models["distance_decades"].to_numpy(dtype=float)
+    bins = np.floor(distance / DISTANCE_BIN)
+    for name in _methods(models):  # a handful of methods
+        label, style = METHOD_STYLES[name]
+        error = np.abs(models["observed"].to_numpy(dtype=float) - models[name].to_numpy(dtype=float))
+        median = pd.DataFrame({"bin": bins, "error": error}).groupby("bin")["error"].median()
+        centres = (median.index.to_numpy(dtype=float) + 0.5) * DISTANCE_BIN
+        ax.scatter(distance, error, s=6, color=style["color"], alpha=0.18, linewidths=0)
+        ax.plot(centres, median.to_numpy(), label=f"{label}: median per {DISTANCE_BIN:g} decade",
+                markersize=4, linewidth=1.5, **style)
+    ax.set_xlim(0.0, max(float(distance.max()) * 1.05, DISTANCE_BIN))
+    ax.set_ylim(0.0, min(1.0, max(0.05, float(ax.get_ylim()[1]))))  # an accuracy error lies in [0, 1]
+    ax.set_xlabel("extrapolation distance: decades of FLOPs beyond the cut")
+    ax.set_ylabel("absolute error of forecast accuracy")
+    ax.grid(True, alpha=0.25, linewidth=0.6)
+    ax.set_title(titled(BACKTEST_TITLES["backtest_error"], task))
+    figure.legend(loc="outside lower center", ncols=2, frameon=False)
+    return figure
+
+
+def horizon_label(low: float, high: float) -> str:
+    """``0.5-1 decades beyond the cut``; ``> 2 decades ...`` for the last band."""
+    return f"> {low:g} decades beyond the cut" if math.isinf(high) else f"{low:g}-{high:g} decades beyond the cut"
+
+
+def calibration_figure(models: pd.DataFrame, task: str | None = None, level: float = 0.9) -> Figure:
+    """Nominal level against observed coverage of the interval, one point per horizon band (with its
+    number of test models), on the diagonal of perfect calibration."""
+    figure, ax = new_figure(size=(5.0, 5.0))
+    ax.plot([0.0, 1.0], [0.0, 1.0], color="0.6", linewidth=1.0, linestyle="--", label="perfect calibration")
+    distance = models["distance_decades"].to_numpy(dtype=float)
+    observed = models["observed"].to_numpy(dtype=float)
+    inside = (observed >= models["lo_90"].to_numpy(dtype=float)) & (observed <= models["hi_90"].to_numpy(dtype=float))
+    markers = ("o", "s", "D", "^")
+    shades = (0.55, 0.4, 0.22, 0.0)  # nearer horizons lighter, further ones darker
+    for (low, high), marker, shade in zip(HORIZONS, markers, shades):
+        band = (distance >= low) & (distance < high) & models["lo_90"].notna().to_numpy()
+        if not band.any():
+            continue
+        coverage = float(inside[band].mean())
+        ax.scatter([level], [coverage], marker=marker, s=46, zorder=3, color=matplotlib.colormaps["viridis"](shade),
+                   edgecolors="black", linewidths=0.5,
+                   label=f"{horizon_label(low, high)}: {coverage:.0%} of {int(band.sum())} test models inside")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("nominal level of the prediction interval")
+    ax.set_ylabel("observed coverage on the test models")
+    ax.grid(True, alpha=0.25, linewidth=0.6)
+    ax.set_title(titled(f"Backtest: calibration of the {level:.0%} interval", task))
+    figure.legend(loc="outside lower center", ncols=1, frameon=False)
+    return figure
+
+
+def cuts_figure(models: pd.DataFrame, task: str | None = None) -> Figure:
+    """One small panel per cut: the test models' observed accuracy, the forecast and its 90% interval,
+    and the sigmoid baseline, against FLOPs."""
+    cuts = sorted(models["cut"].unique())
+    columns = min(4, len(cuts))
+    rows = math.ceil(len(cuts) / columns)
+    figure, axes = new_figure(size=(7.0, 1.9 * rows + 1.2), nrows=rows, ncols=columns, sharex=True, sharey=True,
+                              squeeze=False)
+    for ax, cut in zip(axes.ravel(), cuts):  # a dozen cuts at most, in practice
+        part = models[models["cut"] == cut].sort_values("log10_flops", kind="stable")
+        flops = 10.0 ** part["log10_flops"].to_numpy(dtype=float)
+        if part["lo_90"].notna().any():
+            ax.fill_between(flops, part["lo_90"], part["hi_90"], color=PALETTE["band"], alpha=0.14, linewidth=0,
+                            label="90% prediction interval")
+        ax.plot(flops, part["forecast"], color=PALETTE["forecast"], linewidth=1.4, label=METHOD_STYLES["forecast"][0])
+        if "sigmoid" in part:
+            ax.plot(flops, part["sigmoid"], color=PALETTE["baseline"], linewidth=1.0, linestyle="-.",
+                    label=METHOD_STYLES["sigmoid"][0])
+        ax.scatter(flops, part["observed"], s=12, facecolors="white", edgecolors=PALETTE["test"], linewidths=1.0,
+                   zorder=3, label="observed: test models")
+        ax.set_xscale("log")
+        ax.set_title(f"cut {format_flops(cut)}", fontsize=8)
+        ax.set_ylim(0.0, 1.0)
+        ax.grid(True, alpha=0.25, linewidth=0.5)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(cuts):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("training compute (FLOPs)", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy", fontsize=8)
+    figure.suptitle(titled(BACKTEST_TITLES["backtest_cuts"], task), fontsize=10)
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
+    return figure
+
+
+def backtest_facts(table: pd.DataFrame) -> dict:
+    """What a report says of a backtest: its cuts, and each method's error and the interval's coverage
+    averaged over them (the table's ``overall`` row)."""
+    overall = table[table["cut"].astype(str) == "overall"].iloc[0]
+    cuts = table[table["cut"].astype(str) != "overall"]
+    methods = [name for name in METHOD_STYLES if f"mse_{name}" in table.columns]
+    return {"cuts": [float(c) for c in cuts["cut"]], "n_test": int(overall["n_test"]),
+            "methods": {name: {"label": METHOD_STYLES[name][0], "mse": float(overall[f"mse_{name}"]),
+                               "mae": float(overall[f"mae_{name}"])} for name in methods},
+            "coverage_90": None if pd.isna(overall["coverage_90"]) else float(overall["coverage_90"]),
+            "width_90": None if pd.isna(overall["width_90"]) else float(overall["width_90"])}
+
+
+def read_backtest(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The backtest tables ``backtest --plot`` left in ``folder`` (table, models), or ``None``."""
+    from slicesand.io.tables import read_table
+
+    folder = Path(folder)
+    if not ((folder / TABLE_FILE).exists() and (folder / MODELS_FILE).exists()):
+        return None
+    table = read_table(folder / TABLE_FILE, what="backtest table")[0].to_pandas()
+    models = read_table(folder / MODELS_FILE, what="backtest models")[0].to_pandas()
+    return table, models
+
+
+def make_backtest_figures(models: pd.DataFrame, task: str | None = None) -> dict[str, Figure]:
+    """Every backtest picture, in report order."""
+    with matplotlib.rc_context(STYLE):
+        return {"backtest_error": error_figure(models, task), "backtest_calibration": calibration_figure(models, task),
+                "backtest_cuts": cuts_figure(models, task)}
+
+
+def write_backtest_plots(table: pd.DataFrame, models: pd.DataFrame, folder: str | Path,
+                         task: str | None = None) -> list[str]:
+    """Write the pictures (PNG and SVG) and the backtest's tables into ``folder``; the file names."""
+    from slicesand.io.atomic import write_bytes_atomic
+    from slicesand.io.tables import write_table
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for key, figure in make_backtest_figures(models, task).items():
+        for fmt in ("png", "svg"):
+            names.append(figure_file_name(key, fmt))
+            write_bytes_atomic(folder / names[-1], figure_bytes(figure, fmt))
+    write_table(table.astype({"cut": str}), folder / TABLE_FILE)
+    write_table(models, folder / MODELS_FILE)
+    return names + [TABLE_FILE, MODELS_FILE]
+
