@@ -33,7 +33,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from slicesand.reporting.facts import format_flops
-from slicesand.reporting.figures import PALETTE, STYLE, figure_bytes, figure_file_name, new_figure, titled
+from slicesand.reporting.figures import (
+    PALETTE, STYLE, figure_bytes, figure_file_name, new_figure, small_multiples, titled,
+)
 
 BACKTEST_TITLES = {
     "backtest_error": "Backtest: forecast error against extrapolation distance",
@@ -119,10 +121,7 @@ def cuts_figure(models: pd.DataFrame, task: str | None = None) -> Figure:
     """One small panel per cut: the test models' observed accuracy, the forecast and its 90% interval,
     and the sigmoid baseline, against FLOPs."""
     cuts = sorted(models["cut"].unique())
-    columns = min(4, len(cuts))
-    rows = math.ceil(len(cuts) / columns)
-    figure, axes = new_figure(size=(7.0, 1.9 * rows + 1.2), nrows=rows, ncols=columns, sharex=True, sharey=True,
-                              squeeze=False)
+    figure, axes = small_multiples(len(cuts), 4, 1.9)
     for ax, cut in zip(axes.ravel(), cuts):  # a dozen cuts at most, in practice
         part = models[models["cut"] == cut].sort_values("log10_flops", kind="stable")
         flops = 10.0 ** part["log10_flops"].to_numpy(dtype=float)
@@ -140,12 +139,6 @@ def cuts_figure(models: pd.DataFrame, task: str | None = None) -> Figure:
         ax.set_ylim(0.0, 1.0)
         ax.grid(True, alpha=0.25, linewidth=0.5)
         ax.tick_params(labelsize=7)
-    for ax in axes.ravel()[len(cuts):]:
-        ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("training compute (FLOPs)", fontsize=8)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("accuracy", fontsize=8)
     figure.suptitle(titled(BACKTEST_TITLES["backtest_cuts"], task), fontsize=10)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)

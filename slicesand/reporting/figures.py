@@ -121,6 +121,22 @@ def new_figure(size: tuple[float, float] = FIGURE_SIZE, **subplots) -> tuple[Fig
     return figure, axes
 
 
+def small_multiples(panels: int, columns: int, panel_height: float) -> tuple[Figure, np.ndarray]:
+    """A grid of small accuracy-against-FLOPs panels sharing their axes (labels on the outer ones only);
+    the unused cells of the last row are hidden."""
+    columns = min(columns, panels)
+    rows = math.ceil(panels / columns)
+    figure, axes = new_figure(size=(7.0, panel_height * rows + 1.1), nrows=rows, ncols=columns, sharex=True,
+                              sharey=True, squeeze=False)
+    for ax in axes.ravel()[panels:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("training compute (FLOPs)", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy", fontsize=8)
+    return figure, axes
+
+
 def _cut_line(ax, cut: float | None) -> None:
     if cut:
         ax.axvline(cut, color=PALETTE["cut"], linestyle="--", linewidth=1.0,

@@ -10,7 +10,6 @@ forecast (dashed beyond the training models), the cut and the predicted emergenc
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import matplotlib
@@ -20,7 +19,7 @@ from matplotlib.lines import Line2D
 
 from slicesand.forecast.predict import curves
 from slicesand.reporting.facts import FigureInputs, figure_grid, format_flops
-from slicesand.reporting.figures import PALETTE, STYLE, figure_bytes, new_figure, plot_curve, text_of
+from slicesand.reporting.figures import PALETTE, STYLE, figure_bytes, plot_curve, small_multiples, text_of
 from slicesand.fitting.model import training_mask
 
 OVERVIEW_TITLE = "Forecast per task"
@@ -56,19 +55,10 @@ def _panel(ax, inputs: FigureInputs) -> None:
 
 def overview_figure(panels: list[FigureInputs]) -> Figure:
     """One small panel per task (``FigureInputs.task`` names it), three to a row, sharing their axes."""
-    columns = min(3, len(panels))
-    rows = math.ceil(len(panels) / columns)
-    figure, axes = new_figure(size=(7.0, 2.1 * rows + 1.0), nrows=rows, ncols=columns, sharex=True, sharey=True,
-                              squeeze=False)
+    figure, axes = small_multiples(len(panels), 3, 2.1)
     with matplotlib.rc_context(STYLE):
         for ax, inputs in zip(axes.ravel(), panels):  # one panel per task: a handful
             _panel(ax, inputs)
-        for ax in axes.ravel()[len(panels):]:
-            ax.set_visible(False)
-        for ax in axes[-1]:
-            ax.set_xlabel("training compute (FLOPs)", fontsize=8)
-        for ax in axes[:, 0]:
-            ax.set_ylabel("accuracy", fontsize=8)
         figure.suptitle(OVERVIEW_TITLE, fontsize=10)
         key = [Line2D([], [], color=PALETTE["forecast"], linewidth=1.4),
                Line2D([], [], color=PALETTE["forecast"], linewidth=1.4, linestyle=(0, (4, 2))),
