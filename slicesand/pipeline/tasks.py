@@ -108,7 +108,7 @@ def run_tasks(
     # Every task's warnings, each naming its task, then the tasks that could not be forecast.
     index["warnings"] = [*(w for task, run in runs.items() for w in with_task(run.warnings, task)), *notes]
     write_table(summary, outdir / "tasks.csv")
-    if run_options.get("figures", True):  # one small panel per task forecast (slicesand.reporting.overview)
+    if config.report.figures:  # one small panel per task forecast (slicesand.reporting.overview)
         from slicesand.reporting.facts import FigureInputs
         from slicesand.reporting.overview import write_overview
 
