@@ -23,7 +23,7 @@ TC_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_tc_brier"
 def predict_command(
     ctx: typer.Context,
     fit_path: Annotated[str, typer.Argument(metavar="FIT.json", help="fit.json from `slicesand fit`.")],
-    slices: Annotated[Optional[str], typer.Argument(metavar="[SLICES]",
+    slices: Annotated[Optional[str], typer.Argument(metavar="SLICES",
                                                     help="Slices table whose models to forecast (or -).")] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL,
                                                   help="Also write predictions (.csv or .parquet, with a "
