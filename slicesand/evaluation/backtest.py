@@ -60,6 +60,8 @@ SMALL_TRAIN, SMALL_TEST = 6, 3
 MIN_RISE = 0.1
 NOTE_TABLE = ("backtested a slices table: its difficulty groups were ranked once, so at cuts other than the "
               "one it was sliced with, models above the cut took part in the ranking (optimistic)")
+NOTE_P_CORRECT = ("the dump has no 'correct' column: accuracy is the mean p_correct (as --accuracy-from "
+                  "p_correct), the expected accuracy of one sampled answer")
 NOTE_DUMP = "backtested a per-question dump: re-sliced at every cut on that cut's training models only"
 NOTE_THRESHOLD = ("observed threshold: where the monotone (isotonic) fit of observed accuracy on log10 FLOPs "
                   f"first reaches half its rise (rise of at least {MIN_RISE}); error = predicted - observed, "
@@ -217,6 +219,12 @@ def backtest_dump(dump_path: str | Path, cuts: list[float] | None = None, *, gro
     dump_options = dump_options or DumpOptions()
     loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
     notes: list[str] = []
+    dump = loaded[0]
+    if accuracy_from == "correct" and dump.correct is None and dump.has_p_correct:
+        # Nothing to score against otherwise: a p_correct-only dump (sampled pass@1) is scored on its
+        # expected accuracy, and the notes say so.
+        accuracy_from = "p_correct"
+        notes.append(NOTE_P_CORRECT)
     if cuts is None:  # cuts from the models' scales and accuracies: slice once without a cut to learn them
         whole = _usable(slice_stage(dump_path, SliceOptions(cut=None, groups=groups, accuracy_from=accuracy_from), dump_options,
                                     loaded=loaded).result.slices)
