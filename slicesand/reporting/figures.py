@@ -247,18 +247,23 @@ def forecast_label(fit: Fit) -> str:
     """What the accuracy curve really is: the variant, degrees, blend with a trend, and floor."""
     o = fit.options
     sandwich = f"Slice-and-Sandwich ({o.variant} variant; easy: degree-{fit.easy.degree} fit; hard: {hard_fit_label(fit)})"
-    trend = o.trend.replace("_", " ")
-    label = {"trend": f"{trend} baseline", "envelope": f"larger of {sandwich} and {trend}",
+    trend = f"the {o.trend.replace('_', ' ')} trend"
+    label = {"trend": trend, "envelope": f"larger of {sandwich} and {trend}",
              "mean": f"{1 - o.trend_weight:.0%} {sandwich} + {o.trend_weight:.0%} {trend}"}.get(o.blend, sandwich)
     floor = ", never below the sigmoid baseline" if o.baseline_floor else ""
     return f"forecast: {label}{floor}"
 
 
 def interval_label(intervals: dict | None) -> str:
-    """``90% prediction interval (bootstrap + conformal calibration)``: the band's level and kind."""
+    """``90% prediction interval (...)``: the band's level and kind; the report's Forecast section says
+    how it was made (the method is a sentence, too long for a legend).
+
+    >>> interval_label({"level": 0.9, "interval": "bootstrap"})
+    '90% bootstrap interval (fit noise only)'
+    """
     intervals = intervals or {}
     kind = intervals.get("interval", "bootstrap")
-    how = "bootstrap + conformal calibration" if kind == "prediction" else "bootstrap, fit noise only"
+    how = "fit noise only" if kind == "bootstrap" else "how it is made: the report's Forecast section"
     return f"{round(100 * intervals.get('level', 0.9))}% {kind} interval ({how})"
 
 
