@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError, UsageError
-from slicesand.io.tables import Source, display_name, read_table
+from slicesand.io.tables import Source, display_name, preview, read_table
 from slicesand.ingest.scoring import tc_brier
 
 DUMP_HINT = "a dump needs columns model, question and correct and/or p_correct (see `slicesand slice --help`)"
@@ -124,7 +124,7 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
     if not (has_correct or has_p):
         raise InputDataError(
             name, f"needs a '{columns.correct}' or a '{columns.p_correct}' column",
-            found=", ".join(table.column_names), hint=DUMP_HINT,
+            found=preview(table.column_names), hint=DUMP_HINT,
         )
 
     model_code, model_names, models_complete = _encode(table, columns.model, name)
@@ -445,7 +445,7 @@ def _wide_to_long(table: pa.Table, name: str, columns: DumpColumns) -> pa.Table:
     id_columns = [c for c in (columns.question, columns.task) if c in table.column_names]
     model_columns = [c for c in table.column_names if c not in id_columns]
     if not model_columns:
-        raise InputDataError(name, "a wide dump needs one column per model", found=", ".join(table.column_names))
+        raise InputDataError(name, "a wide dump needs one column per model", found=preview(table.column_names))
     values = np.column_stack([_numeric(table, c, name, "0/1 or a probability") for c in model_columns])
     answered = ~np.isnan(values)
     q_index, m_index = np.nonzero(answered)

@@ -354,3 +354,12 @@ def test_no_cut_hint_when_no_cut_was_set(tmp_path):
     result = cli("run", str(tmp_path / "d.csv"), "-o", str(tmp_path / "out"), "--no-figures", "--bootstrap", "0")
     assert result.returncode != 0
     assert "--cut" not in error_line(result)
+
+
+def test_a_header_without_a_score_column_quotes_at_most_five_columns(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("model,question," + ",".join(f"x{j}" for j in range(3000)) + "\nm,q," + ",".join("1" * 3000) + "\n")
+    result = cli("slice", str(path), "-o", str(tmp_path / "s.csv"))
+    assert result.returncode == 3
+    line = error_line(result)
+    assert len(line) < 400 and "and 2997 more (3002 columns)" in line
