@@ -70,6 +70,8 @@ class DumpSpec:
 DUMPS: dict[str, DumpSpec] = {
     "mmlu_size": DumpSpec(n_models=60, n_questions=14_000),
     "large": DumpSpec(n_models=1_000, n_questions=30_000),
+    # make bench-big only: 150M rows, the size of the Open LLM Leaderboard's details (~1 GB on disk)
+    "huge": DumpSpec(n_models=3_000, n_questions=50_000),
 }
 
 SCHEMA = pa.schema(
@@ -210,7 +212,7 @@ def ensure_dumps(out_dir: str | os.PathLike = DEFAULT_OUT_DIR, only: list[str] |
     shape (a cheap footer read); otherwise it is regenerated. Files are only ever renamed into
     place once complete, so a present file is never half-written.
     """
-    names = list(DUMPS) if only is None else only
+    names = [n for n in DUMPS if n != "huge"] if only is None else only  # huge: only when asked
     unknown = sorted(set(names) - set(DUMPS))
     if unknown:
         raise ValueError(f"unknown dump name(s) {unknown}; expected some of {sorted(DUMPS)}")

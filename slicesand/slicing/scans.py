@@ -64,7 +64,7 @@ def _quote(name: str) -> str:
 def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColumns(), has_task: bool = False,
              has_correct: bool = True, has_p_correct: bool = True, text_ids: bool = True,
              scales_in_dump: bool = False, dialect: str = "duckdb", accuracy_from: str = "correct",
-             checksum: bool = False) -> ScanSQL:
+             checksum: bool = False, hash_keys: bool = False) -> ScanSQL:
     """The SQL of both scans for a dump with these columns.
 
     ``cut`` (FLOPs) makes the models below it the reference; ``None`` makes every model with a scale one.
@@ -72,7 +72,9 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     ``text_ids`` False casts the question ids (and tasks) to text for the tie-break, as slicesand does.
     ``accuracy_from`` names the column whose mean is the accuracy (``correct``; ``p_correct`` for a
     dump of probabilities only). ``checksum`` (DuckDB only) adds a sum of question hashes per model,
-    with which :class:`DumpScanner` proves each (model, question) pair unique.
+    with which :class:`DumpScanner` proves each (model, question) pair unique; ``hash_keys`` (DuckDB
+    only) joins the second scan on a 64-bit hash of the question instead of its text (faster; the
+    caller checks that no two questions share a hash).
     """
     if dialect not in DIALECTS:
         raise UsageError(None, f"unknown SQL dialect '{dialect}'", hint=f"use one of {', '.join(DIALECTS)}")
@@ -90,6 +92,7 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     reference = f"{flops} IS NOT NULL" if cut is None else f"{flops} < {float(cut)!r}"
     tie_id = "question" if text_ids else f"CAST(question AS {text})"
     tie_task = "task" if text_ids or not has_task else f"CAST(task AS {text})"
+    hashed = f", hash(question{', task' if has_task else ''}) AS question_hash" if hash_keys else ""
     cases = " ".join(f"WHEN position < FLOOR({k} * (n_ranked * 1e0 / {groups})) THEN {k}" for k in range(1, groups))
     questions = f"""CREATE TABLE question_groups AS
 WITH per_question AS (
@@ -108,19 +111,22 @@ ranked AS (
   FROM per_question WHERE reference_answers > 0
 )
 SELECT task, question, difficulty, reference_answers, position,
-       CASE {cases} ELSE {groups} END AS difficulty_group
+       CASE {cases} ELSE {groups} END AS difficulty_group{hashed}
 FROM ranked
 UNION ALL
-SELECT task, question, NULL, 0, NULL, NULL FROM per_question WHERE reference_answers = 0"""
+SELECT task, question, NULL, 0, NULL, NULL{hashed} FROM per_question WHERE reference_answers = 0"""
     accuracy = correct if accuracy_from == "correct" else p_correct
     has_accuracy = has_correct if accuracy_from == "correct" else has_p_correct
     accuracy_sums = (f"SUM(CAST({accuracy} AS {double})) AS correct_sum, COUNT({accuracy}) AS correct_known"
                      if has_accuracy else "NULL AS correct_sum, 0 AS correct_known")
-    task_match = f" AND {task} = g.task" if has_task else ""
+    row_hash = f"hash({question}{', ' + task if has_task else ''})"
+    match = (f"{row_hash} = g.question_hash" if hash_keys
+             else f"{question} = g.question" + (f" AND {task} = g.task" if has_task else ""))
+    sums = f", CAST(SUM({'g.question_hash' if hash_keys else row_hash}) AS VARCHAR) AS checksum" if checksum else ""
     models = f"""SELECT {model} AS model, g.difficulty_group AS difficulty_group, COUNT(*) AS answered,
-       SUM({score}) AS score_sum, {accuracy_sums}{f", CAST(SUM(hash({question}{', ' + task if has_task else ''})) AS VARCHAR) AS checksum" if checksum else ""}
+       SUM({score}) AS score_sum, {accuracy_sums}{sums}
 FROM dump AS d{scales}
-  JOIN question_groups AS g ON {question} = g.question{task_match}
+  JOIN question_groups AS g ON {match}
 WHERE {flops} IS NOT NULL
 GROUP BY {model}, g.difficulty_group"""
     return ScanSQL(questions, models)
@@ -214,12 +220,14 @@ class DumpScanner:
                       self._hash.result())
 
     def sql(self, groups: int, cut: float | None, dialect: str = "duckdb", *, scales_in_dump: bool | None = None,
-            checksum: bool = False, accuracy_from: str = "correct") -> ScanSQL:
+            checksum: bool = False, hash_keys: bool = False, one_task: bool = False) -> ScanSQL:
+        """The scans for this dump; ``one_task`` leaves the task out of the keys (the dump, or the view
+        of it, holds a single task)."""
         text_ids = all(self.types.get(c, "VARCHAR") == "VARCHAR" for c in (self.columns.question, self.columns.task))
-        return scan_sql(groups=groups, cut=cut, columns=self.columns, has_task=self.has_task,
+        return scan_sql(groups=groups, cut=cut, columns=self.columns, has_task=self.has_task and not one_task,
                         has_correct=self.has_correct, has_p_correct=self.has_p_correct, text_ids=text_ids,
                         scales_in_dump=self.has_flops if scales_in_dump is None else scales_in_dump,
-                        dialect=dialect, checksum=checksum, accuracy_from=accuracy_from)
+                        dialect=dialect, checksum=checksum, hash_keys=hash_keys)
 
     def _first_bad_row(self, condition: str) -> tuple[str, int]:
         """The file and row (1-based) of the first row matching ``condition`` (only on the error path)."""
@@ -281,8 +289,7 @@ class DumpScanner:
             self._fail(f"d.{q(c.question)} IS NULL", "empty value", c.question)
 
     def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
-             task: str | None = None, dump_flops: np.ndarray | None = None,
-             accuracy_from: str = "correct") -> tuple[pd.DataFrame, pd.DataFrame]:
+             task: str | None = None, dump_flops: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Run both scans: (question_groups, per-model sums by group), both small, as DataFrames.
 
         When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
@@ -296,10 +303,12 @@ class DumpScanner:
             self.connection.register("models_frame", pd.DataFrame({"model": model_names.astype(str),
                                                                      "flops": flops_by_model}))
             self.connection.execute("CREATE OR REPLACE TABLE models AS SELECT * FROM models_frame")
-        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, accuracy_from=accuracy_from)
+        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, hash_keys=True, one_task=True)
         self.connection.execute("DROP TABLE IF EXISTS question_groups")
         self.connection.execute(sql.questions)
         questions = self.connection.execute("SELECT * FROM question_groups").df()
+        if questions["question_hash"].nunique() < len(questions):  # two questions share a hash: join on text
+            sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, one_task=True)
         per_model = self.connection.execute(sql.models).df()
         self._reject_duplicates(questions, per_model)
         return questions, per_model
@@ -323,8 +332,7 @@ class DumpScanner:
         c, q = self.columns, _quote
         task = f", {q(c.task)}" if self.has_task else ""
         everything = self.connection.execute(
-            f"SELECT CAST(SUM(hash(question{', task' if self.has_task else ''})) AS VARCHAR) FROM question_groups"
-        ).fetchall()[0][0]
+            "SELECT CAST(SUM(hash(question)) AS VARCHAR) FROM question_groups").fetchall()[0][0]
         totals = per_model.groupby("model", sort=False).agg(answered=("answered", "sum"),
                                                               checksum=("checksum", lambda v: sum(int(x) for x in v)))
         complete = (totals["answered"] == len(questions)) & (totals["checksum"] == int(everything))
@@ -368,18 +376,21 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
 
     flops_by_model = np.asarray(flops_by_model, dtype=float)
     has_scale, reference, warnings = reference_models(scanner.name, model_names, flops_by_model, options)
-    tasks = scanner.tasks() if task is None else [task]
+    tasks = scanner.tasks()
+    if task is not None:
+        if task not in tasks:
+            raise UsageError(scanner.name, f"no task '{task}' in the dump", found=", ".join(tasks))
+        tasks = [task]
     if len(tasks) > 1:
         raise UsageError(scanner.name, f"the dump holds {len(tasks)} tasks; slice one at a time",
                          found=", ".join(tasks[:5]), hint="pass `task` NAME (`run` forecasts every task)")
     questions, per_model = scanner.scan(np.where(has_scale, flops_by_model, np.nan), model_names,
-                                        options.groups, options.cut, task, dump_flops=dump_flops,
-                                        accuracy_from=options.accuracy_from)
+                                        options.groups, options.cut, task, dump_flops=dump_flops)
     ranked = questions["position"].notna().to_numpy()
     check_rankable(int(ranked.sum()), options.groups)
     # Questions in tie order (id, then task, as text): the order the in-memory path gives them.
     ids = questions["question"].astype(str).to_numpy(dtype=object)
-    task_names = questions["task"].astype(str).to_numpy(dtype=object)
+    task_names = np.full(len(questions), tasks[0], dtype=object)  # one task: the scans leave it out of the keys
     by_id = np.lexsort((task_names.astype(str), ids.astype(str)))
     questions, ids, task_names, ranked = questions.iloc[by_id], ids[by_id], task_names[by_id], ranked[by_id]
     position = questions["position"].to_numpy(dtype=float)
@@ -396,11 +407,7 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
         return out
 
     answers, scores = table("answered"), table("score_sum")
-    # --accuracy-from: the mean of correct, or of p_correct (the SQL sums whichever column it names).
-    has_accuracy = scanner.has_correct if options.accuracy_from == "correct" else scanner.has_p_correct
-    if options.accuracy_from == "p_correct" and not scanner.has_p_correct:
-        raise UsageError(scanner.name, "accuracy from p_correct needs a 'p_correct' column",
-                         hint="take accuracy from 'correct' (the default)")
+    has_accuracy = scanner.has_correct
     correct = table("correct_sum").sum(axis=1) if has_accuracy else None
     known = table("correct_known").sum(axis=1) if has_accuracy else None
     sums = SliceSums(
