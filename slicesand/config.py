@@ -60,8 +60,13 @@ class UncertaintyOptions:
 
     draws: int = 1000
     seed: int = 0
+    # GB the bootstrap's and the stability check's model x question matrices may take; over it, a seeded
+    # subset of the questions (slicesand.uncertainty.resampling.questions_within_budget).
+    memory_budget: float = 2.0
 
     def __post_init__(self) -> None:
+        if not self.memory_budget > 0:
+            raise UsageError(None, "`memory_budget` must be a positive number of GB", found=self.memory_budget)
         if self.draws < 0:
             raise UsageError(None, "`bootstrap` must be 0 or more draws", found=self.draws)
         if self.seed < 0:
@@ -147,6 +152,7 @@ def run_config(
     grid: str | Sequence[float] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
+    memory_budget: float = 2.0,
     models: str | None = None,
     task: str | None = None,
     layout: str = "long",
@@ -161,7 +167,8 @@ def run_config(
     """The run configuration from keyword arguments; the defaults are the command line's.
 
     ``accuracy_from`` is ``"correct"`` or ``"p_correct"``; ``models`` is a table of model scales (a path); ``grid`` is ``"START:STOP:N"`` or FLOPs;
-    ``bootstrap`` is the number of draws (0: no intervals); ``spectrum_groups`` 0 or ``None`` draws no
+    ``bootstrap`` is the number of draws (0: no intervals); ``memory_budget`` the GB its model x question
+    matrices may take (over it, a seeded subset of the questions); ``spectrum_groups`` 0 or ``None`` draws no
     spectrum; ``command`` is what ``run.json`` records.
     """
     return RunConfig(
@@ -172,7 +179,7 @@ def run_config(
         fit=fit_options(cut=cut, chance=chance, easy_degree=easy_degree, hard_degree=hard_degree,
                         variant=variant, paper=paper),
         predict=PredictOptions(at=tuple(float(x) for x in at or ()), grid=grid_flops(grid)),
-        uncertainty=UncertaintyOptions(draws=bootstrap, seed=seed),
+        uncertainty=UncertaintyOptions(draws=bootstrap, seed=seed, memory_budget=memory_budget),
         report=ReportOptions(spectrum_groups=spectrum_groups or None, figures=figures,
                              command=None if command is None else tuple(command)),
     )

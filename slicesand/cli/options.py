@@ -190,7 +190,8 @@ def dump_columns(params: dict):
 
 # The run configuration's keywords that a command's parameters carry under the same name.
 _RUN_KEYWORDS = ("cut", "groups", "accuracy_from", "chance", "easy_degree", "hard_degree", "variant", "paper", "grid", "bootstrap",
-                 "seed", "models", "task", "layout", "source_kind", "ignore_unknown_models", "spectrum_groups")
+                 "seed", "models", "task", "layout", "source_kind", "ignore_unknown_models", "spectrum_groups",
+                 "memory_budget")
 
 
 def from_cli(params: dict, command: list[str] | None = None):

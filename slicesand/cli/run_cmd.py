@@ -29,6 +29,9 @@ def run_command(
     no_figures: Annotated[bool, typer.Option("--no-figures", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
                                              help="Draw no figures.")] = False,
     quiet: Quiet = False,
+    memory_budget: Annotated[float, typer.Option("--memory-budget", min=1e-6, metavar="GB", rich_help_panel=OUTPUT_PANEL,
+                                                 help="Memory for the bootstrap's model x question matrix; over it, "
+                                                      "a seeded subset of questions.")] = 2.0,
     **options,
 ) -> None:
     """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""

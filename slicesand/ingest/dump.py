@@ -138,27 +138,7 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         raw_question_code, raw_question_ids, task_code, task_names
     )
 
-    correct = _read_correct(table, columns.correct, name) if has_correct else None
-    # Fast path: every row has a valid probability, so score the column directly.
-    score = _score_complete_probabilities(table.column(columns.p_correct)) if has_p else None
-    if score is None:
-        p_correct = _read_p_correct(table, columns.p_correct, name) if has_p else None
-        if p_correct is None:
-            p_effective = correct
-        elif correct is None:
-            p_effective = p_correct
-        else:
-            # Rows without a probability (e.g. a generative task) fall back to their 0/1 correctness.
-            no_p = np.isnan(p_correct)
-            p_effective = np.where(no_p, correct, p_correct) if no_p.any() else p_correct
-        if _may_hold_nan(table, columns):
-            missing = np.flatnonzero(np.isnan(p_effective))
-            if missing.size:
-                column = columns.p_correct if has_p else columns.correct
-                raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
-                                     column=column, row=int(missing[0]) + 1)
-        score = tc_brier(p_effective)
-
+    correct, score = _scores(table, columns, name, has_correct, has_p)
     dense = is_dense_layout(model_code, question_code, len(model_names), len(question_ids))
     if not dense and not (models_complete and questions_complete):
         model_code, model_names = _drop_unused(model_code, model_names)
@@ -184,6 +164,32 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         has_p_correct=has_p,
         dense=dense,
     )
+
+
+def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool, has_p: bool
+            ) -> tuple[np.ndarray | None, np.ndarray]:
+    """(correct or None, TC Brier per row): ``p_correct`` where given, else the row's 0/1 correctness."""
+    correct = _read_correct(table, columns.correct, name) if has_correct else None
+    # Fast path: every row has a valid probability, so score the column directly.
+    score = _score_complete_probabilities(table.column(columns.p_correct)) if has_p else None
+    if score is not None:
+        return correct, score
+    p_correct = _read_p_correct(table, columns.p_correct, name) if has_p else None
+    if p_correct is None:
+        p_effective = correct
+    elif correct is None:
+        p_effective = p_correct
+    else:
+        # Rows without a probability (e.g. a generative task) fall back to their 0/1 correctness.
+        no_p = np.isnan(p_correct)
+        p_effective = np.where(no_p, correct, p_correct) if no_p.any() else p_correct
+    if _may_hold_nan(table, columns):
+        missing = np.flatnonzero(np.isnan(p_effective))
+        if missing.size:
+            column = columns.p_correct if has_p else columns.correct
+            raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
+                                 column=column, row=int(missing[0]) + 1)
+    return correct, tc_brier(p_effective)
 
 
 def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -491,14 +497,19 @@ def select_task(dump: Dump, task: str) -> Dump:
     """The part of a dump that belongs to one task, with questions re-coded densely."""
     if task not in dump.tasks:
         raise UsageError(dump.source.name, f"no task '{task}' in the dump", found=", ".join(dump.tasks))
-    in_task = dump.question_tasks == task
-    rows = in_task[dump.question_code]
-    new_code = np.cumsum(in_task) - 1
+    return select_questions(dump, dump.question_tasks == task)
+
+
+def select_questions(dump: Dump, keep: np.ndarray, *, dense: bool = False) -> Dump:
+    """The rows of the questions ``keep`` (a boolean mask over the dump's questions), re-coded densely.
+    ``dense`` keeps the dense layout flag (a subset of a dense dump's questions is dense too)."""
+    rows = keep[dump.question_code]
+    new_code = np.cumsum(keep) - 1
     return Dump(
         source=dump.source,
         model_names=dump.model_names,
-        question_ids=dump.question_ids[in_task],
-        question_tasks=dump.question_tasks[in_task],
+        question_ids=dump.question_ids[keep],
+        question_tasks=dump.question_tasks[keep],
         model_code=dump.model_code[rows],
         question_code=new_code[dump.question_code[rows]],
         score=dump.score[rows],
@@ -506,4 +517,5 @@ def select_task(dump: Dump, task: str) -> Dump:
         flops_by_model=dump.flops_by_model,
         has_p_correct=dump.has_p_correct,
         notes=list(dump.notes),
+        dense=dense and dump.dense,
     )

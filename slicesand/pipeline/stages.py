@@ -268,7 +268,8 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
         from slicesand.uncertainty.resampling import question_matrix
 
         questions, questions_note = question_matrix(stage.dump, stage.scales, config.slicing.cut,
-                                                    config.slicing.groups)
+                                                    config.slicing.groups, seed=config.uncertainty.seed,
+                                                    memory_budget=config.uncertainty.memory_budget * 1e9)
     grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
     forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
     forecast = add_intervals(forecast, fit, slices_frame, draws=draws, seed=config.uncertainty.seed,
@@ -285,7 +286,7 @@ def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | N
     for the difficulty-spectrum figure.
     """
     stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded,
-                                      engine="numpy"))
+                                      engine="numpy"), memory_budget=config.uncertainty.memory_budget * 1e9)
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
                   task=single_task(stage.result.facts))
     forecast, questions = forecast_stage(stage, fit, config)

@@ -17,8 +17,9 @@ Everything is dense algebra on a (models x questions) matrix: the difficulties o
 matrix product (draws x reference models) @ (reference models x questions), the ranks one batched
 ``argsort`` (:func:`slicesand.slicing.difficulty.groups_by_position`), and the group means matrix products of (draws x questions) weights with the transposed
 score matrix. A complete dump sorted by model then question *is* that matrix (a reshape); any other
-dump is gathered into it with ``bincount`` when it has at most :data:`MAX_CELLS` cells (otherwise
-:func:`question_matrix` returns ``None`` and the bootstrap resamples models only). Draws are processed
+dump is gathered into it with ``bincount``. When the matrices would not fit the memory budget
+(``memory_budget`` bytes, 2 GB by default; ``run --memory-budget``), a seeded subset of the questions
+is resampled instead, and the note says so. Draws are processed
 in blocks of at most :data:`BLOCK_CELLS` (draws x questions) cells to bound memory on big dumps.
 
 Questions no reference model answered are not ranked (as in slicing): they are resampled among
@@ -51,8 +52,8 @@ import numpy as np
 
 from slicesand.slicing.difficulty import groups_by_position, tie_rank
 
-# Largest (models x questions) matrix gathered from a dump that is not already one (50M cells: 400 MB).
-MAX_CELLS = 50_000_000
+#: Bytes the model x question matrices of the bootstrap may take (``run --memory-budget``).
+DEFAULT_MEMORY_BUDGET = 2e9
 # Largest block of (draws x questions) cells processed at once: bounds the ranking's temporary arrays.
 BLOCK_CELLS = 4_000_000
 # Threads over blocks of draws (the machine this was tuned on has 2 cores).
@@ -79,20 +80,24 @@ class QuestionMatrix:
     groups: int
 
 
-def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups: int
+def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups: int, *,
+                    memory_budget: float = DEFAULT_MEMORY_BUDGET, seed: int = 0
                     ) -> tuple[QuestionMatrix | None, str | None]:
-    """The dump as a :class:`QuestionMatrix` of its models with a scale, and ``None`` as the note; or
-    ``(None, why)`` when it cannot be resampled (too big, no correctness, too few ranked questions)."""
+    """The dump as a :class:`QuestionMatrix` of its models with a scale, and a note (``None`` when all
+    questions fit ``memory_budget`` bytes; otherwise it names the seeded subset resampled); or
+    ``(None, why)`` when it cannot be resampled (no correctness, too few ranked questions)."""
     from slicesand.ingest.dump import model_question_sums
 
     flops = np.asarray(flops_by_model, dtype=float)
     keep = np.isfinite(flops)
-    n_models, n_questions = int(keep.sum()), dump.n_questions
     if dump.correct is None:
         return None, "questions not resampled: the dump has no correctness, so accuracy is not forecast"
-    if not dump.dense and n_models * n_questions > MAX_CELLS:
-        return None, (f"questions not resampled: the dump is not a complete model x question matrix and "
-                      f"gathering one would take {n_models * n_questions:,} cells (more than {MAX_CELLS:,})")
+    # float64 sums and correctness (and answer counts unless dense), and the bootstrap's transposed copies.
+    dump, note = questions_within_budget(dump, int(keep.sum()) * 8 * (2 if dump.dense else 4) * 2, memory_budget,
+                                         groups, seed, "resampled")
+    if dump is None:
+        return None, note
+    n_models, n_questions = int(keep.sum()), dump.n_questions
     score, count = model_question_sums(dump, keep)
     if dump.dense:  # already a models x questions matrix: take the rows with a scale
         score = score.astype(np.float64)
@@ -117,7 +122,42 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
     if ranked.sum() < groups:
         return None, f"questions not resampled: fewer ranked questions ({int(ranked.sum())}) than groups"
     return QuestionMatrix(dump.model_names[keep].astype(str), score, count, correct, correct_count, reference,
-                          ranked, tie_rank(dump.question_ids, dump.question_tasks), groups), None
+                          ranked, tie_rank(dump.question_ids, dump.question_tasks), groups), note
+
+
+def questions_within_budget(dump, bytes_per_question: float, memory_budget: float, groups: int, seed: int,
+                            what: str):
+    """``(dump, None)`` when every question fits the budget; else a seeded subset of the questions that
+    fits and a note naming it; ``(None, why)`` when not even ``groups`` questions fit.
+
+    >>> import numpy as np
+    >>> from slicesand.io.tables import Source
+    >>> from slicesand.ingest.dump import Dump
+    >>> dump = Dump(Source("toy", ""), np.array(["a"], dtype=object), np.array(list("pqrst"), dtype=object),
+    ...             np.full(5, "", dtype=object), np.zeros(5, int), np.arange(5), -np.ones(5), np.ones(5), None, True)
+    >>> small, note = questions_within_budget(dump, 100, 350, 2, 0, "resampled")
+    >>> small.n_questions, note
+    (3, 'questions resampled on a seeded subset of 3 of the 5 questions: all of them would need 500 B (more than the memory budget, 350 B)')
+    """
+    if dump.n_questions * bytes_per_question <= memory_budget:
+        return dump, None
+    from slicesand.ingest.dump import select_questions
+
+    fits = int(memory_budget // max(bytes_per_question, 1))
+    if fits < groups:
+        return None, f"questions not {what}: not even {groups} questions fit the memory budget ({_size(memory_budget)})"
+    chosen = np.zeros(dump.n_questions, dtype=bool)
+    chosen[np.random.default_rng((seed, 2)).choice(dump.n_questions, fits, replace=False)] = True
+    return select_questions(dump, chosen, dense=True), (
+        f"questions {what} on a seeded subset of {fits:,} of the {dump.n_questions:,} questions: all of them would "
+        f"need {_size(dump.n_questions * bytes_per_question)} (more than the memory budget, {_size(memory_budget)})")
+
+
+def _size(n_bytes: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.3g} {unit}"
+    return f"{n_bytes:.0f} B"
 
 
 def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: int = 0) -> np.ndarray:

@@ -22,7 +22,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,7 @@ class Instability:
     share_by_group: list[float]
     draws: int
     seed: int
+    note: str | None = None  # e.g. measured on a seeded subset of the questions (memory budget)
 
     def warning(self, limit: float = MAX_SHARE) -> Diagnostic | None:
         if not self.share_changed > limit:
@@ -52,7 +53,7 @@ class Instability:
 
     def facts(self) -> dict:
         return {"share_changed": self.share_changed, "share_by_group": self.share_by_group,
-                "draws": self.draws, "seed": self.seed}
+                "draws": self.draws, "seed": self.seed, **({"note": self.note} if self.note else {})}
 
 
 def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, seed: int = 0,
@@ -84,22 +85,30 @@ def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, se
 
 
 def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups: int, *, draws: int = DRAWS,
-                     seed: int = 0) -> Instability | None:
+                     seed: int = 0, memory_budget: float = 2e9) -> Instability | None:
     """:func:`group_instability` for a :class:`slicesand.ingest.dump.Dump`, on the reference models of ``cut``
     (those with a scale below it; every model with a scale when ``cut`` is None). ``None`` when fewer than
-    two reference models or fewer questions than groups."""
+    two reference models or fewer questions than groups. Over ``memory_budget`` bytes, a seeded subset
+    of the questions is measured, and the facts' note says so."""
     from slicesand.ingest.dump import model_question_sums
     from slicesand.fitting.model import training_mask
     from slicesand.slicing.difficulty import tie_rank
+    from slicesand.uncertainty.resampling import questions_within_budget
 
     flops = np.asarray(flops_by_model, dtype=float)
     reference = np.isfinite(flops) & training_mask(flops, cut)
     if reference.sum() < 2 or dump.n_questions < groups:
+        return None
+    # float64 sums, counts and means per cell, and the draws' (draws x questions) ranks.
+    dump, note = questions_within_budget(dump, int(reference.sum()) * 8 * 3 + DRAWS * 8 * 4, memory_budget, groups,
+                                         seed, "checked for stability")
+    if dump is None:
         return None
     scores, count = model_question_sums(dump, reference)
     if count is not None:  # mean per cell, NaN where the model did not answer
         with np.errstate(invalid="ignore", divide="ignore"):
             scores = np.where(count > 0, scores / np.maximum(count, 1), np.nan)
     answered_by_someone = np.isfinite(scores).any(axis=0)  # questions slicing ranks; the rest are left out
-    return group_instability(scores[:, answered_by_someone], groups, draws=draws, seed=seed,
-                             tie_rank=tie_rank(dump.question_ids, dump.question_tasks)[answered_by_someone])
+    result = group_instability(scores[:, answered_by_someone], groups, draws=draws, seed=seed,
+                               tie_rank=tie_rank(dump.question_ids, dump.question_tasks)[answered_by_someone])
+    return replace(result, note=note) if note else result

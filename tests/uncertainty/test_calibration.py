@@ -121,13 +121,6 @@ def test_question_resampling_is_seeded_and_widens_the_bootstrap():
     assert np.mean(width_q) > 1.1 * np.mean(width_m), (np.mean(width_q), np.mean(width_m))
 
 
-def test_too_big_a_sparse_dump_falls_back_to_models_with_a_note(monkeypatch):
-    dump, flops = _noisy_dump(dense=False)
-    monkeypatch.setattr(qr, "MAX_CELLS", 100)
-    matrix, note = qr.question_matrix(dump, flops, 1e22, 3)
-    assert matrix is None and "questions not resampled" in note
-
-
 def test_thousand_question_draws_on_the_sample_data_are_fast():
     from pathlib import Path
 

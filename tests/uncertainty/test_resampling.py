@@ -30,3 +30,28 @@ def test_multiplicities_are_uniform_with_replacement():
     # Multinomial(n, 1/n) margins: mean 1, variance 1 - 1/n (here within a few standard errors).
     assert abs(counts[:, :40].mean() - 1.0) < 1e-12
     assert abs(counts[:, :40].var() - (1 - 1 / 40)) < 0.03
+
+
+def test_over_the_memory_budget_a_seeded_subset_of_questions_with_a_note():
+    dump, flops = _noisy_dump(dense=False, n_questions=90)
+    full, note = qr.question_matrix(dump, flops, 1e22, 3)
+    assert note is None and full.score.shape[1] == 90
+    per_question = int(np.isfinite(flops).sum()) * 8 * 4 * 2
+    small, note = qr.question_matrix(dump, flops, 1e22, 3, memory_budget=30 * per_question, seed=1)
+    assert small.score.shape[1] == 30 and "seeded subset of 30 of the 90 questions" in note
+    again, _ = qr.question_matrix(dump, flops, 1e22, 3, memory_budget=30 * per_question, seed=1)
+    assert np.array_equal(small.score, again.score)  # seeded
+    # The subset's columns are the full matrix's columns of the chosen questions.
+    chosen = np.flatnonzero(np.isin(full.score.T, small.score.T).all(axis=1))
+    assert chosen.size == 30
+    none, why = qr.question_matrix(dump, flops, 1e22, 3, memory_budget=2 * per_question)
+    assert none is None and "not even 3 questions fit" in why
+
+
+def test_stability_over_the_budget_notes_its_subset():
+    from slicesand.uncertainty.stability import dump_instability
+
+    dump, flops = _noisy_dump(n_questions=90)
+    full = dump_instability(dump, flops, 1e22, 3)
+    part = dump_instability(dump, flops, 1e22, 3, memory_budget=1e4)
+    assert "note" not in full.facts() and "seeded subset" in part.facts()["note"]
