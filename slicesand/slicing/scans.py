@@ -115,10 +115,12 @@ SELECT task, question, difficulty, reference_answers, position,
 FROM ranked
 UNION ALL
 SELECT task, question, NULL, 0, NULL, NULL{hashed} FROM per_question WHERE reference_answers = 0"""
-    accuracy = correct if accuracy_from == "correct" else p_correct
-    has_accuracy = has_correct if accuracy_from == "correct" else has_p_correct
-    accuracy_sums = (f"SUM(CAST({accuracy} AS {double})) AS correct_sum, COUNT({accuracy}) AS correct_known"
-                     if has_accuracy else "NULL AS correct_sum, 0 AS correct_known")
+    if accuracy_from == "p_correct":  # the mean probability (rows without one count their correctness)
+        accuracy_sums = f"SUM({p}) AS correct_sum, COUNT(*) AS correct_known"
+    elif has_correct:
+        accuracy_sums = f"SUM(CAST({correct} AS {double})) AS correct_sum, COUNT({correct}) AS correct_known"
+    else:
+        accuracy_sums = "NULL AS correct_sum, 0 AS correct_known"
     row_hash = f"hash({question}{', ' + task if has_task else ''})"
     match = (f"{row_hash} = g.question_hash" if hash_keys
              else f"{question} = g.question" + (f" AND {task} = g.task" if has_task else ""))
@@ -220,14 +222,15 @@ class DumpScanner:
                       self._hash.result())
 
     def sql(self, groups: int, cut: float | None, dialect: str = "duckdb", *, scales_in_dump: bool | None = None,
-            checksum: bool = False, hash_keys: bool = False, one_task: bool = False) -> ScanSQL:
+            checksum: bool = False, hash_keys: bool = False, one_task: bool = False,
+            accuracy_from: str = "correct") -> ScanSQL:
         """The scans for this dump; ``one_task`` leaves the task out of the keys (the dump, or the view
         of it, holds a single task)."""
         text_ids = all(self.types.get(c, "VARCHAR") == "VARCHAR" for c in (self.columns.question, self.columns.task))
         return scan_sql(groups=groups, cut=cut, columns=self.columns, has_task=self.has_task and not one_task,
                         has_correct=self.has_correct, has_p_correct=self.has_p_correct, text_ids=text_ids,
                         scales_in_dump=self.has_flops if scales_in_dump is None else scales_in_dump,
-                        dialect=dialect, checksum=checksum, hash_keys=hash_keys)
+                        dialect=dialect, checksum=checksum, hash_keys=hash_keys, accuracy_from=accuracy_from)
 
     def _first_bad_row(self, condition: str) -> tuple[str, int]:
         """The file and row (1-based) of the first row matching ``condition`` (only on the error path)."""
@@ -289,7 +292,8 @@ class DumpScanner:
             self._fail(f"d.{q(c.question)} IS NULL", "empty value", c.question)
 
     def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
-             task: str | None = None, dump_flops: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             task: str | None = None, dump_flops: np.ndarray | None = None, accuracy_from: str = "correct"
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Run both scans: (question_groups, per-model sums by group), both small, as DataFrames.
 
         When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
@@ -303,12 +307,14 @@ class DumpScanner:
             self.connection.register("models_frame", pd.DataFrame({"model": model_names.astype(str),
                                                                      "flops": flops_by_model}))
             self.connection.execute("CREATE OR REPLACE TABLE models AS SELECT * FROM models_frame")
-        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, hash_keys=True, one_task=True)
+        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, hash_keys=True, one_task=True,
+                       accuracy_from=accuracy_from)
         self.connection.execute("DROP TABLE IF EXISTS question_groups")
         self.connection.execute(sql.questions)
         questions = self.connection.execute("SELECT * FROM question_groups").df()
         if questions["question_hash"].nunique() < len(questions):  # two questions share a hash: join on text
-            sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, one_task=True)
+            sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, one_task=True,
+                           accuracy_from=accuracy_from)
         per_model = self.connection.execute(sql.models).df()
         self._reject_duplicates(questions, per_model)
         return questions, per_model
@@ -356,7 +362,8 @@ def emit_sql(path: str | Path, columns: DumpColumns, options, dialect: str = "du
     expects a ``models(model, flops)`` table.
     """
     scanner = DumpScanner(path, columns, threads=1)
-    sql = scanner.sql(options.groups, options.cut, dialect, scales_in_dump=scales_in_dump and scanner.has_flops)
+    sql = scanner.sql(options.groups, options.cut, dialect, scales_in_dump=scales_in_dump and scanner.has_flops,
+                      accuracy_from=options.accuracy_from)
     header = (f"-- slicesand {__import__('slicesand').__version__}: the slicing scans for {Path(str(path)).name}\n"
               "-- Tables: dump (the long table, one row per model and question)"
               + ("" if scales_in_dump and scanner.has_flops else ", models (model, flops)") + ".\n"
@@ -384,8 +391,12 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
     if len(tasks) > 1:
         raise UsageError(scanner.name, f"the dump holds {len(tasks)} tasks; slice one at a time",
                          found=", ".join(tasks[:5]), hint="pass `task` NAME (`run` forecasts every task)")
+    if options.accuracy_from == "p_correct" and not scanner.has_p_correct:
+        raise UsageError(scanner.name, "accuracy from p_correct needs a 'p_correct' column",
+                         hint="take accuracy from 'correct' (the default)")
     questions, per_model = scanner.scan(np.where(has_scale, flops_by_model, np.nan), model_names,
-                                        options.groups, options.cut, task, dump_flops=dump_flops)
+                                        options.groups, options.cut, task, dump_flops=dump_flops,
+                                        accuracy_from=options.accuracy_from)
     ranked = questions["position"].notna().to_numpy()
     check_rankable(int(ranked.sum()), options.groups)
     # Questions in tie order (id, then task, as text): the order the in-memory path gives them.
@@ -407,7 +418,7 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
         return out
 
     answers, scores = table("answered"), table("score_sum")
-    has_accuracy = scanner.has_correct
+    has_accuracy = scanner.has_correct or options.accuracy_from == "p_correct"
     correct = table("correct_sum").sum(axis=1) if has_accuracy else None
     known = table("correct_known").sum(axis=1) if has_accuracy else None
     sums = SliceSums(

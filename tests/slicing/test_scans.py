@@ -72,6 +72,16 @@ def test_only_correct_and_only_p_correct(tmp_path):
     assert result.slices["accuracy"].isna().all()
 
 
+def test_accuracy_from_p_correct(tmp_path):
+    frame = _noisy()
+    frame.loc[frame.index % 5 == 0, "p_correct"] = np.nan  # these rows count their 0/1 correctness
+    result = _same(frame, tmp_path, SliceOptions(cut=1e21, groups=3, accuracy_from="p_correct"))
+    by_hand = frame.assign(p=frame["p_correct"].fillna(frame["correct"])).groupby("model")["p"].mean()
+    np.testing.assert_allclose(result.slices.set_index("model")["accuracy"], by_hand.loc[result.slices["model"]],
+                               rtol=1e-12)
+    _same(_noisy().drop(columns="correct"), tmp_path, SliceOptions(cut=1e21, groups=3, accuracy_from="p_correct"))
+
+
 def test_missing_probabilities_fall_back_to_correct(tmp_path):
     frame = _noisy()
     frame.loc[frame.index % 7 == 0, "p_correct"] = np.nan
