@@ -156,13 +156,14 @@ def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame |
         return None, f"no {groups}-group difficulty spectrum: {exc}"
 
 
-def add_stability(stage: SliceStage, *, seed: int = 0) -> SliceStage:
+def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e9) -> SliceStage:
     """Record how stable the difficulty groups are under resampling (slicesand.uncertainty.stability) in the slice
-    facts (``group_instability``), and warn when more than 20% of questions change group."""
+    facts (``group_instability``), and warn when more than 20% of questions change group. Over
+    ``memory_budget`` bytes, a seeded subset of the questions is checked (the facts note it)."""
     if stage.dump is None or stage.scales is None:
         return stage
     instability = dump_instability(stage.dump, stage.scales, stage.result.options.cut, stage.result.options.groups,
-                                   seed=seed)
+                                   seed=seed, memory_budget=memory_budget)
     if instability is not None:
         stage.result.facts["group_instability"] = instability.facts()
         warning = instability.warning()
