@@ -25,6 +25,7 @@ BENCH_DATA ?= bench/_data
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py --data-dir $(BENCH_DATA)
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_startup.py
 
 bench-big: $(STAMP)
 	$(BIN)/python bench/bench.py --data-dir $(BENCH_DATA) --big

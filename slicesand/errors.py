@@ -70,3 +70,16 @@ class ArtifactError(SlicesandError):
     """An artifact of an unknown schema, an incompatible shape, or one that is stale (exit 4)."""
 
     exit_code = 4
+
+
+class OutputError(SlicesandError):
+    """An output or stream the system would not let us write or read: a full disk, no permission, a
+    closed stdout or stdin (exit 5)."""
+
+    exit_code = 5
+
+
+class StrictError(SlicesandError):
+    """``--strict``: the command did its work (artifacts written) but a trust warning fired (exit 6)."""
+
+    exit_code = 6

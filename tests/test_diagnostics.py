@@ -48,7 +48,7 @@ def test_stage_warnings_are_catalogued_objects(demo):
 
 def test_json_artifacts_carry_code_and_category(demo):
     out, result = demo
-    meta = json.loads((out / "predictions.meta.json").read_text())
+    meta = json.loads((out / "predictions.csv.meta.json").read_text())
     assert [w["code"] for w in meta["warnings"]] == [w.code for w in result.forecast.warnings]
     assert all(set(w) == {"code", "category", "message", "task", "model"} for w in meta["warnings"])
     fit = json.loads((out / "fit.json").read_text())

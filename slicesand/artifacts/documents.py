@@ -1,6 +1,6 @@
 """Self-describing artifacts: every file slicesand writes says what made it and from what.
 
-JSON artifacts (``fit.json``, the ``*.meta.json`` sidecars of tables) open with a header: the schema
+JSON artifacts (``fit.json``, the ``<table>.meta.json`` sidecars of tables) open with a header: the schema
 name and version, the tool's name and version, the parameters, and the name and sha256 of the input.
 They hold no timestamps, so the same input and options give byte-identical files. They are written to a
 temporary file and renamed into place.
@@ -12,11 +12,12 @@ temporary file and renamed into place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from slicesand import __version__
 from slicesand.diagnostics import Diagnostic, as_diagnostic
@@ -24,7 +25,7 @@ from slicesand.errors import ArtifactError
 from slicesand.fitting.baselines import baseline_from_dict
 from slicesand.fitting.model import Fit, FitOptions, LineFit, PolynomialFit
 from slicesand.io.atomic import write_text_atomic
-from slicesand.io.tables import Source, sha256_file
+from slicesand.io.tables import Source, read_stdin, sha256_file
 
 SCHEMA_VERSIONS = {
     "slicesand.fit": 1,
@@ -96,9 +97,14 @@ def parse_json_artifact(data: bytes, schema: str, name: str) -> dict:
 
 
 def sidecar_path(table_path: str | Path) -> Path:
-    """``slices.csv`` -> ``slices.meta.json``."""
+    """The sidecar of a table: its whole file name plus ``.meta.json``, so that ``run1.slices.csv`` and
+    ``run1.predictions.csv`` (or ``s.csv`` and ``s.parquet``) never share one.
+
+    >>> sidecar_path("out/run1.slices.csv").as_posix()
+    'out/run1.slices.csv.meta.json'
+    """
     path = Path(table_path)
-    return path.with_name(path.name.split(".")[0] + ".meta.json")
+    return path.with_name(path.name + ".meta.json")
 
 
 def file_source(path: str | Path) -> Source:
@@ -147,34 +153,58 @@ def fit_document(fit: Fit, source: Source | None) -> dict:
     return document
 
 
+def _numbers(value: Any, field: str, count: int | None = None) -> tuple[float, ...]:
+    """``value`` as finite real numbers (JSON numbers, not strings or booleans), or a ValueError naming
+    the field."""
+    ok = isinstance(value, (list, tuple)) and (count is None or len(value) == count) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    if not ok:
+        raise ValueError(f"{field} must be {'a list of' if count is None else count} finite numbers; found {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _integer(value: Any, field: str, minimum: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{field} must be an integer >= {minimum}; found {value!r}")
+    return value
+
+
 def fit_from_document(document: dict, name: str) -> Fit:
-    """Rebuild a :class:`Fit` from its JSON document (as returned by :func:`read_json_artifact`)."""
+    """Rebuild a :class:`Fit` from its JSON document (as returned by :func:`read_json_artifact`); a
+    missing or ill-typed field is an :class:`ArtifactError` naming it (exit 4)."""
     try:
-        def polynomial(d: dict) -> PolynomialFit:
-            return PolynomialFit(tuple(d["coef"]), tuple(d["domain"]), tuple(d["window"]), d["degree"],
-                                 d["n"], _nan(d["r2"]), _nan(d["residual_std"]))
+        def polynomial(d: dict, key: str) -> PolynomialFit:
+            degree = _integer(d["degree"], f"{key}.degree")
+            coef = _numbers(d["coef"], f"{key}.coef", degree + 1)
+            return PolynomialFit(coef, _numbers(d["domain"], f"{key}.domain", 2),
+                                 _numbers(d["window"], f"{key}.window", 2), degree,
+                                 _integer(d["n"], f"{key}.n"), _nan(d["r2"]), _nan(d["residual_std"]))
 
-        def line(d: dict | None) -> LineFit | None:
-            return None if d is None else LineFit(d["intercept"], d["slope"], d["n"], _nan(d["r2"]),
-                                                  _nan(d["residual_std"]))
+        def line(d: dict | None, key: str) -> LineFit | None:
+            if d is None:
+                return None
+            intercept, slope = _numbers([d["intercept"], d["slope"]], f"{key}.intercept and slope", 2)
+            return LineFit(intercept, slope, _integer(d["n"], f"{key}.n"), _nan(d["r2"]), _nan(d["residual_std"]))
 
-        easy, hard = polynomial(document["easy"]), polynomial(document["hard"])
-        if len(easy.coef) != easy.degree + 1 or len(hard.coef) != hard.degree + 1:
-            raise ValueError("coefficient count does not match the degree")
+        easy, hard = polynomial(document["easy"], "easy"), polynomial(document["hard"], "hard")
+        n_groups = _integer(document["n_groups"], "n_groups", 2)
+        columns = (document["easy_column"], document["hard_column"])
+        if columns != ("group_1", f"group_{n_groups}"):
+            raise ValueError(f"easy_column and hard_column must be group_1 and group_{n_groups}; found {columns}")
         return Fit(
             options=FitOptions(**document["parameters"]),
-            n_groups=int(document["n_groups"]),
-            easy_column=document["easy_column"],
-            hard_column=document["hard_column"],
+            n_groups=n_groups,
+            easy_column=columns[0],
+            hard_column=columns[1],
             easy=easy,
             hard=hard,
-            tc_to_accuracy=line(document["tc_to_accuracy"]),
-            baseline=line(document["baseline"]),
-            tc_lift=float(document["tc_lift"]),
+            tc_to_accuracy=line(document["tc_to_accuracy"], "tc_to_accuracy"),
+            baseline=line(document["baseline"], "baseline"),
+            tc_lift=_numbers([document["tc_lift"]], "tc_lift", 1)[0],
             accuracy_shift=document["accuracy_shift"],
             training_models=list(document["training_models"]),
             test_models=list(document["test_models"]),
-            training_x_range=tuple(document["training_x_range"]),
+            training_x_range=_numbers(document["training_x_range"], "training_x_range", 2),
             warnings=[as_diagnostic(w) for w in document.get("warnings", [])],
             selection=document.get("selection"),
             accuracy_floor=document.get("accuracy_floor"),
@@ -182,16 +212,22 @@ def fit_from_document(document: dict, name: str) -> Fit:
             baselines={name: baseline_from_dict(d) for name, d in (document.get("baselines") or {}).items()},
             easy_curvature_p=document.get("easy_curvature_p"),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ArtifactError(name, f"the fit artifact is incomplete or malformed: {exc!r}",
-                            hint="re-run `slicesand fit`") from None
+    except KeyError as exc:
+        raise ArtifactError(name, f"the fit artifact has no field {exc}", hint="re-run `slicesand fit`") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ArtifactError(name, f"the fit artifact is malformed: {exc}", hint="re-run `slicesand fit`") from None
 
 
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def read_fit(path: str | Path) -> tuple[Fit, Source]:
-    """Read ``fit.json`` and return the fit with the file's own :class:`Source` (for staleness checks)."""
+def read_fit(path: str | Path, *, stdin: BinaryIO | None = None) -> tuple[Fit, Source]:
+    """Read ``fit.json`` (``-``: from stdin) and return the fit with its own :class:`Source` (for
+    staleness checks)."""
+    if str(path) == "-":
+        data = read_stdin(stdin)
+        document = parse_json_artifact(data, "slicesand.fit", "<stdin>")
+        return fit_from_document(document, "<stdin>"), Source("<stdin>", hashlib.sha256(data).hexdigest())
     document = read_json_artifact(path, "slicesand.fit")
     return fit_from_document(document, str(path)), file_source(path)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from slicesand.cli.options import FIT, OUTPUT_PANEL, STDIO, Cut, Quiet, check_output, from_cli, with_options
+from slicesand.cli.options import FIT, OUTPUT_PANEL, STDIO, Cut, Quiet, Strict, check_output, from_cli, with_options
 
 
 @with_options(FIT)
@@ -17,13 +17,14 @@ def fit_command(
                                         help="fit.json to write, or - for stdout.")] = STDIO,
     cut: Cut = None,
     quiet: Quiet = False,
+    strict: Strict = False,
     **options,
 ) -> None:
     """Fit the easy and hard curves, the TC Brier-to-accuracy line, and the sigmoid baseline."""
     import dataclasses
 
     from slicesand.artifacts.slices_table import read_slices
-    from slicesand.cli.ui import Ui
+    from slicesand.cli.ui import Ui, check_strict
     from slicesand.pipeline.stages import fit_stage, write_fit
 
     ui = Ui(quiet)
@@ -42,3 +43,4 @@ def fit_command(
     write_fit(fit, output, table.source)
     ui.info(f"fitted on {len(fit.training_models)} training models ({len(fit.test_models)} held out)"
             + ("" if output == STDIO else f" -> {output}"))
+    check_strict(strict, fit.warnings)

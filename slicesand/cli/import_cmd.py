@@ -32,7 +32,7 @@ def import_command(
 ) -> None:
     """Convert an eval dump into the long table `slice` reads, with a flops column where the scale is known.
 
-    Beside a file output it writes `<name>.models.csv` (model, params, tokens, flops, scale_source):
+    Beside a file output it writes `<file>.models.csv` (e.g. dump.parquet.models.csv) (model, params, tokens, flops, scale_source):
     fill in what is missing and pass it to `slice --models`.
     """
 
@@ -55,7 +55,7 @@ def import_command(
     ui.warn_all(result.notes)
     write_arrow_table(dump, output)
     if output != STDIO:
-        models_path = Path(output).with_name(Path(output).name.split(".")[0] + ".models.csv")
+        models_path = Path(output).with_name(Path(output).name + ".models.csv")  # unique per output file
         write_table(models, models_path)
         ui.info(f"read {result.kind}: {dump.num_rows} answers by {len(models)} models "
                 f"({int(flops.notna().sum())} with a known scale) -> {output}, {models_path.name}")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from slicesand.cli.options import (
-    FORECAST, OUTPUT_PANEL, STDIO, UNCERTAINTY, Format, Quiet, check_output, from_cli, with_options,
+    FORECAST, OUTPUT_PANEL, STDIO, UNCERTAINTY, Format, Quiet, Strict, check_output, from_cli, with_options,
 )
 from slicesand.errors import UsageError
 
@@ -22,7 +22,8 @@ TC_VIEW = {"model": "model", "flops": "FLOPs", "split": "split", "pred_tc_brier"
 @with_options(FORECAST, UNCERTAINTY)
 def predict_command(
     ctx: typer.Context,
-    fit_path: Annotated[str, typer.Argument(metavar="FIT.json", help="fit.json from `slicesand fit`.")],
+    fit_path: Annotated[str, typer.Argument(metavar="FIT.json", help="fit.json from `slicesand fit`, or - for "
+                                                                      "stdin (`fit ... | predict - slices.csv`).")],
     slices: Annotated[Optional[str], typer.Argument(metavar="SLICES",
                                                     help="Slices table whose models to forecast (or -).")] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL,
@@ -30,12 +31,13 @@ def predict_command(
                                                        ".meta.json sidecar).")] = None,
     fmt: Format = None,
     quiet: Quiet = False,
+    strict: Strict = False,
     **options,
 ) -> None:
     """Forecast accuracy and TC Brier at each model, at --at scales, and on a --grid."""
     from slicesand.artifacts.documents import dumps, read_fit
     from slicesand.artifacts.slices_table import read_slices
-    from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
+    from slicesand.cli.ui import Ui, check_strict, print_frame, stdout_format, write_stdout
     from slicesand.forecast.predict import predict
     from slicesand.pipeline.stages import forecast_summary, write_predictions
     from slicesand.reporting.facts import build_facts, format_flops, headline
@@ -49,6 +51,8 @@ def predict_command(
             raise UsageError(None, "predictions go to stdout already; give -o a file name")
     config = from_cli(ctx.params)
     at, grid, draws = list(config.predict.at), config.predict.grid, config.uncertainty.draws
+    if fit_path == STDIO and slices == STDIO:
+        raise UsageError(None, "only one of FIT.json and the slices table can be read from stdin")
     fit, fit_source = read_fit(fit_path)
     table = read_slices(slices) if slices is not None else None
     forecast = predict(fit, None if table is None else table.frame, at=at, grid=None if grid is None else list(grid),
@@ -78,3 +82,4 @@ def predict_command(
     if forecast.mse:
         ui.info(f"test MSE on {forecast.n_test_scored} models: forecast {forecast.mse['forecast']:.4g}, "
                 f"sigmoid baseline {forecast.mse['baseline']:.4g}")
+    check_strict(strict, [*fit.warnings, *forecast.warnings])

@@ -10,28 +10,33 @@ from typing import Annotated, Optional
 
 import typer
 
-from slicesand.cli.options import Quiet
+from slicesand.cli.options import STDIO, Quiet
 from slicesand.errors import UsageError
 
 
 def report_command(
     outdir: Annotated[Path, typer.Argument(help="A folder made by `slicesand run`.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table (terminal summary), md (report.md with "
-                                                             "PNG figures beside it), html (one self-contained "
-                                                             "report.html) or json (facts, no images).")] = "table",
+    fmt: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="table (terminal summary), csv (the forecast per model), md (report.md with "
+                               "PNG figures beside it), html (one self-contained report.html) or json (facts, "
+                               "no images). Default: table on a terminal, csv when piped, or what -o ends in.")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write the report here (md, html, json). Default: OUTDIR/report.md or "
-                               "OUTDIR/report.html; json goes to stdout.")] = None,
+        "--output", "-o", help="Write the report here (md, html, json), - for stdout. Default: OUTDIR/report.md "
+                               "or OUTDIR/report.html; json goes to stdout.")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Explain a forecast: summary, settings, fitted curves, figures, forecast table, and how it was made."""
-    from slicesand.cli.ui import Ui
+    from slicesand.cli.ui import Ui, stdout_format
 
-    if fmt not in ("table", "md", "html", "json"):
-        raise UsageError(None, "--format must be table, md, html or json", found=fmt)
-    if fmt == "table" and output is not None:
+    if fmt is None and output is not None and str(output) != STDIO:
+        fmt = {".md": "md", ".html": "html", ".htm": "html", ".json": "json"}.get(output.suffix.lower())
+        if fmt is None:
+            raise UsageError(None, "-o must end in .md, .html or .json (or give --format)", found=str(output))
+    fmt = stdout_format(fmt, ("table", "csv", "md", "html", "json"))
+    if fmt in ("table", "csv") and output is not None:
         raise UsageError(None, "--output needs --format md, html or json", found=str(output))
-    render_report(outdir, fmt, Ui(quiet), output)
+    render_report(outdir, fmt, Ui(quiet), None if output is not None and str(output) == STDIO and fmt != "html"
+                  else output)
 
 
 def render_tasks_report(outdir: Path, fmt: str) -> None:
@@ -44,29 +49,39 @@ def render_tasks_report(outdir: Path, fmt: str) -> None:
     index = read_tasks_index(outdir)
     if fmt == "json":
         write_stdout(dumps(index))
+    elif fmt == "csv":  # the artifact itself, checked against the manifest by read_tasks_index
+        write_stdout((Path(outdir) / "tasks.csv").read_text(encoding="utf-8"))
     elif fmt == "md":
         write_stdout(render_tasks_markdown(index))
     else:
         import pandas as pd
         frame = pd.DataFrame(index["tasks"]).drop(columns=["folder"]).fillna({"error": ""})
-        frame = frame.astype({c: float for c in frame.columns if c not in ("task", "error")})
+        frame = frame.astype({c: float for c in frame.columns if c not in ("task", "error", "models")})
+        frame["models"] = frame["models"].astype("Int64")  # a count
         print_frame(frame, "table", title="Forecast per task")
 
 
-def render_report(outdir: Path, fmt: str, ui, output: Path | None = None, *, printed: bool = True) -> None:
-    """Write (md, html; json with -o) and print (table; md and json without -o) a folder's report."""
+def render_report(outdir: Path, fmt: str, ui, output: Path | None = None, *, printed: bool = True,
+                  warn: bool = True) -> None:
+    """Write (md, html; json with -o) and print (table, csv; md and json without -o) a folder's report.
+
+    The table view sends the report's warnings to stderr through ``ui`` (unless ``warn`` is off: ``run``
+    has printed them already).
+    """
     from slicesand.artifacts.documents import dumps
     from slicesand.cli.ui import write_stdout
     from slicesand.io.atomic import write_text_atomic
     from slicesand.pipeline.tasks import is_multitask_folder
     from slicesand.reporting.output import read_report, write_html_report, write_markdown_report
 
-    if is_multitask_folder(outdir) and fmt in ("table", "md", "json") and output is None:
+    if is_multitask_folder(outdir) and fmt in ("table", "csv", "md", "json") and output is None:
         render_tasks_report(outdir, fmt)
         return
     report = read_report(outdir)  # the folder is read once; every format renders this report
     facts = report.facts
-    if fmt == "json":
+    if fmt == "csv":  # the forecast per model: the predictions artifact, which read_report checked
+        write_stdout((Path(outdir) / "predictions.csv").read_text(encoding="utf-8"))
+    elif fmt == "json":
         if output is None:
             write_stdout(dumps(facts))
         else:
@@ -78,8 +93,17 @@ def render_report(outdir: Path, fmt: str, ui, output: Path | None = None, *, pri
             write_stdout(text)
         ui.info(f"report -> {path} (figures beside it)")
     elif fmt == "html":
-        path, _ = write_html_report(outdir, output, report=report)
-        ui.info(f"report -> {path}")
+        path, text = write_html_report(outdir, output, report=report)
+        if str(path) == STDIO:
+            write_stdout(text)
+        else:
+            ui.info(f"report -> {path}")
     else:
+        import dataclasses
+
         from slicesand.reporting.output import print_terminal_report
-        print_terminal_report(report)
+
+        # Warnings are messages: stderr (silenced by --quiet), not the summary on stdout.
+        if warn:
+            ui.warn_all(facts.get("warnings") or [])
+        print_terminal_report(dataclasses.replace(report, facts={**facts, "warnings": []}))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from slicesand.cli.options import (
-    COLUMNS, FIT, FORECAST, IMPORT, INPUT, NO_METAVAR, OUTPUT_PANEL, SLICING, UNCERTAINTY, DumpArgument, Quiet,
+    COLUMNS, FIT, FORECAST, IMPORT, INPUT, NO_METAVAR, OUTPUT_PANEL, SLICING, UNCERTAINTY, DumpArgument, Quiet, Strict,
     cli_message, from_cli, with_options,
 )
-from slicesand.errors import UsageError
 
-FORMATS = ("table", "md", "json")
+FORMATS = ("table", "csv", "md", "json")
 
 
 @with_options(INPUT, SLICING, FIT, FORECAST, UNCERTAINTY, COLUMNS, IMPORT)
@@ -22,8 +21,11 @@ def run_command(
     dump: DumpArgument,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", rich_help_panel=OUTPUT_PANEL,
                                          help="Folder for every artifact.")] = Path("slicesand_out"),
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="|".join(FORMATS), rich_help_panel=OUTPUT_PANEL,
-                                     help="How to print the summary.")] = "table",
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="|".join(FORMATS), rich_help_panel=OUTPUT_PANEL,
+                                               help="How to print the summary (default: table on a terminal, "
+                                                    "csv piped: the forecast per model, or per task).")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
+                                        help="Replace an -o folder that is not a slicesand run.")] = False,
     spectrum_groups: Annotated[int, typer.Option("--spectrum-groups", metavar="N", rich_help_panel=OUTPUT_PANEL,
                                                  help="Groups in the spectrum figure (0: none).")] = 10,
     no_figures: Annotated[bool, typer.Option("--no-figures", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
@@ -32,36 +34,42 @@ def run_command(
     memory_budget: Annotated[float, typer.Option("--memory-budget", min=1e-6, metavar="GB", rich_help_panel=OUTPUT_PANEL,
                                                  help="Memory for the bootstrap's model x question matrix; over it, "
                                                       "a seeded subset of questions.")] = 2.0,
+    strict: Strict = False,
     **options,
 ) -> None:
     """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""
-    from slicesand.cli.ui import Ui
+    from slicesand.cli.ui import Ui, check_strict, stdout_format
     from slicesand.pipeline.tasks import run_tasks
 
     ui = Ui(quiet)
-    if fmt not in FORMATS:
-        raise UsageError(None, f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}", found=fmt)
+    fmt = stdout_format(fmt, FORMATS)
     config = from_cli(ctx.params, ctx.meta.get("slicesand.argv"))
     with ui.status("slicing, fitting and forecasting"):
-        runs = run_tasks(dump, output, config)
+        runs = run_tasks(dump, output, config, force=force)
     print_run(runs, fmt, ui, config.report.figures)
+    if runs.multitask and runs.failed is not None:  # tasks.csv is written and says why; CI must see it
+        raise runs.failed
+    check_strict(strict, [w for run in runs.runs.values() for w in run.warnings])
 
 
 def print_run(runs, fmt: str, ui, figures: bool) -> None:
-    """Print what a run made (its warnings are in the report, so they are not printed twice)."""
+    """Print what a run made. Warnings are messages: stderr (silenced by --quiet), whatever the format."""
     from slicesand.cli.report_cmd import render_report, render_tasks_report
     from slicesand.cli.ui import write_stdout
 
     if runs.multitask:
-        ui.warn_all([cli_message(str(note)) for note in runs.notes])  # a failed task's error names parameters
+        from slicesand.diagnostics import with_task
+
+        ui.warn_all([*(w for task, run in runs.runs.items() for w in with_task(run.warnings, task)),
+                     *(cli_message(str(note)) for note in runs.notes)])  # a failed task's error names parameters
         render_tasks_report(runs.outdir, fmt)
         ui.info(f"one folder per task in {runs.outdir}/, with tasks.csv and report.md across tasks")
         return
     result = next(iter(runs.runs.values()))
-    ui.warn_all(result.notes)
+    ui.warn_all([*result.warnings, *result.notes])
     if fmt == "md":
         write_stdout((result.outdir / "report.md").read_text(encoding="utf-8"))
     else:
-        render_report(result.outdir, fmt, ui)
+        render_report(result.outdir, fmt, ui, warn=False)
     ui.info(f"artifacts in {result.outdir}/: slices.csv, questions.csv, fit.json, predictions.csv, report.md"
             + (" and figures" if figures else ""))

@@ -205,6 +205,13 @@ def training_mask(flops: np.ndarray, cut: float | None) -> np.ndarray:
     return np.ones(flops.shape, dtype=bool) if cut is None else flops < cut
 
 
+def incomplete_mask(frame: pd.DataFrame, easy_column: str, hard_column: str) -> np.ndarray:
+    """True for models with a missing easy, hard or TC Brier score: the fit leaves them out, and the
+    forecast does not score them (their split is ``excluded``)."""
+    columns = [c for c in (easy_column, hard_column, "tc_brier") if c in frame.columns]
+    return frame[columns].isna().any(axis=1).to_numpy()
+
+
 def fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int) -> PolynomialFit:
     """Least-squares polynomial of ``degree`` with its R^2 and residual standard deviation."""
     poly = Polynomial.fit(x, y, degree)
@@ -313,7 +320,7 @@ def _checked_table(frame: pd.DataFrame, source: str | None) -> tuple[int, np.nda
 def _split(frame: pd.DataFrame, flops: np.ndarray, options: FitOptions, easy_column: str, hard_column: str,
            warnings: list, source: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Training and test masks (models with every score), checked against the cut and the degrees."""
-    incomplete = frame[[easy_column, hard_column, "tc_brier"]].isna().any(axis=1).to_numpy()
+    incomplete = incomplete_mask(frame, easy_column, hard_column)
     if incomplete.any():
         warnings.append(diagnostic("missing-scores", f"left out {int(incomplete.sum())} model(s) with missing scores: "
                                    f"{', '.join(frame.loc[incomplete, 'model'].astype(str).head(5))}"))

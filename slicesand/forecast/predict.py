@@ -27,7 +27,7 @@ from scipy.special import expit
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import ArtifactError, UsageError
 from slicesand.fitting.baselines import trend_forecast
-from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, group_columns_in, training_mask
+from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, group_columns_in, incomplete_mask, training_mask
 from slicesand.fitting.guards import blend_accuracy, clip_accuracy, clip_tc, extend, guard_accuracy
 
 PREDICTION_COLUMNS = ["model", "flops", "split", "pred_easy", "pred_hard", "pred_tc_brier",
@@ -209,7 +209,9 @@ def predict(
         parts.append(pd.DataFrame({
             "model": slices["model"].astype(str).to_numpy(),
             "flops": flops,
-            "split": np.where(training_mask(flops, fit.options.cut), "train", "test"),
+            # A model the fit left out (a missing group score) is forecast but never scored.
+            "split": np.where(incomplete_mask(slices, fit.easy_column, fit.hard_column), "excluded",
+                              np.where(training_mask(flops, fit.options.cut), "train", "test")),
             "observed_accuracy": observed,
         }))
     extra = np.concatenate([np.asarray(at if at is not None else [], dtype=float),

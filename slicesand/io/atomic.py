@@ -1,7 +1,8 @@
 """Atomic writes: a temporary file beside the target, then ``os.replace``.
 
 A crash or an error half-way never leaves a half-written artifact, and an earlier artifact at the same
-path survives until the new one is complete.
+path survives until the new one is complete. When the system refuses (a full disk, no permission), the
+error names the target: an :class:`~slicesand.errors.OutputError` (exit 5), not the temporary file.
 
 >>> import tempfile, pathlib
 >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
@@ -19,20 +20,32 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from slicesand.errors import OutputError, UsageError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto ``target`` if the block succeeds."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    if target.is_dir():
+        raise UsageError(str(target), "is a folder; expected a file name to write",
+                         hint="give a file name, e.g. out.csv")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except FileExistsError:
+        raise UsageError(str(target.parent), "is a file; expected a folder to write into") from None
+    except OSError as exc:
+        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
         yield tmp
         # mkstemp makes the file private (0600); give it the permissions a plain open() would have.
         os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -13,7 +13,7 @@ single commands use.
 >>> from slicesand.config import run_config
 >>> result = run_all(dump, out / "run", run_config(easy_degree=2, hard_degree=2, bootstrap=0))
 >>> sorted(p.name for p in (out / "run").iterdir())[:3]
-['fit.json', 'predictions.csv', 'predictions.meta.json']
+['fit.json', 'predictions.csv', 'predictions.csv.meta.json']
 """
 
 from __future__ import annotations
@@ -58,13 +58,50 @@ class SliceStage:
     def document(self, table_sha256: str | None) -> dict:
         parameters = {**asdict(self.result.options), "layout": self.dump_options.layout,
                       "columns": asdict(self.dump_options.columns), "task": self.dump_options.task,
-                      "models": self.dump_options.models_path, "from": self.dump_options.source_kind,
+                      "models": input_record(self.dump_options.models_path),
+                      "from": self.dump_options.source_kind,
                       "import": asdict(self.dump_options.import_options)}
         document = artifact_header("slicesand.slices", parameters, self.source)
         document.update({"n_groups": self.result.options.groups, "facts": self.result.facts,
                          "warnings": self.result.warnings,
                          "table": {"sha256": table_sha256}})
         return document
+
+
+def input_record(path: str | Path | None) -> dict | None:
+    """What identifies an input file in an artifact: its name and sha256, never the machine's path."""
+    if path is None:
+        return None
+    path = Path(path)
+    return {"name": path.name, "sha256": sha256_file(path) if path.is_file() else None}
+
+
+def recorded_argv(argv: list[str] | None, paths: list[str | Path | None] | None = None) -> list[str] | None:
+    """argv with each input path written as its file name, so that the record (and the report) does not
+    depend on where the inputs lie or how their paths were typed. ``paths`` names the inputs; without it,
+    any token with a folder in it that exists on disk is an input path.
+
+    >>> recorded_argv(["slicesand", "run", "/home/x/dump.csv", "--models=../m.csv"], ["/home/x/dump.csv", "../m.csv"])
+    ['slicesand', 'run', 'dump.csv', '--models=m.csv']
+    """
+    if argv is None:
+        return None
+
+    def is_path(text: str) -> bool:
+        if paths is not None:
+            return text in {str(p) for p in paths if p is not None and str(p) != STDIO}
+        return ("/" in text or "\\" in text) and Path(text).exists()
+
+    out = []
+    for token in argv:  # a command line: a few dozen tokens
+        option, sep, value = token.partition("=")
+        if is_path(token):
+            out.append(Path(token).name)
+        elif sep and option.startswith("--") and is_path(value):
+            out.append(f"{option}={Path(value).name}")
+        else:
+            out.append(token)
+    return out
 
 
 def model_scales(dump: Dump, options: DumpOptions, imported: pd.DataFrame | None = None) -> ScaleResolution:
@@ -318,7 +355,7 @@ def run_report(result: RunResult, config: RunConfig, run_document: dict | None =
     spectrum_groups = config.report.spectrum_groups if result.spectrum is not None else None
     if run_document is None:
         command = config.report.command
-        run_document = make_run_document(None if command is None else list(command), spectrum_groups)
+        run_document = make_run_document(recorded_argv(None if command is None else list(command)), spectrum_groups)
     return build_report(result.fit, result.forecast.table, forecast_summary(result.forecast),
                         result.slice_stage.document(None), run=run_facts(run_document),
                         slices=result.slice_stage.result.slices, spectrum=result.spectrum, band=result.band)
@@ -339,7 +376,8 @@ def write_run(result: RunResult, outdir: str | Path, config: RunConfig) -> RunRe
     write_predictions(forecast, outdir / "predictions.csv", file_source(fit_path), slices_source,
                       predict_parameters(config))
     command = config.report.command
-    run_document = write_run_files(outdir, None if command is None else list(command), result.spectrum,
+    run_document = write_run_files(outdir, recorded_argv(None if command is None else list(command)),
+                                   result.spectrum,
                                    config.report.spectrum_groups if result.spectrum is not None else None)
     # The report is built from the results in memory, exactly as `slicesand report` rebuilds it from the folder.
     if result.band is not None:

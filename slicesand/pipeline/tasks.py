@@ -3,14 +3,20 @@
 :func:`run_tasks` reads the dump once, then runs :func:`slicesand.pipeline.stages.run_all` per task into
 ``OUTDIR/<task>/``, and writes ``OUTDIR/tasks.json`` (the index), ``OUTDIR/tasks.csv`` and
 ``OUTDIR/report.md``, which opens with one table across tasks. A task that cannot be forecast (say,
-too few models) is reported as such instead of stopping the others.
+too few models) is reported as such instead of stopping the others, and the run then fails
+(:class:`TasksFailed`) after writing the folder. The whole folder is built beside ``OUTDIR`` and swapped
+into place at the end (:mod:`slicesand.artifacts.run_folder`).
 
->>> task_folder_names(["mmlu", "arc/easy", "arc easy"])
-['mmlu', 'arc_easy', 'arc_easy-2']
+A task's folder is a readable slug plus a short hash of the exact name, so folder names are unique by
+construction, also on a case-insensitive disk, and never a reserved name or longer than a file name may be:
+
+>>> task_folder_names(["mmlu", "MMLU", "arc/easy"])
+['mmlu-10f90160', 'MMLU-6ee568af', 'arc_easy-48dc6e68']
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from slicesand.artifacts.documents import artifact_header, dumps, read_json_artifact
+from slicesand.artifacts.run_folder import check_manifest, check_run_target, staged_run_folder, write_manifest
 from slicesand.diagnostics import Diagnostic, diagnostic, with_task
 from slicesand.errors import SlicesandError
 from slicesand.config import RunConfig
@@ -42,15 +49,28 @@ class TaskRuns:
     runs: dict[str, RunResult]
     notes: list[Diagnostic]
     multitask: bool = True
+    failed: SlicesandError | None = None  # raise it after printing the summary: some tasks failed
+
+
+class TasksFailed(SlicesandError):
+    """Some tasks of a multi-task run could not be forecast; ``tasks.csv`` says why. The exit code is
+    the first failed task's (3 for bad data)."""
+
+    def __init__(self, outdir: Path, failures: list[SlicesandError], total: int) -> None:
+        self.exit_code = failures[0].exit_code
+        super().__init__(str(outdir), f"{len(failures)} of {total} tasks could not be forecast; first: "
+                         f"{failures[0]}", hint=f"{outdir / 'tasks.csv'} lists every task and why")
 
 
 def task_folder_names(tasks: list[str]) -> list[str]:
-    """A safe, unique folder name per task."""
-    names, seen = [], {}
+    """A safe folder name per task: a slug of the name (at most 60 characters) and 8 hex digits of its
+    sha256. Two names give one folder only if their hashes collide, which is checked."""
+    names = []
     for task in tasks:  # a handful of tasks, not rows
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", task).strip("._") or "task"
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", task).strip("._-")[:60] or "task"
+        names.append(f"{slug}-{hashlib.sha256(task.encode('utf-8')).hexdigest()[:8]}")
+    if len({n.lower() for n in names}) != len(names):  # pragma: no cover - a 32-bit hash collision
+        raise SlicesandError(None, "two task names map to one folder", found=", ".join(tasks))
     return names
 
 
@@ -60,8 +80,9 @@ def _summary_row(task: str, folder: str, run: RunResult | None, error: str | Non
     if run is None:
         return row
     table = run.forecast.table
-    largest = table.loc[table["flops"].idxmax()]
-    row.update(models=int((table["split"] != "none").sum()), cut_flops=run.fit.options.cut,
+    shown = table[table["split"] != "excluded"]  # as in the report's headline
+    largest = shown.loc[shown["flops"].idxmax()]
+    row.update(models=int(table["split"].isin(["train", "test"]).sum()), cut_flops=run.fit.options.cut,
                largest_flops=float(largest["flops"]), forecast_accuracy=float(largest["pred_accuracy"]),
                threshold_flops=run.forecast.threshold_flops)
     if run.forecast.mse:
@@ -75,49 +96,68 @@ def run_tasks(
     config: RunConfig = RunConfig(),
     *,
     stdin: BinaryIO | None = None,
+    force: bool = False,
 ) -> TaskRuns:
     """Run the whole pipeline once per task of the dump (read once), then write the cross-task index.
 
-    A dump with one task (or ``config.dump.task`` set) is one plain run into ``outdir``.
+    A dump with one task (or ``config.dump.task`` set) is one plain run into ``outdir``. The folder is
+    built beside ``outdir`` and swapped in whole (:func:`staged_run_folder`); ``force`` lets it replace a
+    folder that is not a slicesand run.
     """
     outdir = Path(outdir)
+    check_run_target(outdir, force=force)  # refuse a wrong folder before reading a big dump
     dump_options = config.dump
     loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
     dump = loaded[0]
-    tasks = dump.tasks
-    if dump_options.task is not None or len(tasks) == 1:
-        run = run_all(dump_path, outdir, config, loaded=loaded)
-        task = dump_options.task or tasks[0]
-        summary = pd.DataFrame([_summary_row(task, ".", run, None)], columns=SUMMARY_COLUMNS)
-        return TaskRuns(outdir, summary, {task: run}, [], multitask=False)
-    rows, runs, notes = [], {}, []
-    for task, folder in zip(tasks, task_folder_names(tasks)):
+    tasks, failures = dump.tasks, []
+    with staged_run_folder(outdir, force=force) as staging:
+        if dump_options.task is not None or len(tasks) == 1:
+            run = run_all(dump_path, staging, config, loaded=loaded)
+            task = dump_options.task or tasks[0]
+            summary = pd.DataFrame([_summary_row(task, ".", run, None)], columns=SUMMARY_COLUMNS)
+            runs = {task: replace(run, outdir=outdir)}
+            result = TaskRuns(outdir, summary, runs, [], multitask=False)
+        else:
+            result, failures = _run_every_task(dump, dump_path, staging, outdir, config, loaded)
+    if result.multitask and failures:
+        result.failed = TasksFailed(outdir, failures, len(tasks))
+    return result
+
+
+def _run_every_task(dump, dump_path, staging: Path, outdir: Path, config: RunConfig,
+                    loaded) -> tuple[TaskRuns, list[SlicesandError]]:
+    """Each task into its own folder of ``staging``; the index, tasks.csv and report.md across them."""
+    rows, runs, notes, failures = [], {}, [], []
+    for task, folder in zip(dump.tasks, task_folder_names(dump.tasks)):
         try:
-            run = run_all(dump_path, outdir / folder, replace(config, dump=replace(dump_options, task=task)),
+            run = run_all(dump_path, staging / folder, replace(config, dump=replace(config.dump, task=task)),
                           loaded=loaded)
         except SlicesandError as exc:
             rows.append(_summary_row(task, folder, None, str(exc)))
             notes.append(diagnostic("task-failed", f"task {task}: not forecast: {exc}", task=task))
+            failures.append(exc)
             continue
-        runs[task] = run
+        write_manifest(staging / folder)
+        runs[task] = replace(run, outdir=outdir / folder)
         rows.append(_summary_row(task, folder, run, None))
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    summary["models"] = summary["models"].astype("Int64")  # a count, also beside a failed task's null
     index = artifact_header("slicesand.tasks", {"cut": config.slicing.cut, "groups": config.slicing.groups},
                             dump.source)
-    index["tasks"] = summary.replace({np.nan: None}).to_dict(orient="records")
+    index["tasks"] = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
     # Every task's warnings, each naming its task, then the tasks that could not be forecast.
     index["warnings"] = [*(w for task, run in runs.items() for w in with_task(run.warnings, task)), *notes]
-    write_table(summary, outdir / "tasks.csv")
+    write_table(summary, staging / "tasks.csv")
     if config.report.figures:  # one small panel per task forecast (slicesand.reporting.overview)
         from slicesand.reporting.facts import FigureInputs
         from slicesand.reporting.overview import write_overview
 
         index["overview"] = write_overview([FigureInputs(
             fit=run.fit, slices=run.slice_stage.result.slices, predictions=run.forecast.table,
-            threshold_flops=run.forecast.threshold_flops, task=task) for task, run in runs.items()], outdir)
-    write_text_atomic(outdir / INDEX, dumps(index))
-    write_text_atomic(outdir / "report.md", render_tasks_markdown(index))
-    return TaskRuns(outdir, summary, runs, notes)
+            threshold_flops=run.forecast.threshold_flops, task=task) for task, run in runs.items()], staging)
+    write_text_atomic(staging / INDEX, dumps(index))
+    write_text_atomic(staging / "report.md", render_tasks_markdown(index))
+    return TaskRuns(outdir, summary, runs, notes), failures
 
 
 def is_multitask_folder(outdir: str | Path) -> bool:
@@ -125,4 +165,5 @@ def is_multitask_folder(outdir: str | Path) -> bool:
 
 
 def read_tasks_index(outdir: str | Path) -> dict:
+    check_manifest(outdir)
     return read_json_artifact(Path(outdir) / INDEX, "slicesand.tasks")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from slicesand import __version__
 from slicesand.diagnostics import as_diagnostics
@@ -108,6 +109,9 @@ def build_report(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta
                                task=facts.get("task"), intervals=facts.get("intervals"), band=band)
     return Report(facts, figures, None if backtest is None else backtest[1])
 
+# Names are text, however they look: a model called 0039 or 1e3 stays 0039 or 1e3.
+TEXT_COLUMNS = {"model": pa.string(), "task": pa.string()}
+
 
 def format_flops(value: float | None) -> str:
     """FLOPs in compact scientific notation (``3.2e22``); ``-`` when unknown."""
@@ -125,7 +129,8 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
     """Every fact a report shows, as plain JSON-ready values."""
     rows = predictions.replace({np.nan: None}).to_dict(orient="records")
     split = predictions["split"].to_numpy()
-    largest = predictions.loc[predictions["flops"].idxmax()] if len(predictions) else None
+    shown = predictions[predictions["split"] != "excluded"]  # a model the fit left out is no headline
+    largest = shown.loc[shown["flops"].idxmax()] if len(shown) else None
     # Diagnostic objects (slicesand.diagnostics); the sidecars hold them as dicts.
     warnings = as_diagnostics([*(slices_meta or {}).get("warnings", []), *fit.warnings, *summary.get("warnings", [])])
     return {

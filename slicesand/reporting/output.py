@@ -22,10 +22,11 @@ import pandas as pd
 
 from slicesand import __version__
 from slicesand.artifacts.documents import dumps, fit_from_document, parse_json_artifact, sidecar_path
-from slicesand.errors import ArtifactError
+from slicesand.artifacts.run_folder import check_manifest
+from slicesand.errors import ArtifactError, InputDataError
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import Source, read_table, write_table
-from slicesand.reporting.facts import BAND_FILE, Report, build_report
+from slicesand.reporting.facts import BAND_FILE, TEXT_COLUMNS, Report, build_report
 from slicesand.reporting.markdown import render_markdown
 
 RUN_FILE = "run.json"
@@ -100,7 +101,15 @@ def run_facts(document: dict | None) -> dict | None:
 def read_run(outdir: str | Path) -> dict | None:
     """``run.json``'s command and versions, or ``None`` for folders made by the single commands."""
     path = Path(outdir) / RUN_FILE
-    return run_facts(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or document.get("schema") != "slicesand.run":
+            raise ValueError("not a slicesand.run document")
+    except (ValueError, UnicodeDecodeError) as exc:  # truncated or edited: a damaged artifact (exit 4)
+        raise ArtifactError(str(path), f"not a readable run record: {exc}", hint="run `slicesand run` again") from None
+    return run_facts(document)
 
 
 def _read_json(path: Path, schema: str) -> tuple[dict, str]:
@@ -112,7 +121,10 @@ def _read_json(path: Path, schema: str) -> tuple[dict, str]:
 
 
 def _read_frame(path: Path, what: str) -> tuple[pd.DataFrame, Source]:
-    table, source = read_table(path, what=what)
+    try:  # names are text however they look (0039, 1e3)
+        table, source = read_table(path, what=what, required=["model"], column_types=TEXT_COLUMNS)
+    except InputDataError as exc:  # an artifact slicesand wrote, now unreadable: damaged (exit 4)
+        raise ArtifactError(exc.source, f"damaged artifact: {exc.problem}", hint="run `slicesand run` again") from None
     frame = table.to_pandas()
     frame["model"] = frame["model"].fillna("").astype(str)
     return frame, source
@@ -126,6 +138,7 @@ def read_report(outdir: str | Path) -> Report:
     """
     outdir = Path(outdir)
     fit_path, predictions_path, slices_path = outdir / "fit.json", outdir / "predictions.csv", outdir / "slices.csv"
+    check_manifest(outdir)  # a run folder is one unit: refuse one whose artifacts were changed or lost
     if not fit_path.exists():
         raise ArtifactError(str(outdir), "no fit.json here: not a folder made by `slicesand run`",
                             hint="run `slicesand run DUMP -o FOLDER` first, then `slicesand report FOLDER`")
@@ -145,11 +158,12 @@ def read_report(outdir: str | Path) -> Report:
     slices_meta, slices = None, None
     if slices_path.exists():
         slices, slices_source = _read_frame(slices_path, "slices")
+        # The fit records the slices it was made from: check them even when the sidecar is gone.
+        if (fit_document.get("input") or {}).get("sha256") != slices_source.sha256:
+            raise ArtifactError(str(fit_path), "stale: fitted on another slices table than the one in the folder",
+                                hint="run `slicesand fit` again, or `slicesand run`")
         if sidecar_path(slices_path).exists():
             slices_meta, _ = _read_json(sidecar_path(slices_path), "slicesand.slices")
-            if (fit_document.get("input") or {}).get("sha256") != slices_source.sha256:
-                raise ArtifactError(str(fit_path), "stale: fitted on another slices table than the one in the folder",
-                                    hint="run `slicesand fit` again, or `slicesand run`")
     spectrum_path = outdir / SPECTRUM_FILE
     spectrum = _read_frame(spectrum_path, "spectrum")[0] if slices is not None and spectrum_path.exists() else None
     band_path = outdir / BAND_FILE
@@ -225,7 +239,8 @@ def write_html_report(outdir: str | Path, target: str | Path | None = None,
     titles = figure_titles()
     images = {key: (titles[key], data["png"]) for key, data in render_images(report).items()}
     text = render_html(report.facts, images)
-    write_text_atomic(target, text)
+    if str(target) != "-":  # `report -f html -o -`: the caller prints it
+        write_text_atomic(target, text)
     return target, text
 
 

@@ -66,7 +66,24 @@ def render_section(console: Console, section: Section) -> None:
     if section.title:
         console.print(_text(section.title, "bold"))
     for block in section.blocks:
+        if isinstance(block, Table) and not _fits(block, console.width):
+            console.print(_vertical(block, console.width))  # too narrow: one block per row, nothing cut
+            continue
         console.print(_BLOCKS[type(block)](block))
+
+
+def _fits(table: Table, width: int) -> bool:
+    from slicesand.cli.ui import table_fits
+
+    return table_fits([printable(h) for h in table.header], [[printable(c) for c in r] for r in table.rows],
+                      width, fold=tuple(h for i, h in enumerate(table.header) if i not in table.numeric))
+
+
+def _vertical(table: Table, width: int) -> Text:
+    from slicesand.cli.ui import render_vertical
+
+    return Text(render_vertical([printable(h) for h in table.header],
+                                [[printable(c) for c in r] for r in table.rows], None, width).rstrip("\n"))
 
 
 def print_report(facts: dict, figures: dict[str, tuple[str, str]] | None = None, *,

@@ -24,7 +24,7 @@ import pandas as pd
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.ingest.dump import Dump
-from slicesand.errors import UsageError
+from slicesand.errors import InputDataError, UsageError
 
 
 ACCURACY_FROM = ("correct", "p_correct")
@@ -117,8 +117,8 @@ def reference_models(name: str, model_names: np.ndarray, flops_by_model: np.ndar
     warnings: list[Diagnostic] = []
     has_scale = np.isfinite(flops_by_model)
     if not has_scale.any():
-        raise UsageError(name, "no model has a scale (FLOPs)",
-                         hint="add a flops column or pass `models` with model,flops or model,params,tokens")
+        raise InputDataError(name, "no model has a scale (FLOPs)",
+                             hint="add a flops column or pass `models` with model,flops or model,params,tokens")
     if not has_scale.all():
         warnings.append(diagnostic("model-without-scale", f"left out {int((~has_scale).sum())} model(s) without a scale: "
                                    f"{_names(model_names[~has_scale])}"))

@@ -45,8 +45,8 @@ def test_slice_fit_predict_chain_through_files_and_stdin(runner, dump, tmp_path)
     slices = tmp_path / "slices.parquet"
     assert runner.invoke(app, ["slice", str(dump), "--cut", "1e22", "-o", str(slices),
                                "--questions", str(tmp_path / "q.csv")]).exit_code == 0
-    assert (tmp_path / "slices.meta.json").exists()
-    meta = json.loads((tmp_path / "slices.meta.json").read_text())
+    assert (tmp_path / "slices.parquet.meta.json").exists()
+    meta = json.loads((tmp_path / "slices.parquet.meta.json").read_text())
     assert meta["schema"] == "slicesand.slices" and meta["parameters"]["cut"] == 1e22
     assert meta["input"]["name"] == "dump.csv" and len(meta["input"]["sha256"]) == 64
     fit = runner.invoke(app, ["fit", str(slices), "--easy-degree", "3", "-o", str(tmp_path / "fit.json")])
@@ -86,8 +86,8 @@ def test_run_writes_every_artifact_and_is_deterministic(runner, dump, tmp_path):
                                      "-o", str(tmp_path / name), "-f", "json"])
         assert result.exit_code == 0, result.stderr
         outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
-    assert {"slices.csv", "slices.meta.json", "questions.csv", "fit.json", "predictions.csv",
-            "predictions.meta.json", "report.md"} <= set(outputs[0])
+    assert {"slices.csv", "slices.csv.meta.json", "questions.csv", "fit.json", "predictions.csv",
+            "predictions.csv.meta.json", "report.md"} <= set(outputs[0])
     assert outputs[0] == outputs[1]
     facts = json.loads(result.stdout)
     assert facts["models"]["training"] + facts["models"]["test"] == 12

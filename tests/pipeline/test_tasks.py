@@ -40,17 +40,18 @@ def test_run_forecasts_each_task_separately(runner, tmp_path, two_task_dump):
     assert index["schema"] == "slicesand.tasks"
     assert [row["task"] for row in index["tasks"]] == ["alpha", "beta/x"]
     assert all(row["error"] is None and row["models"] == 14 for row in index["tasks"])
-    for folder in ("alpha", "beta_x"):
+    alpha, beta = task_folder_names(["alpha", "beta/x"])
+    for folder in (alpha, beta):
         assert (out / folder / "fit.json").exists() and (out / folder / "report.md").exists()
         slices = pd.read_csv(out / folder / "slices.csv")
         assert len(slices) == 14
     # Each task has its own difficulty ranking: the questions tables differ.
-    assert (pd.read_csv(out / "alpha" / "questions.csv")["question"].tolist()
-            != pd.read_csv(out / "beta_x" / "questions.csv")["question"].tolist())
+    assert (pd.read_csv(out / alpha / "questions.csv")["question"].tolist()
+            != pd.read_csv(out / beta / "questions.csv")["question"].tolist())
     report = runner.invoke(app, ["report", str(out), "-f", "md"])
-    assert report.exit_code == 0 and "[beta/x](beta_x/report.md)" in report.stdout
+    assert report.exit_code == 0 and f"({beta}/report.md)" in report.stdout
     # predict gains a task column from the fit
-    predicted = runner.invoke(app, ["predict", str(out / "alpha" / "fit.json"), "--at", "1e24", "-f", "csv",
+    predicted = runner.invoke(app, ["predict", str(out / alpha / "fit.json"), "--at", "1e24", "-f", "csv",
                                     "--bootstrap", "0"])
     assert predicted.exit_code == 0, predicted.stderr
     frame = pd.read_csv(io.StringIO(predicted.stdout))
@@ -65,7 +66,12 @@ def test_slice_asks_for_a_task_in_a_multitask_dump(runner, two_task_dump):
 
 
 def test_task_folder_names_are_safe_and_unique():
-    assert task_folder_names(["a b", "a/b", "../x", ""]) == ["a_b", "a_b-2", "x", "task"]
+    names = task_folder_names(["a b", "a/b", "a_b", "a_b-2", "../x", "", "MMLU", "mmlu", "tasks.csv", "t" * 300])
+    assert [n.rsplit("-", 1)[0] for n in names] == ["a_b", "a_b", "a_b", "a_b-2", "x", "task", "MMLU", "mmlu",
+                                                    "tasks.csv", "t" * 60]
+    assert len({n.lower() for n in names}) == len(names)  # unique, also on a case-insensitive disk
+    assert all(len(n.encode()) <= 255 and "/" not in n and not n.startswith(".") for n in names)
+    assert "tasks.csv" not in names and "report.md" not in names
 
 
 def test_import_writes_long_dump_with_scales(runner, tmp_path):
@@ -74,7 +80,7 @@ def test_import_writes_long_dump_with_scales(runner, tmp_path):
     assert result.exit_code == 0, result.stderr
     table = pd.read_parquet(out)
     assert {"model", "question", "task", "correct", "p_correct", "flops"} <= set(table.columns)
-    models = pd.read_csv(tmp_path / "dump.models.csv")
+    models = pd.read_csv(tmp_path / "dump.parquet.models.csv")
     assert set(models.columns) == {"model", "params", "tokens", "flops", "scale_source"}
     assert "newest" in result.stderr  # the two-runs note reaches the user
 

@@ -185,7 +185,8 @@ def test_run_prints_markup_names_literally(tmp_path):
                                                          "model-05": "evil\x1b[2Jname"})
     env = {**os.environ, "COLUMNS": "200"}
     result = subprocess.run([sys.executable, "-m", "slicesand", "run", "dump.csv", "-o", "out", "--cut", "1e22",
-                             "--easy-degree", "3", "--hard-degree", "2", "--bootstrap", "0", "--no-figures"],
+                             "--easy-degree", "3", "--hard-degree", "2", "--bootstrap", "0", "--no-figures",
+                             "-f", "table"],  # the terminal view (piped, run prints CSV data by default)
                             cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "[/x]" in result.stdout and "[red]RED[/red]" in result.stdout

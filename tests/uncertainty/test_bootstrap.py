@@ -64,7 +64,7 @@ def test_intervals_and_warnings_on_the_forecast():
 def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
     from tests.reporting.report_fixtures import run_synthetic
 
-    files = ["predictions.csv", "predictions.meta.json", "fit.json", "report.md"]
+    files = ["predictions.csv", "predictions.csv.meta.json", "fit.json", "report.md"]
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir(), (tmp_path / "c").mkdir(), (tmp_path / "d").mkdir()
     a = run_synthetic(tmp_path / "a", monkeypatch, extra=["--seed", "3", "--no-figures"])
     b = run_synthetic(tmp_path / "b", monkeypatch, extra=["--seed", "3", "--no-figures"])
@@ -77,12 +77,12 @@ def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
     assert {"pred_accuracy_lo", "pred_accuracy_hi"} <= set(table.columns)
     assert (table["pred_accuracy_lo"] <= table["pred_accuracy_hi"]).all()
     import json
-    meta = json.loads((a / "predictions.meta.json").read_text())
+    meta = json.loads((a / "predictions.csv.meta.json").read_text())
     assert meta["intervals"]["draws"] == 1000 and meta["intervals"]["seed"] == 3
     assert meta["parameters"]["bootstrap"] == 1000
     assert "90% prediction interval" in (a / "report.md").read_text()
     assert "pred_accuracy_lo" not in pd.read_csv(off / "predictions.csv").columns
-    assert json.loads((off / "predictions.meta.json").read_text())["intervals"] is None
+    assert json.loads((off / "predictions.csv.meta.json").read_text())["intervals"] is None
 
 
 def test_group_instability_is_recorded_and_warned(tmp_path, monkeypatch):
@@ -92,7 +92,7 @@ def test_group_instability_is_recorded_and_warned(tmp_path, monkeypatch):
     from tests.reporting.report_fixtures import run_synthetic
 
     out = run_synthetic(tmp_path, monkeypatch, extra=["--bootstrap", "0", "--no-figures"])
-    facts = json.loads((out / "slices.meta.json").read_text())["facts"]["group_instability"]
+    facts = json.loads((out / "slices.csv.meta.json").read_text())["facts"]["group_instability"]
     assert 0.0 <= facts["share_changed"] <= 1.0 and facts["draws"] == 40
     # Same seed, same answer; agreeing models give stable groups, three noisy ones do not.
     noisy = np.random.default_rng(1).normal(-0.5, 0.3, (3, 60))

@@ -1,0 +1,120 @@
+"""The output contract through real processes: stdout is data, stderr is messages, pipes and signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from slicesand import __version__
+from tests.cli.shell_helpers import COMMAND, RUN_OPTIONS, environment, popen, slicesand, small_dump
+
+SHELL_COMMAND = " ".join(f"'{c}'" for c in COMMAND)
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("streams")
+    dump = small_dump(root / "dump.csv", [f"lumen/lumen-{i}b-instruct-v2" for i in range(12)])
+    result = slicesand("run", dump, *RUN_OPTIONS, "-o", root / "out", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    return root / "out"
+
+
+def test_version_is_fast_path_and_exact():
+    result = slicesand("--version")
+    assert result.returncode == 0 and result.stdout == f"slicesand {__version__}\n".encode() and not result.stderr
+
+
+@pytest.mark.parametrize("args", [["report", "{out}", "-f", "table"], ["report", "{out}", "-f", "json"],
+                                  ["predict", "{out}/fit.json", "--grid", "1e20:1e25:2000", "-f", "csv", "-q"]])
+def test_a_closed_pipe_is_exit_0_with_nothing_on_stderr(run_folder, args):
+    """`slicesand ... | head -1`: the reader leaves early; the write fails with EPIPE (rich's Console
+    would exit 1). Closing our end before the child writes makes the broken pipe certain."""
+    process = popen(*[a.format(out=run_folder) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    # Warnings may still reach stderr (they are messages); an error or a traceback may not.
+    assert process.returncode == 0 and b"error" not in err and b"Traceback" not in err, err.decode()
+
+
+def test_head_through_a_shell_pipe(run_folder):
+    script = f"set -o pipefail; {SHELL_COMMAND} report {run_folder} -f table | head -1"
+    result = subprocess.run(["bash", "-c", script], capture_output=True, env=environment())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().startswith("slicesand forecast")
+
+
+def test_quiet_run_keeps_stderr_empty_and_stdout_data(tmp_path):
+    dump = small_dump(tmp_path / "d.csv")
+    loud = slicesand("run", dump, *RUN_OPTIONS, "-o", tmp_path / "a", "-f", "json")
+    assert loud.returncode == 0
+    json.loads(loud.stdout)  # only data on stdout
+    assert b"artifacts in" in loud.stderr and b"artifacts in" not in loud.stdout
+    quiet = slicesand("run", dump, *RUN_OPTIONS, "-o", tmp_path / "b", "-f", "json", "-q")
+    assert quiet.returncode == 0 and quiet.stderr == b""
+    quiet_facts, loud_facts = json.loads(quiet.stdout), json.loads(loud.stdout)
+    assert quiet_facts.pop("run")["command"].endswith(" -q") and loud_facts.pop("run")
+    assert quiet_facts == loud_facts
+
+
+def test_usage_errors_are_one_line():
+    result = slicesand("run", "dump.csv", "--no-such-option")
+    lines = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ")
+    assert "--no-such-option" in lines[0] and "slicesand run --help" in lines[0] and not result.stdout
+
+
+def test_closed_stdout_and_a_full_disk_are_exit_5(run_folder):
+    closed = subprocess.run(["bash", "-c", SHELL_COMMAND + f" report {run_folder} -f json >&-"],
+                            capture_output=True, env=environment())
+    assert closed.returncode == 5 and b"<stdout>" in closed.stderr and b"Traceback" not in closed.stderr
+    version = subprocess.run(["bash", "-c", SHELL_COMMAND + " --version >&-"], capture_output=True, env=environment())
+    assert version.returncode == 5 and b"<stdout>" in version.stderr
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "wb") as full:
+            result = subprocess.run([*COMMAND, "report", str(run_folder), "-f", "json"], stdout=full,
+                                    stderr=subprocess.PIPE, env=environment())
+        line = result.stderr.decode().strip()
+        assert result.returncode == 5 and "<stdout>" in line and "No space left" in line, line
+        assert len(line.splitlines()) == 1
+
+
+def test_closed_stdin_when_reading_dash_is_exit_3(run_folder):
+    result = subprocess.run(["bash", "-c", SHELL_COMMAND + f" predict {run_folder}/fit.json - <&-"],
+                            capture_output=True, env=environment())
+    assert result.returncode == 3 and b"<stdin>" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_starting_is_exit_130_without_traceback():
+    process = popen("slice", "sample_data/eval_dump.csv", "--models", "sample_data/models.csv",
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.15)  # inside the imports
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    # 130 from our handler; -SIGINT if the signal came before Python itself was up (the shell shows 130 too).
+    assert process.returncode in (130, -signal.SIGINT), err.decode()
+    assert b"Traceback" not in err and err.decode().strip() in ("interrupted", "")
+
+
+def test_ctrl_c_during_a_command_is_exit_130_without_traceback(tmp_path):
+    process = popen("run", "sample_data/eval_dump.csv", "--models", "sample_data/models.csv", "--cut", "3e22",
+                    "--bootstrap", "200", "-o", tmp_path / "out", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(lambda: any(p.name.startswith(".out.slicesand-") for p in tmp_path.iterdir()), process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and err.decode().strip().endswith("interrupted"), err.decode()
+    assert b"Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # the staging folder went with it; no half-made out/
+
+
+def _wait_for(condition, process, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, "the command ended before the signal"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
