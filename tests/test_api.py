@@ -15,8 +15,8 @@ import slicesand
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP, MODELS = "sample_data/eval_dump.csv", "sample_data/models.csv"
-SAME_BYTES = ["slices.csv", "slices.meta.json", "questions.csv", "fit.json", "predictions.csv",
-              "predictions.meta.json", "spectrum.csv"]
+SAME_BYTES = ["slices.csv", "slices.csv.meta.json", "questions.csv", "fit.json", "predictions.csv",
+              "predictions.csv.meta.json", "spectrum.csv"]
 
 
 def test_import_is_lazy_and_exports_what_all_names():

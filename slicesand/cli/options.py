@@ -40,7 +40,7 @@ def _option(*names: str, help: str, metavar: str, panel: str | None = None, **kw
 
 Quiet = Annotated[bool, _flag("--quiet", "-q", help="No information or warnings on stderr.", panel=OUTPUT_PANEL)]
 Strict = Annotated[bool, _flag("--strict", panel=OUTPUT_PANEL,
-                               help="Exit 6 if a trust warning fires (output is still written).")]
+                               help="Exit 6 on a trust warning.")]
 Format = Annotated[Optional[str], _option("--format", "-f", metavar="FMT", panel=OUTPUT_PANEL,
                                           help="table, csv or json (default: table on a terminal, csv piped).")]
 DumpArgument = Annotated[str, typer.Argument(metavar="DUMP", help="Eval dump: CSV, Parquet, - (CSV on stdin), an "

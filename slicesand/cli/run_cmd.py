@@ -22,10 +22,9 @@ def run_command(
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", rich_help_panel=OUTPUT_PANEL,
                                          help="Folder for every artifact.")] = Path("slicesand_out"),
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="|".join(FORMATS), rich_help_panel=OUTPUT_PANEL,
-                                               help="How to print the summary (default: table on a terminal, "
-                                                    "csv piped: the forecast per model, or per task).")] = None,
+                                               help="Summary (default: table; csv piped).")] = None,
     force: Annotated[bool, typer.Option("--force", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
-                                        help="Replace an -o folder that is not a slicesand run.")] = False,
+                                        help="Replace a non-run -o folder.")] = False,
     spectrum_groups: Annotated[int, typer.Option("--spectrum-groups", metavar="N", rich_help_panel=OUTPUT_PANEL,
                                                  help="Groups in the spectrum figure (0: none).")] = 10,
     no_figures: Annotated[bool, typer.Option("--no-figures", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
