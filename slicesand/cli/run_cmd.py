@@ -22,7 +22,7 @@ def run_command(
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", rich_help_panel=OUTPUT_PANEL,
                                          help="Folder for every artifact.")] = Path("slicesand_out"),
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="|".join(FORMATS), rich_help_panel=OUTPUT_PANEL,
-                                               help="Summary (default: table; csv piped).")] = None,
+                                               help="table, or csv piped.")] = None,
     force: Annotated[bool, typer.Option("--force", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
                                         help="Replace a non-run -o folder.")] = False,
     spectrum_groups: Annotated[int, typer.Option("--spectrum-groups", metavar="N", rich_help_panel=OUTPUT_PANEL,
@@ -31,8 +31,7 @@ def run_command(
                                              help="Draw no figures.")] = False,
     quiet: Quiet = False,
     memory_budget: Annotated[float, typer.Option("--memory-budget", min=1e-6, metavar="GB", rich_help_panel=OUTPUT_PANEL,
-                                                 help="Memory for the bootstrap's model x question matrix; over it, "
-                                                      "a seeded subset of questions.")] = 2.0,
+                                                 help="Bootstrap matrix memory; over it, a question subset.")] = 2.0,
     strict: Strict = False,
     **options,
 ) -> None:
