@@ -299,7 +299,8 @@ class RunResult:
 def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Forecast, object]:
     """Predict on the slices, at ``config.predict``'s scales, with the bootstrap's 90% intervals; each
     draw resamples the training models and, from the dump, the questions (re-slicing them;
-    slicesand.uncertainty.resampling). Returns the forecast and the question matrix drawn from (or ``None``)."""
+    slicesand.uncertainty.resampling). Returns the forecast and its bootstrap draws (or ``None``), which the
+    figure's interval band reuses."""
     slices_frame, draws = stage.result.slices, config.uncertainty.draws
     questions, questions_note = None, None
     if draws > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
@@ -310,9 +311,14 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
                                                     memory_budget=config.uncertainty.memory_budget * 1e9)
     grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
     forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
+    drawn = None
+    if draws > 0 and fit.has_accuracy:  # drawn once: the predictions' intervals and the figure's band
+        from slicesand.uncertainty.bootstrap import draw_bootstrap
+
+        drawn = draw_bootstrap(fit, slices_frame, draws=draws, seed=config.uncertainty.seed, questions=questions)
     forecast = add_intervals(forecast, fit, slices_frame, draws=draws, seed=config.uncertainty.seed,
-                             questions=questions, questions_note=questions_note)
-    return forecast, questions
+                             questions=questions, questions_note=questions_note, drawn=drawn)
+    return forecast, drawn
 
 
 def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | None = None,
@@ -327,7 +333,7 @@ def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | N
                                       engine="numpy"), memory_budget=config.uncertainty.memory_budget * 1e9)
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
                   task=single_task(stage.result.facts))
-    forecast, questions = forecast_stage(stage, fit, config)
+    forecast, drawn = forecast_stage(stage, fit, config)
     groups = config.report.spectrum_groups
     spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
     band = None
@@ -335,7 +341,7 @@ def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | N
         from slicesand.reporting.facts import interval_band
 
         band = interval_band(fit, stage.result.slices, forecast.table, draws=config.uncertainty.draws,
-                             seed=config.uncertainty.seed, questions=questions)
+                             seed=config.uncertainty.seed, drawn=drawn)
     return RunResult(None, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
                      [diagnostic("report-note", spectrum_note)] if spectrum_note else [], spectrum, band)
 

@@ -59,16 +59,17 @@ def figure_grid(slices: pd.DataFrame, predictions: pd.DataFrame, n: int = GRID_P
 
 
 def interval_band(fit: Fit, slices: pd.DataFrame, predictions: pd.DataFrame, *, draws: int, seed: int,
-                  questions=None) -> pd.DataFrame | None:
+                  questions=None, drawn=None) -> pd.DataFrame | None:
     """The prediction interval on :func:`figure_grid` (the grid of the forecast figure's curve), made
     as the predictions' intervals are (same draws, seed and question resampling); ``None`` without
-    draws or accuracy."""
+    draws or accuracy. ``drawn`` (:func:`slicesand.uncertainty.bootstrap.draw_bootstrap`), the
+    predictions' own draws, is evaluated on the grid instead of drawing again."""
     if draws <= 0 or not fit.has_accuracy:
         return None
     from slicesand.uncertainty.calibration import prediction_interval
 
     x = figure_grid(slices, predictions)
-    result = prediction_interval(fit, slices, x, draws=draws, seed=seed, questions=questions)
+    result = prediction_interval(fit, slices, x, draws=draws, seed=seed, questions=questions, drawn=drawn)
     return pd.DataFrame({"log10_flops": x, "pred_accuracy_lo": result.lo, "pred_accuracy_hi": result.hi})
 
 

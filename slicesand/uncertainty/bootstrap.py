@@ -17,6 +17,10 @@ for that draw's question multiplicities (re-ranking and regrouping the questions
 :func:`slicesand.uncertainty.resampling.question_draws`), so the responses of the weighted fits differ per
 draw too. The algebra is the same, with a (draws, models) response matrix instead of one vector.
 
+:func:`draw_bootstrap` draws and refits once; :meth:`BootstrapDraws.at` evaluates the draws at any
+scales (a run evaluates one set of draws at its predictions and on its figure's grid, so the question
+resampling, the costly part, runs once); :func:`bootstrap` is the two in one.
+
 The guards of the fit (extrapolation, clipping) are applied per draw, with each draw's own training
 range. The threshold of each draw is the last local minimum of its easy curve, found on a fine grid.
 
@@ -31,6 +35,10 @@ range. The threshold of each draw is the last local minimum of its easy curve, f
 >>> b = bootstrap(fit, frame, np.array([22.0, 24.0]), draws=200, seed=0)
 >>> bool(np.array_equal(a.accuracy_lo, b.accuracy_lo)), a.accuracy_lo.shape
 (True, (2,))
+>>> drawn = draw_bootstrap(fit, frame, draws=200, seed=0)  # the same draws, evaluated anywhere
+>>> c = drawn.at(np.array([22.0, 24.0]))
+>>> bool(np.array_equal(a.accuracy_hi, c.accuracy_hi)), a.summary() == c.summary()
+(True, True)
 """
 
 from __future__ import annotations
@@ -127,7 +135,57 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
 
     ``questions`` (:class:`slicesand.uncertainty.resampling.QuestionMatrix`, optional) makes every draw
     resample the questions as well as the models; the model draws are the same with or without it.
+    The same as ``draw_bootstrap(...).at(log10_flops)``.
     """
+    return draw_bootstrap(fit, frame, draws=draws, seed=seed, level=level, questions=questions).at(log10_flops)
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapDraws:
+    """Every draw's refit (its weights, responses, easy and hard polynomials, TC Brier line, shift and
+    baseline line), made once by :func:`draw_bootstrap` and evaluated at any scales by :meth:`at`: a run's
+    predictions and its figure's interval band come from the same draws, drawn (and their questions
+    resampled) once. Nothing in it depends on where it is evaluated."""
+
+    fit: Fit
+    draws: int
+    seed: int
+    level: float
+    resampled: str
+    centre: float  # the fits' variable is t = (log10 FLOPs - centre) / half
+    half: float
+    t: np.ndarray  # (n,) training models
+    easy: np.ndarray  # (draws, easy degree + 1)
+    accuracy_line: "_AccuracyLine"
+    baseline_line: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # per-draw (mean x, mean logit, slope)
+
+    def at(self, log10_flops: np.ndarray) -> BootstrapResult:
+        """Percentile intervals for predicted accuracy at ``log10_flops`` and for the emergence threshold
+        (searched up to the largest of them with polynomial extrapolation, as the point forecast does)."""
+        fit, options, t = self.fit, self.fit.options, self.t
+        log10_flops = np.asarray(log10_flops, dtype=float)
+        points = (log10_flops - self.centre) / self.half
+        accuracy = _accuracy_at(fit, self.easy, self.accuracy_line, points)
+        baseline = _baseline_at(self.baseline_line, options.chance, log10_flops) if options.baseline_floor else None
+        accuracy = guard_accuracy(accuracy, baseline, options, fit.accuracy_floor)
+        tail = (1.0 - self.level) / 2.0
+        lo, hi = np.nanquantile(accuracy, [tail, 1.0 - tail], axis=0)
+
+        thresholds = _thresholds(self.easy, t.min(), max(t.max(), float(points.max()) if points.size else t.max())
+                                 if options.extrapolation == "polynomial" else t.max())
+        found = np.isfinite(thresholds)
+        t_lo = t_hi = None
+        if found.mean() > 0:
+            t_lo, t_hi = (float(v * self.half + self.centre) for v in np.quantile(thresholds[found], [tail, 1.0 - tail]))
+        return BootstrapResult(self.draws, self.seed, self.level, lo, hi, t_lo, t_hi, float(found.mean()),
+                               self.resampled)
+
+
+def draw_bootstrap(fit: Fit, frame: pd.DataFrame, *, draws: int = 1000, seed: int = 0, level: float = LEVEL,
+                   questions=None) -> BootstrapDraws:
+    """Draw and refit: ``draws`` resamples of the training models of ``frame`` (and, with ``questions``,
+    of the questions), each refitted; evaluate them with :meth:`BootstrapDraws.at` (the module's example
+    shows that this is :func:`bootstrap`)."""
     options = fit.options
     flops = frame["flops"].to_numpy(dtype=float)
     needed = frame[[fit.easy_column, fit.hard_column, "tc_brier", "accuracy"]].to_numpy(dtype=float)
@@ -136,7 +194,6 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
     # Fit in a centred, scaled variable (as numpy's Polynomial.fit does) so degree 5 stays well conditioned.
     centre, half = (x.max() + x.min()) / 2.0, max((x.max() - x.min()) / 2.0, 1e-12)
     t = (x - centre) / half
-    points = (np.asarray(log10_flops, dtype=float) - centre) / half
     w = resample_weights(len(x), draws, seed)
     responses = np.broadcast_to(needed[train].T[:, None, :], (4, len(w), len(x)))  # (4, draws, n), no copy
     resampled = "models"
@@ -145,20 +202,9 @@ def bootstrap(fit: Fit, frame: pd.DataFrame, log10_flops: np.ndarray, *, draws: 
         responses, resampled = _with_question_draws(responses, questions, models, w, seed), "models and questions"
 
     easy = _weighted_polyfit(t, responses[0], w, options.easy_degree)
-    accuracy = _accuracy_per_draw(fit, easy, t, points, w, responses)
-    baseline = (_baseline(x, responses[3], w, options.chance, np.asarray(log10_flops, dtype=float))
-                if options.baseline_floor else None)
-    accuracy = guard_accuracy(accuracy, baseline, options, fit.accuracy_floor)
-    tail = (1.0 - level) / 2.0
-    lo, hi = np.nanquantile(accuracy, [tail, 1.0 - tail], axis=0)
-
-    thresholds = _thresholds(easy, t.min(), max(t.max(), float(points.max()) if points.size else t.max())
-                             if options.extrapolation == "polynomial" else t.max())
-    found = np.isfinite(thresholds)
-    t_lo = t_hi = None
-    if found.mean() > 0:
-        t_lo, t_hi = (float(v * half + centre) for v in np.quantile(thresholds[found], [tail, 1.0 - tail]))
-    return BootstrapResult(draws, seed, level, lo, hi, t_lo, t_hi, float(found.mean()), resampled)
+    line = _accuracy_line(fit, easy, t, w, responses)
+    baseline = _baseline_line(x, responses[3], w, options.chance) if options.baseline_floor else None
+    return BootstrapDraws(fit, draws, seed, level, resampled, centre, half, t, easy, line, baseline)
 
 
 def _with_question_draws(responses: np.ndarray, questions, models: np.ndarray, w: np.ndarray, seed: int
@@ -172,10 +218,34 @@ def _with_question_draws(responses: np.ndarray, questions, models: np.ndarray, w
     return np.where(np.isfinite(drawn), drawn, responses)
 
 
-def _accuracy_per_draw(fit: Fit, easy: np.ndarray, t: np.ndarray, points: np.ndarray, w: np.ndarray,
-                       responses: np.ndarray) -> np.ndarray:
-    """Unguarded accuracy forecast (draws, m) at ``points``: each draw's hard curve, combined TC Brier,
-    and its own TC Brier -> accuracy line and mean shift."""
+@dataclass(frozen=True, eq=False)
+class _AccuracyLine:
+    """Per draw: the hard curve, the draw's own training range (where extrapolation starts), the
+    hard-lift, and the TC Brier -> accuracy line with its mean shift."""
+
+    hard: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    lift: np.ndarray | float
+    intercept: np.ndarray
+    slope: np.ndarray
+    shift: np.ndarray
+
+
+def _tc_at(fit: Fit, easy: np.ndarray, hard: np.ndarray, low: np.ndarray, high: np.ndarray, lift,
+           where: np.ndarray, guarded: bool) -> np.ndarray:
+    """Each draw's combined TC Brier at ``where``: guarded (extended beyond each draw's [low, high] and
+    clipped as the fit says) or the plain polynomials."""
+    options = fit.options
+    mode = options.extrapolation if guarded else "polynomial"
+    e, h = extend_per_draw(easy, where, low, high, mode), extend_per_draw(hard, where, low, high, mode)
+    if guarded and options.clip:
+        e, h = clip_tc(e), clip_tc(h)
+    return combine_tc(e, h, lift, options.variant)
+
+
+def _accuracy_line(fit: Fit, easy: np.ndarray, t: np.ndarray, w: np.ndarray, responses: np.ndarray) -> _AccuracyLine:
+    """Each draw's hard curve, combined TC Brier and its own TC Brier -> accuracy line and mean shift."""
     options = fit.options
     _, hard_y, tc_y, acc_y = responses
     hard = fit_polynomial_average_per_draw(t, hard_y, w, options.hard_degree, options.hard_average)
@@ -187,14 +257,7 @@ def _accuracy_per_draw(fit: Fit, easy: np.ndarray, t: np.ndarray, points: np.nda
     def mean(values: np.ndarray) -> np.ndarray:  # weighted mean per draw of (draws, n) values
         return np.einsum("bn,bn->b", w, values) / total
 
-    def tc_at(where: np.ndarray, guarded: bool) -> np.ndarray:
-        mode = options.extrapolation if guarded else "polynomial"
-        e, h = extend_per_draw(easy, where, low, high, mode), extend_per_draw(hard, where, low, high, mode)
-        if guarded and options.clip:
-            e, h = clip_tc(e), clip_tc(h)
-        lift = (mean(tc_y) - mean(_evaluate(hard, t)))[:, None] if options.variant == "hard-lift" else 0.0
-        return combine_tc(e, h, lift, options.variant)
-
+    lift = (mean(tc_y) - mean(_evaluate(hard, t)))[:, None] if options.variant == "hard-lift" else 0.0
     # Weighted OLS tc_brier = a + b * accuracy, and the mean-shift, per draw (closed forms). A draw whose
     # drawn models share one accuracy (possible with few models) has no line: it gives NaN, which the
     # percentiles (nanquantile) leave out.
@@ -202,16 +265,23 @@ def _accuracy_per_draw(fit: Fit, easy: np.ndarray, t: np.ndarray, points: np.nda
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = (mean(acc_y * tc_y) - mean_acc * mean_tc) / (mean(np.square(acc_y)) - mean_acc ** 2)
         intercept = mean_tc - slope * mean_acc
-        raw_train = (tc_at(t, guarded=False) - intercept[:, None]) / slope[:, None]
+        raw_train = (_tc_at(fit, easy, hard, low, high, lift, t, guarded=False) - intercept[:, None]) / slope[:, None]
         shift = mean_acc - mean(raw_train)
-        return (tc_at(points, guarded=True) - intercept[:, None]) / slope[:, None] + shift[:, None]
+    return _AccuracyLine(hard, low, high, lift, intercept, slope, shift)
 
 
-def _baseline(x: np.ndarray, accuracy: np.ndarray, w: np.ndarray, chance: float, points: np.ndarray) -> np.ndarray:
-    """Per-draw sigmoid baseline (draws, m): weighted OLS of the logit target on x, then back to accuracy.
-    ``accuracy`` is (draws, n): with question resampling every draw has its own training accuracies."""
-    from scipy.special import expit
+def _accuracy_at(fit: Fit, easy: np.ndarray, line: _AccuracyLine, points: np.ndarray) -> np.ndarray:
+    """Unguarded accuracy forecast (draws, m) at ``points`` (in the fits' variable)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tc = _tc_at(fit, easy, line.hard, line.low, line.high, line.lift, points, guarded=True)
+        return (tc - line.intercept[:, None]) / line.slope[:, None] + line.shift[:, None]
 
+
+def _baseline_line(x: np.ndarray, accuracy: np.ndarray, w: np.ndarray, chance: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-draw sigmoid baseline line (mean x, mean logit target, slope): weighted OLS of the logit
+    target on x. ``accuracy`` is (draws, n): with question resampling every draw has its own training
+    accuracies."""
     from slicesand.fitting.model import logit_accuracy
 
     target = logit_accuracy(accuracy, chance)
@@ -221,6 +291,14 @@ def _baseline(x: np.ndarray, accuracy: np.ndarray, w: np.ndarray, chance: float,
     cross = np.einsum("bn,bn->b", w, x * target) / total
     # A draw of a single distinct scale has no slope: keep it flat rather than divide by zero.
     slope = np.where(var_x > 1e-12, (cross - mean_x * mean_y) / np.where(var_x > 1e-12, var_x, 1.0), 0.0)
+    return mean_x, mean_y, slope
+
+
+def _baseline_at(line: tuple[np.ndarray, np.ndarray, np.ndarray], chance: float, points: np.ndarray) -> np.ndarray:
+    """Per-draw sigmoid baseline (draws, m) at ``points`` (log10 FLOPs): the line, back to accuracy."""
+    from scipy.special import expit
+
+    mean_x, mean_y, slope = line
     return expit(mean_y[:, None] + slope[:, None] * (points[None, :] - mean_x[:, None])) + chance
 
 

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from slicesand.fitting.model import Fit
-from slicesand.uncertainty.bootstrap import LEVEL, BootstrapResult, bootstrap
+from slicesand.uncertainty.bootstrap import LEVEL, BootstrapDraws, BootstrapResult, bootstrap
 
 BANDS = ("<= 0.5", "0.5-1", "> 1")
 # 5% and 95% quantiles of observed - forecast per horizon band, over the 23 data sets of
@@ -89,22 +89,31 @@ class PredictionInterval:
 
 
 def prediction_interval(fit: Fit, frame: pd.DataFrame | None, log10_flops: np.ndarray, *, draws: int = 1000,
-                        seed: int = 0, level: float = LEVEL, questions=None) -> PredictionInterval:
+                        seed: int = 0, level: float = LEVEL, questions=None,
+                        drawn: BootstrapDraws | None = None) -> PredictionInterval:
     """The calibrated interval of the forecast at ``log10_flops`` (see the module docstring); ``draws``
-    bootstrap draws (0: none) resample the training models of ``frame`` (and ``questions``)."""
+    bootstrap draws (0: none) resample the training models of ``frame`` (and ``questions``).
+
+    ``drawn`` (:func:`slicesand.uncertainty.bootstrap.draw_bootstrap` of this ``fit``) is a bootstrap already
+    drawn: it is evaluated at ``log10_flops`` instead of drawing again (``draws``, ``seed``, ``level`` and
+    ``questions`` are then its own), so a run's predictions and figure band share one set of draws."""
     from slicesand.forecast.predict import curves
 
     x = np.asarray(log10_flops, dtype=float)
     point = curves(fit, x)["pred_accuracy"]
     low, high = suite_offsets(x - fit.training_x_range[1])
     lo, hi = point + low, point + high
-    band = None
+    band: BootstrapResult | None = None
     # The bootstrap resamples the Slice-and-Sandwich curves (and gives the threshold's interval); its accuracy
     # band speaks for the forecast unless that is the trend alone.
-    if draws > 0 and frame is not None:
+    if drawn is not None:
+        if drawn.fit is not fit:
+            raise ValueError("prediction_interval: `drawn` was drawn for another fit than `fit`")
+        band = drawn.at(x)
+    elif draws > 0 and frame is not None:
         band = bootstrap(fit, frame, x, draws=draws, seed=seed, level=level, questions=questions)
-        if fit.options.blend != "trend":
-            lo, hi = np.fmin(lo, band.accuracy_lo), np.fmax(hi, band.accuracy_hi)
+    if band is not None and fit.options.blend != "trend":
+        lo, hi = np.fmin(lo, band.accuracy_lo), np.fmax(hi, band.accuracy_hi)
     from slicesand.uncertainty.intervals import valid_interval  # intervals builds on this module
 
     lo, hi = valid_interval(fit, point, lo, hi)

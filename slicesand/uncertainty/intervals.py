@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from slicesand.diagnostics import Diagnostic, diagnostic
+from slicesand.uncertainty.bootstrap import BootstrapDraws
 from slicesand.uncertainty.calibration import prediction_interval
 from slicesand.fitting.model import Fit
 from slicesand.forecast.predict import Forecast, no_signal, threshold_support
@@ -49,16 +50,20 @@ MAX_LIFT = 0.1
 
 
 def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame | None, *, draws: int = 1000,
-                  seed: int = 0, questions=None, questions_note: str | None = None) -> Forecast:
+                  seed: int = 0, questions=None, questions_note: str | None = None,
+                  drawn: BootstrapDraws | None = None) -> Forecast:
     """The forecast with 90% prediction interval columns and summary, and the trust warnings.
 
     With ``draws`` 0 (or a fit without accuracy) no interval is added, but the warnings that need no
     interval are still given; without ``frame`` (the slices table) the interval has no bootstrap part. ``questions`` (:class:`slicesand.uncertainty.resampling.QuestionMatrix`)
-    makes the bootstrap resample questions too; ``questions_note`` records why it could not."""
+    makes the bootstrap resample questions too; ``questions_note`` records why it could not. ``drawn``
+    (:func:`slicesand.uncertainty.bootstrap.draw_bootstrap`) is the bootstrap already drawn for ``fit``
+    and ``frame`` with these ``draws``, ``seed`` and ``questions``: it is used instead of drawing again."""
     if draws > 0 and fit.has_accuracy:
         table = forecast.table.copy()
         result = prediction_interval(fit, frame, np.log10(table["flops"].to_numpy(dtype=float)),
-                                     draws=draws if frame is not None else 0, seed=seed, questions=questions)
+                                     draws=draws if frame is not None else 0, seed=seed, questions=questions,
+                                     drawn=drawn if frame is not None else None)
         at = table.columns.get_loc("pred_accuracy") + 1
         table.insert(at, "pred_accuracy_hi", result.hi)
         table.insert(at, "pred_accuracy_lo", result.lo)

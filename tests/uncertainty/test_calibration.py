@@ -137,3 +137,26 @@ def test_thousand_question_draws_on_the_sample_data_are_fast():
                                questions=matrix)
     assert time.perf_counter() - start < 5.0  # measured ~0.8 s for 40 models x 2000 questions
     assert band.bootstrap.resampled == "models and questions"
+
+
+def test_draws_made_once_give_the_intervals_of_drawing_again():
+    # A run draws its bootstrap once (draw_bootstrap) for the predictions and the figure's band: evaluated
+    # anywhere, the draws give exactly what drawing again there gives.
+    from slicesand.uncertainty.bootstrap import draw_bootstrap
+
+    dump, flops = _noisy_dump()
+    frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
+    fit = fit_slices(frame, FitOptions(cut=1e22, easy_degree=2, hard_degree=1))  # blend: the sandwich alone
+    matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
+    drawn = draw_bootstrap(fit, frame, draws=300, seed=4, questions=matrix)
+    joined = 0
+    for x in (np.log10(frame["flops"].to_numpy()), np.linspace(19.0, 25.0, 60)):
+        again = prediction_interval(fit, frame, x, draws=300, seed=4, questions=matrix)
+        reused = prediction_interval(fit, frame, x, drawn=drawn)
+        assert np.array_equal(reused.lo, again.lo) and np.array_equal(reused.hi, again.hi)
+        assert reused.summary() == again.summary()
+        offsets_only = prediction_interval(fit, frame, x, draws=0)
+        joined += int(np.sum((reused.hi > offsets_only.hi) | (reused.lo < offsets_only.lo)))
+    assert joined > 0  # the bootstrap part widened the interval somewhere: the join is exercised
+    with pytest.raises(ValueError, match="another fit"):
+        prediction_interval(replace(fit), frame, x, drawn=drawn)

@@ -1,0 +1,100 @@
+"""Run a function in a forked child on the other core while this process goes on, and read its result back.
+
+Made for work that is pure Python (matplotlib drawing the report's figures holds the GIL, so threads
+would not help): the child is a copy of this process, so it sees the very objects the parent holds
+(no pickling of the inputs) and computes exactly what the parent would. Only the result travels back,
+pickled, through a pipe.
+
+:func:`fork_usable` says when this is safe and pays: Linux (macOS frameworks are not fork-safe), no
+other Python thread running (a lock held by another thread at the fork would stay locked in the
+child) and at least two usable cores. Otherwise, or when the child fails, the caller computes in its
+own process: :meth:`Forked.result` returns ``None`` for a failed child, it never raises for it.
+The child leaves with ``os._exit``: no ``atexit`` handler runs twice and no buffered output of the
+parent is written twice.
+
+>>> with Forked(lambda: sum(range(10))) as child:
+...     mine = sum(range(5))
+...     theirs = child.result()
+>>> mine, theirs
+(10, 45)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable
+
+
+def fork_usable() -> bool:
+    """Whether :class:`Forked` may run a function in a child: Linux, one Python thread, two or more cores."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")) or threading.active_count() != 1:
+        return False
+    return len(os.sched_getaffinity(0)) > 1
+
+
+class Forked:
+    """``function()`` computed in a forked child from now on; :meth:`result` waits for it.
+
+    Use it as a context manager: leaving the block (an error or Ctrl-C in the parent included) stops a
+    child whose result was not read, so no process outlives its parent's need for it.
+    """
+
+    def __init__(self, function: Callable[[], object]) -> None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, leave at once
+            code = 1
+            try:
+                os.close(read)
+                try:
+                    payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as exc:  # noqa: BLE001 - every failure is reported, none raised here
+                    payload = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+                with os.fdopen(write, "wb") as stream:
+                    stream.write(payload)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid: int | None = pid
+        self._read = read
+        self.error: str | None = None  # why the child gave no result, when it gave none
+
+    def result(self) -> object | None:
+        """The child's result; ``None`` when it failed (``error`` says why)."""
+        if self._pid is None:
+            raise RuntimeError("Forked.result: the result was already read")
+        with os.fdopen(self._read, "rb") as stream:
+            payload = stream.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        try:
+            ok, value = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a child killed half-way leaves a truncated payload
+            ok, value = False, f"the child ended without a result (wait status {status})"
+        if not ok:
+            self.error = value
+            return None
+        return value
+
+    def stop(self) -> None:
+        """Kill and reap the child if its result was not read."""
+        if self._pid is None:
+            return
+        try:
+            os.kill(self._pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self._pid, 0)
+        os.close(self._read)
+        self._pid = None
+
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
