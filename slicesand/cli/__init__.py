@@ -16,6 +16,7 @@ from slicesand import __version__
 from slicesand.cli import (
     backtest_cmd, fit_cmd, import_cmd, models_cmd, predict_cmd, report_cmd, run_cmd, slice_cmd,
 )
+from slicesand.cli.help import SlicesandCommand
 from slicesand.cli.ui import SlicesandGroup
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain, sectioned --help (slicesand.cli.help): rich's costs 0.15 s to import
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Forecast emergent abilities of language models from per-question eval dumps "
          "(Slice-and-Sandwich, Wu & Lo, ICLR 2025).\n\n"
@@ -47,14 +49,14 @@ def _root(
 
 
 # The order of `slicesand --help`.
-app.command("slice")(slice_cmd.slice_command)
-app.command("fit")(fit_cmd.fit_command)
-app.command("predict")(predict_cmd.predict_command)
-app.command("report")(report_cmd.report_command)
-app.command("run")(run_cmd.run_command)
-app.command("backtest")(backtest_cmd.backtest_command)
-app.command("import")(import_cmd.import_command)
-app.command("models")(models_cmd.models_command)
+app.command("slice", cls=SlicesandCommand)(slice_cmd.slice_command)
+app.command("fit", cls=SlicesandCommand)(fit_cmd.fit_command)
+app.command("predict", cls=SlicesandCommand)(predict_cmd.predict_command)
+app.command("report", cls=SlicesandCommand)(report_cmd.report_command)
+app.command("run", cls=SlicesandCommand)(run_cmd.run_command)
+app.command("backtest", cls=SlicesandCommand)(backtest_cmd.backtest_command)
+app.command("import", cls=SlicesandCommand)(import_cmd.import_command)
+app.command("models", cls=SlicesandCommand)(models_cmd.models_command)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from slicesand.errors import UsageError
 
 def import_command(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="lm-eval output folder, HELM run folder(s), 0/1 matrix CSV, "
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="lm-eval output folder, HELM run folder(s), 0/1 matrix CSV, "
                                                "py-irt JSONL, or a long CSV/Parquet.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Long dump to write: .parquet, .csv, or - for "
                                                                "CSV on stdout.")] = STDIO,

@@ -15,7 +15,7 @@ from slicesand.errors import UsageError
 
 
 def report_command(
-    outdir: Annotated[Path, typer.Argument(help="A folder made by `slicesand run`.")],
+    outdir: Annotated[Path, typer.Argument(metavar="OUTDIR", help="A folder made by `slicesand run`.")],
     fmt: Annotated[Optional[str], typer.Option(
         "--format", "-f", help="table (terminal summary), csv (the forecast per model), md (report.md with "
                                "PNG figures beside it), html (one self-contained report.html) or json (facts, "

@@ -15,7 +15,7 @@ code    meaning
 4       incompatible, unknown or stale artifact
 5       an output or stream could not be written or read (disk full, a closed stdout)
 6       ``--strict``: the forecast was made but a trust warning fired
-130     interrupted (Ctrl-C)
+130     interrupted (Ctrl-C); the process ends by SIGINT after cleaning up (a shell shows 130)
 ======  ======================================================================
 
 >>> clean_text("nimbus\\x1b[31m-70b\\r")
@@ -35,8 +35,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from typer.core import TyperGroup
 
+from slicesand.cli.help import HelpGroup
 from slicesand.errors import OutputError, SlicesandError, StrictError
 
 if TYPE_CHECKING:  # pandas is imported only by the commands that print a table
@@ -363,8 +363,9 @@ def _is_framework_exit(exc: BaseException) -> bool:
     return type(exc).__module__.startswith(("typer", "click"))
 
 
-class SlicesandGroup(TyperGroup):
-    """The command group: exceptions become messages and exit codes through :func:`exit_status`."""
+class SlicesandGroup(HelpGroup):
+    """The command group: exceptions become messages and exit codes through :func:`exit_status`; plain,
+    sectioned ``--help`` (:mod:`slicesand.cli.help`)."""
 
     def make_context(self, info_name, args, parent=None, **extra):
         # Keep the command line as typed (before parsing consumes it) so `run` can record it.

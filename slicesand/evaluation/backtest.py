@@ -40,7 +40,6 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import isotonic_regression
 
 from slicesand.uncertainty.calibration import prediction_interval
 from slicesand.errors import InputDataError, UsageError
@@ -118,6 +117,8 @@ def observed_threshold(log10_flops: np.ndarray, accuracy: np.ndarray, *, min_ris
     """
     order = np.argsort(log10_flops, kind="stable")
     x = np.asarray(log10_flops, dtype=float)[order]
+    from scipy.optimize import isotonic_regression
+
     fitted = isotonic_regression(np.asarray(accuracy, dtype=float)[order], increasing=True).x
     rise = fitted[-1] - fitted[0]
     if not rise >= min_rise:

@@ -35,13 +35,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
-from scipy.special import expit
 
 LOGIT_EPS = 1e-6
 # Steepest bounded sigmoid: 4 per decade rises from 12% to 88% of its range within one decade.
 MAX_SLOPE = 4.0
 FLAT_LAST = 3
+
+
+def expit(z):
+    """The logistic function, :func:`scipy.special.expit`; scipy is imported on first use, not at startup.
+
+    >>> float(expit(0.0))
+    0.5
+    """
+    from scipy.special import expit as logistic
+
+    return logistic(z)
 
 
 def paper_logit(accuracy: np.ndarray, chance: float) -> np.ndarray:
@@ -99,6 +108,8 @@ class BoundedSigmoid:
 
         def residual(p):
             return self.chance + span * expit(p[0] + p[1] * (x - centre)) - accuracy
+
+        from scipy.optimize import least_squares
 
         result = least_squares(residual, [float(a0), b0], bounds=([-30.0, -MAX_SLOPE], [30.0, MAX_SLOPE]))
         a, self.slope = float(result.x[0]), float(result.x[1])

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.polynomial import Polynomial
-from scipy import stats
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import InputDataError, UsageError
@@ -249,10 +248,22 @@ def fit_polynomial_average(x: np.ndarray, y: np.ndarray, degree: int) -> Polynom
 
 
 def fit_line(x: np.ndarray, y: np.ndarray) -> LineFit:
-    """OLS line ``y = intercept + slope * x`` (via :func:`scipy.stats.linregress`)."""
-    result = stats.linregress(x, y)
-    residual = y - (result.intercept + result.slope * x)
-    return LineFit(float(result.intercept), float(result.slope), int(len(x)), _r2(y, residual),
+    """OLS line ``y = intercept + slope * x``, computed as :func:`scipy.stats.linregress` computes it
+    (``np.cov`` with ``bias=1``), to the last bit, without importing ``scipy.stats`` (a second of
+    startup). ``tests/fitting/test_model.py`` pins the two together.
+
+    >>> line = fit_line(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]))
+    >>> line.intercept, line.slope
+    (1.0, 2.0)
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) > 1 and np.amax(x) == np.amin(x):
+        raise ValueError("Cannot calculate a linear regression if all x values are identical")
+    ssxm, ssxym, _, _ = np.cov(x, y, bias=1).flat
+    slope = ssxym / ssxm
+    intercept = np.mean(y, None) - slope * np.mean(x, None)
+    residual = y - (intercept + slope * x)
+    return LineFit(float(intercept), float(slope), int(len(x)), _r2(y, residual),
                    _residual_std(residual, len(x), 2))
 
 
@@ -370,7 +381,7 @@ def _fit_accuracy(frame: pd.DataFrame, x: np.ndarray, train: np.ndarray, options
     raw = accuracy_from_tc(tc_to_accuracy, _predicted_tc(easy, hard, tc_lift, options.variant, x[with_accuracy]))
     floor = floor_of(options.chance, float(np.min(acc_train)))
     baselines = fit_baselines(x[with_accuracy], acc_train, options.chance, floor)
-    # The paper's sigmoid is the line above (stats.linregress, as the reproduction was checked with).
+    # The paper's sigmoid is the line above (linregress's arithmetic, as the reproduction was checked with).
     baselines["sigmoid"] = PaperSigmoid(options.chance, floor, baseline.intercept, baseline.slope)
     return {"tc_to_accuracy": tc_to_accuracy, "baseline": baseline,
             "accuracy_shift": float(np.mean(acc_train) - np.mean(raw)), "accuracy_floor": floor,
@@ -393,7 +404,10 @@ def curvature_p_value(x: np.ndarray, y: np.ndarray, poly: PolynomialFit) -> floa
     if rss_curve <= 1e-300:
         return 0.0 if rss_line > 1e-300 else 1.0
     statistic = ((rss_line - rss_curve) / (d - 1)) / (rss_curve / (n - d - 1))
-    return float(stats.f.sf(max(statistic, 0.0), d - 1, n - d - 1))
+    # scipy.stats.f.sf is scipy.special.fdtrc for valid degrees of freedom; scipy.stats costs a second to import.
+    from scipy.special import fdtrc
+
+    return float(fdtrc(d - 1, n - d - 1, max(statistic, 0.0)))
 
 
 def combine_tc(easy_values, hard_values, tc_lift, variant: str):

@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import ArtifactError, UsageError
-from slicesand.fitting.baselines import trend_forecast
+from slicesand.fitting.baselines import expit, trend_forecast
 from slicesand.fitting.model import Fit, accuracy_from_tc, combine_tc, group_columns_in, incomplete_mask, training_mask
 from slicesand.fitting.guards import blend_accuracy, clip_accuracy, clip_tc, extend, guard_accuracy
 

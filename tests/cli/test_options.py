@@ -67,9 +67,43 @@ def test_help_is_grouped_short_and_takes_h():
                          env=env, check=True).stdout
     assert len(out.splitlines()) < 100  # 187 lines before the panels
     for panel in ("Input", "Cut and groups", "Fit", "Forecast and intervals", "Dump columns", "Output"):
-        assert f"─ {panel} " in out
+        assert f"\n{panel}:\n" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
     assert "<list[str]>" not in out and "[x>=0]" not in out and "<int range>" not in out
     paper = subprocess.run([sys.executable, "-m", "slicesand", "run", "x.csv", "--paper", "--easy-degree", "3"],
                            capture_output=True, text=True, env=env)
     assert paper.returncode == 2
     assert "error: --paper fixes the paper's settings; it conflicts with --easy-degree 3" in paper.stderr
+
+
+def test_help_sections_hold_every_option_once():
+    """Grouping into sections drops no option and shows none twice."""
+    import typer.main
+
+    from slicesand.cli import app
+    from slicesand.cli.help import help_text
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        text = help_text(group, [name])
+        for param in command.params:
+            if param.param_type_name == "option" and not param.hidden:
+                long_name = max(param.opts, key=len)
+                assert sum(line.split()[0:2].count(long_name) + line.split()[0:2].count(long_name + ",")
+                           for line in text.splitlines() if line.strip()) == 1, (name, long_name)
+
+
+def test_top_level_help_is_plain_and_does_not_load_rich():
+    """`slicesand --help` draws with click's formatter: no rich (0.15 s of imports), no box drawing, and
+    every command with its whole summary."""
+    code = ("import sys\nsys.argv = ['slicesand', '--help']\nfrom slicesand.__main__ import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(str(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'pandas', 'numpy'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"})
+    assert done.stderr == "[]"
+    assert "╭" not in done.stdout and "\x1b" not in done.stdout
+    for command in ("slice", "fit", "predict", "report", "run", "backtest", "import", "models"):
+        assert f"\n  {command} " in done.stdout
+    commands = done.stdout.split("\nCommands:\n")[1]
+    assert "..." not in commands  # click would cut the summaries at 45 characters
