@@ -60,7 +60,7 @@ def check_run_target(outdir: str | Path, *, force: bool = False) -> None:
         raise UsageError(str(outdir), "is a file; `run` writes a folder", hint="give -o a folder name")
     if outdir.is_dir() and not force and any(outdir.iterdir()) and not is_run_folder(outdir):
         raise UsageError(str(outdir), "is not a slicesand run folder (no manifest.json), and a run replaces "
-                         "everything its folder holds", hint="choose another -o, or pass --force to replace it")
+                         "everything its folder holds", hint="choose another `outdir`, or pass `force` to replace it")
 
 
 @contextlib.contextmanager

@@ -162,7 +162,9 @@ def _flag_names() -> dict[str, str]:
     return names
 
 
-FLAGS = {**_flag_names(), "models_path": "--models", "draws": "--bootstrap", "spectrum_groups": "--spectrum-groups"}
+# Library names the core uses (slicesand.run_config, ImportOptions, run_tasks) whose flag is spelt otherwise.
+FLAGS = {**_flag_names(), "models_path": "--models", "draws": "--bootstrap", "spectrum_groups": "--spectrum-groups",
+         "matrix_orientation": "--orientation", "cuts": "--cuts", "outdir": "-o", "force": "--force"}
 
 
 def cli_message(text: str) -> str:

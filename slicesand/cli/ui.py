@@ -244,8 +244,10 @@ def render_table(columns: list[tuple[str, str]], rows: list[list[str]], *, title
 def _needed_widths(names: list[str], rows: list[list[str]], fold) -> list[int]:
     """Each column's width in a table: a folding column needs at least 12 characters, every other column
     its longest cell; a header may wrap between its words."""
-    word = [max(map(len, n.split() or [""])) for n in names]
-    full = [max([word[i]] + [len(r[i]) for r in rows]) for i in range(len(names))]
+    from rich.cells import cell_len  # terminal columns: a CJK character takes two
+
+    word = [max(map(cell_len, n.split() or [""])) for n in names]
+    full = [max([word[i]] + [cell_len(r[i]) for r in rows]) for i in range(len(names))]
     return [min(w, max(12, word[i])) if names[i] in fold else w for i, w in enumerate(full)]
 
 
@@ -275,13 +277,15 @@ def _horizontal(names, justify, rows, title, width, fold, need) -> str:
 def render_vertical(names: list[str], rows: list[list[str]], title: str | None, width: int) -> str:
     """One block per row, ``name  value`` per line (a long value folds onto indented lines): for a
     terminal too narrow for the table."""
-    pad = max(map(len, names)) + 2
+    from rich.cells import cell_len, chop_cells  # terminal columns, not characters: a CJK character takes two
+
+    pad = max(map(cell_len, names)) + 2
     room = max(8, width - pad)
     lines = [title, ""] if title else []
     for row in rows:
         for name, cell in zip(names, row):
-            chunks = [cell[i:i + room] for i in range(0, len(cell), room)] or [""]
-            lines += [f"{name:<{pad}}{chunks[0]}".rstrip(), *(" " * pad + chunk for chunk in chunks[1:])]
+            chunks = chop_cells(cell, room) or [""]
+            lines += [(name + " " * (pad - cell_len(name)) + chunks[0]).rstrip(), *(" " * pad + chunk for chunk in chunks[1:])]
         lines.append("")
     return "\n".join(lines) + "\n"
 

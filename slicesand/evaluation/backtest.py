@@ -186,7 +186,7 @@ def _usable(frame: pd.DataFrame) -> pd.DataFrame:
     if usable.empty:
         raise InputDataError(None, "no model has an accuracy to score the forecasts against",
                              column="accuracy",
-                             hint="for a dump with p_correct only, pass --accuracy-from p_correct "
+                             hint="for a dump with p_correct only, pass `accuracy_from` p_correct "
                                   "(accuracy = mean p_correct)")
     return usable
 
@@ -200,7 +200,7 @@ def backtest(frame: pd.DataFrame, cuts: list[float] | None = None, *, chance: fl
     cuts = automatic_cuts(flops) if cuts is None else list(cuts)
     if not cuts:
         raise UsageError(None, f"no cut leaves at least {MIN_TRAIN} training and {MIN_TEST} test models",
-                         hint="give --cuts")
+                         hint="give `cuts`")
     threshold = observed_threshold(np.log10(flops), data["accuracy"].to_numpy(dtype=float))
     rows = [backtest_cut(data, cut, chance=chance, options=options, draws=draws, seed=seed, observed_log10=threshold)
             for cut in cuts]  # one fit per cut: a handful of cuts, each a small least-squares problem
@@ -232,7 +232,7 @@ def backtest_dump(dump_path: str | Path, cuts: list[float] | None = None, *, gro
         cuts = automatic_cuts(whole["flops"].to_numpy(dtype=float))
         if not cuts:
             raise UsageError(None, f"no cut leaves at least {MIN_TRAIN} training and {MIN_TEST} test models",
-                             hint="give --cuts")
+                             hint="give `cuts`")
     rows = []
     for cut in cuts:  # one slicing and one fit per cut
         stage = slice_stage(dump_path, SliceOptions(cut=cut, groups=groups, accuracy_from=accuracy_from), dump_options,

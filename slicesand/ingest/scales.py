@@ -82,7 +82,7 @@ def flops_for_models(
             models_table.attrs.get("source", "models table"),
             f"{len(names)} model{'s' if len(names) > 1 else ''} not in the dump: {listed}",
             column="model",
-            hint="check the names, or pass --ignore-unknown-models to use a larger shared table",
+            hint="check the names, or pass `ignore_unknown_models` to use a larger shared table",
         )
     return models_table.set_index("model")["flops"].reindex(index).to_numpy(dtype=float)
 
@@ -153,7 +153,7 @@ def resolve_scales(
             if name == KNOWN_ORIGIN:
                 known = model_names[kind == KNOWN_ORIGIN]
                 part += " (" + ", ".join(map(str, known[:5])) + (", ..." if len(known) > 5 else "") + \
-                    "; `slicesand models --for DUMP` lists each source; pass --models to override)"
+                    "; `slicesand models --for DUMP` lists each source; pass `models` to override)"
             parts.append(part)
         notes.append("model scale: " + "; ".join(parts))
     return ScaleResolution(flops, origin, notes, kind)

@@ -107,3 +107,16 @@ def test_top_level_help_is_plain_and_does_not_load_rich():
         assert f"\n  {command} " in done.stdout
     commands = done.stdout.split("\nCommands:\n")[1]
     assert "..." not in commands  # click would cut the summaries at 45 characters
+
+
+@pytest.mark.parametrize("core, shown", [
+    ("`source_kind`: unknown source kind", "--from: unknown source kind"),
+    ("pass `matrix_orientation` rows or columns", "pass --orientation rows or columns"),
+    ("choose another `outdir`, or pass `force` to replace it", "choose another -o, or pass --force to replace it"),
+    ("give `cuts`", "give --cuts"),
+    ("`not_a_parameter` stays", "`not_a_parameter` stays"),
+])
+def test_core_parameter_names_become_flags(core, shown):
+    from slicesand.cli.options import cli_message
+
+    assert cli_message(core) == shown

@@ -90,7 +90,7 @@ def read_source(
     if kind is None:
         kind = sniff_source(path)
     elif kind not in KINDS:
-        raise UsageError("--from", f"unknown source kind; expected one of {', '.join(KINDS)}", found=kind)
+        raise UsageError("`source_kind`", f"unknown source kind; expected one of {', '.join(KINDS)}", found=kind)
     if not path.exists():
         raise InputDataError(str(path), "no such file or directory")
     if kind in _SINGLE_FILE_KINDS and not path.is_file():
@@ -110,7 +110,7 @@ def _check_options_fit(kind: str, options: ImportOptions) -> None:
                 "options",
                 f"option {name} applies to {' and '.join(kinds)} sources, not to {kind}",
                 found=getattr(options, name),
-                hint=f"drop {name}, or check --from",
+                hint=f"drop {name}, or check `source_kind`",
             )
 
 

@@ -230,7 +230,7 @@ def _correct_stat(values_by_name: list[dict], stats_path: Path, options: ImportO
             str(stats_path),
             f"no {' or '.join(wanted)} stat to say whether each instance was answered correctly",
             found=available[:20],
-            hint="choose a 0/1 stat with --correct-metric",
+            hint="choose a 0/1 stat with `correct_metric`",
         )
     return stat_name
 
@@ -245,7 +245,7 @@ def _check_zero_one(correct: np.ndarray, instances: list[str], stat_name: str, s
             str(stats_path),
             f"instance {instances[bad]}: stat '{stat_name}' must be 0 or 1",
             found=float(correct[bad]),
-            hint="choose a 0/1 stat with --correct-metric",
+            hint="choose a 0/1 stat with `correct_metric`",
         )
     fractional = ~np.isnan(correct) & (correct != 0) & (correct != 1)
     if fractional.any():

@@ -308,7 +308,7 @@ def _orientation(
         str(path),
         f"cannot tell whether the models are the rows or the columns ({n_rows} x {n_columns}, first header cell "
         f"{corner!r})",
-        hint="pass --orientation rows or --orientation columns, or name the first header cell 'model' or 'question'",
+        hint="pass `matrix_orientation` rows or columns, or name the first header cell 'model' or 'question'",
     )
 
 

@@ -37,7 +37,7 @@ KINDS = ("lm-eval", "helm", "matrix-csv", "py-irt", "every-eval-ever", "long")
 JSON_SUFFIXES = (".json", ".jsonl", ".jsonlines", ".ndjson")
 CSV_SUFFIXES = (".csv", ".txt", "")  # comma-separated; a TSV is not sniffed as CSV
 LONG_COLUMNS = ("model", "question", "task", "correct", "p_correct", "flops")
-FROM_HINT = "pass --from with one of: " + ", ".join(KINDS)
+FROM_HINT = "pass `source_kind` with one of: " + ", ".join(KINDS)
 
 
 def sniff_source(path: str | PathLike, long_columns: tuple[str, ...] = LONG_COLUMNS) -> str:
@@ -91,6 +91,6 @@ def _sniff_folder(path: Path) -> str:
     if len(found) > 1:
         raise InputDataError(
             str(path), f"the folder holds {' and '.join(found)} output together; reading one kind would drop the other",
-            hint=f"pass --from {found[0]} or --from {found[1]} to read one kind, or point at each kind's own folder",
+            hint=f"pass `source_kind` {found[0]} or {found[1]} to read one kind, or point at each kind's own folder",
         )
     return found[0]

@@ -36,7 +36,7 @@ def test_unrecognisable_source_asks_for_from(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "data.xlsx").write_bytes(b"PK")
     for path in (tmp_path, tmp_path / "data.xlsx"):
-        with pytest.raises(InputDataError, match="--from"):
+        with pytest.raises(InputDataError, match="`source_kind`"):
             sniff_source(path)
 
 

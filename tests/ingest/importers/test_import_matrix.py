@@ -77,7 +77,7 @@ def test_orientation_from_shape_with_a_note(tmp_path):
 
 
 def test_ambiguous_orientation_is_an_error_with_a_hint(fixtures_dir):
-    with pytest.raises(InputDataError, match="--orientation"):
+    with pytest.raises(InputDataError, match="`matrix_orientation`"):
         read_source(fixtures_dir / "matrix" / "unlabelled.csv")
 
 

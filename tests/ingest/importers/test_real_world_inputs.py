@@ -177,9 +177,10 @@ def test_folder_with_helm_and_lmeval_names_both(tmp_path):
     shutil.copytree(FIXTURES / "lmeval_v043_nested", tmp_path / "mixed" / "lmeval")
     with pytest.raises(InputDataError, match="helm and lm-eval output together") as caught:
         sniff_source(tmp_path / "mixed")
-    assert "--from helm" in str(caught.value)
+    assert "`source_kind` helm" in str(caught.value)  # the core names its parameter ...
     result = cli("import", str(tmp_path / "mixed"), "-o", "-")
     assert result.returncode == 3 and "helm and lm-eval" in error_line(result)
+    assert "pass --from helm or lm-eval" in error_line(result)  # ... and the command line its flag
     assert cli("import", str(tmp_path / "mixed"), "--from", "lm-eval", "-o", "-").returncode == 0
 
 
