@@ -129,6 +129,11 @@ def no_signal(forecast: "Forecast", fit: Fit, reason: str) -> None:
         forecast.threshold_log10_flops = None
     code = "no-turning-point" if forecast.turning_point_log10_flops is None else "no-emergence-signal"
     message = f"no emergence signal: {reason}" + ("" if fit.options.clip else " (--paper reports it anyway)")
+    if fit.options.blend == "envelope":
+        # Say so rather than hide it: the default rule's gate is the turning point alone (gating on this
+        # test too scored worse leave-one-task-out), so the forecast may still rest on the curves.
+        message += ("; the forecast is still the larger of Slice-and-Sandwich and the trend, "
+                    "as the default rule does whenever the easy curve turns inside the training range")
     forecast.warnings = [w for w in forecast.warnings if w.code not in ("no-turning-point", "no-emergence-signal")]
     forecast.warnings.append(diagnostic(code, message))
 
