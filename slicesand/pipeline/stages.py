@@ -54,6 +54,8 @@ class SliceStage:
     # Kept so ``run`` can slice the same dump again (the 10-group spectrum) without re-reading it.
     dump: Dump | None = None
     scales: np.ndarray | None = None
+    # Or, read out of core: the open scans, which ``run`` queries again instead of a dump in memory.
+    scanned: ScannedInput | None = None
 
     def document(self, table_sha256: str | None) -> dict:
         parameters = {**asdict(self.result.options), "layout": self.dump_options.layout,
@@ -124,18 +126,23 @@ def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: 
 
 def slice_stage(
     dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
-    *, stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
-    engine: str = "auto",
+    *, stdin: BinaryIO | None = None, loaded: Loaded | None = None, engine: str = "auto",
 ) -> SliceStage:
-    """Load a dump (or take one already ``loaded``), attach model scales, and slice it.
+    """Load a dump (or take one already ``loaded``, in memory or opened for the scans), attach model
+    scales, and slice it.
 
     ``engine`` "auto" slices a Parquet file, folder or glob out of core with DuckDB
     (:mod:`slicesand.slicing.scans`) and keeps no dump in memory; "numpy" loads the dump first.
     """
-    if engine == "auto" and loaded is None and stdin is None and _scannable(dump_path, dump_options):
-        scanned = _scan_stage(dump_path, slice_options, dump_options)
-        if scanned is not None:
-            return scanned
+    if isinstance(loaded, ScannedInput):
+        stage = _scan_stage(dump_path, slice_options, dump_options, loaded)
+        if stage is not None:
+            return stage
+        loaded = None
+    if engine == "auto" and loaded is None and stdin is None and scannable(dump_path, dump_options):
+        stage = _scan_stage(dump_path, slice_options, dump_options)
+        if stage is not None:
+            return stage
     dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
     if dump_options.task is not None:
         dump, flops = restrict_to_task(dump, dump_options.task, flops)
@@ -147,47 +154,97 @@ def slice_stage(
     return SliceStage(result, dump.source, dump_options, dump, flops)
 
 
-def _scannable(dump_path: str | Path, dump_options: DumpOptions) -> bool:
+def scannable(dump_path: str | Path, dump_options: DumpOptions) -> bool:
     from slicesand.slicing.scans import is_scannable
 
     return (dump_options.layout == "long" and dump_options.source_kind in (None, "long")
             and is_scannable(dump_path))
 
 
-def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions
-                ) -> SliceStage | None:
-    """Slice with the DuckDB scans: no dump in memory, only per-model and per-question sums. ``None``
-    when DuckDB cannot read a single file: the in-memory reader then says precisely what is wrong."""
+@dataclass
+class ScannedInput:
+    """A dump opened for the DuckDB scans (:class:`slicesand.slicing.scans.DumpScanner`), with its models'
+    scales resolved: what ``run`` keeps instead of a dump in memory."""
+
+    scanner: object  # a DumpScanner (DuckDB is imported only when one is opened)
+    model_names: np.ndarray
+    dump_flops: np.ndarray | None  # the dump's own flops column, per model
+    flops: np.ndarray  # the resolved scales
+    notes: list[Diagnostic]
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.scanner.tasks()
+
+
+#: What a stage may be handed instead of a path to read: a dump in memory (with its scales and notes),
+#: or a dump opened for the scans.
+Loaded = "tuple[Dump, np.ndarray, list[Diagnostic]] | ScannedInput"
+
+
+def open_scanned(dump_path: str | Path, dump_options: DumpOptions) -> ScannedInput | None:
+    """Open a Parquet file, folder or glob for the scans and resolve its scales; ``None`` when DuckDB
+    cannot read a single file (the in-memory reader then says precisely what is wrong)."""
     import duckdb
 
-    from slicesand.slicing.scans import DumpScanner, scan_dump
+    from slicesand.slicing.scans import DumpScanner
 
     try:
         scanner = DumpScanner(dump_path, dump_options.columns)
         names, dump_flops = scanner.models()
-        models_table = read_models_table(dump_options.models_path) if dump_options.models_path is not None else None
-        scales = resolve_scales(names, dump_flops=dump_flops, imported=None, models_table=models_table,
-                                ignore_unknown=dump_options.ignore_unknown_models,
-                                use_known=dump_options.import_options.known_scales)
-        result = scan_dump(scanner, names, scales.flops, slice_options, task=dump_options.task, dump_flops=dump_flops)
     except duckdb.Error as exc:
-        if Path(dump_path).is_file():
-            return None
-        raise InputDataError(str(dump_path), f"cannot be read as Parquet: {str(exc).splitlines()[0]}",
-                             hint="check that every file is a Parquet file with the dump's columns") from None
-    result.warnings[:0] = [diagnostic("scale-origin", note) for note in scales.notes]
-    return SliceStage(result, scanner.source(), dump_options)
+        return _scan_failed(dump_path, exc)
+    models_table = read_models_table(dump_options.models_path) if dump_options.models_path is not None else None
+    scales = resolve_scales(names, dump_flops=dump_flops, imported=None, models_table=models_table,
+                            ignore_unknown=dump_options.ignore_unknown_models,
+                            use_known=dump_options.import_options.known_scales)
+    return ScannedInput(scanner, names, dump_flops, scales.flops,
+                        [diagnostic("scale-origin", note) for note in scales.notes])
+
+
+def _scan_failed(dump_path: str | Path, exc: Exception) -> None:
+    if Path(dump_path).is_file():
+        return None
+    raise InputDataError(str(dump_path), f"cannot be read as Parquet: {str(exc).splitlines()[0]}",
+                         hint="check that every file is a Parquet file with the dump's columns") from None
+
+
+def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions,
+                scanned: ScannedInput | None = None) -> SliceStage | None:
+    """Slice with the DuckDB scans: no dump in memory, only per-model and per-question sums. ``None``
+    when DuckDB cannot read a single file: the in-memory reader then says precisely what is wrong."""
+    import duckdb
+
+    scanned = scanned or open_scanned(dump_path, dump_options)
+    if scanned is None:
+        return None
+    try:
+        result = _scan_slices(scanned, slice_options, dump_options.task)
+    except duckdb.Error as exc:
+        return _scan_failed(dump_path, exc)
+    result.warnings[:0] = list(scanned.notes)
+    return SliceStage(result, scanned.scanner.source(), dump_options, scanned=scanned)
+
+
+def _scan_slices(scanned: ScannedInput, slice_options: SliceOptions, task: str | None) -> SliceResult:
+    from slicesand.slicing.scans import scan_dump
+
+    return scan_dump(scanned.scanner, scanned.model_names, scanned.flops, slice_options, task=task,
+                     dump_flops=scanned.dump_flops)
 
 
 def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame | None, str | None]:
-    """The same dump sliced into ``groups`` difficulty groups (same cut), for the spectrum figure.
+    """The same dump sliced into ``groups`` difficulty groups (same cut), for the spectrum figure: in
+    memory, or a second scan out of core.
 
     Returns ``(slices, None)``, or ``(None, reason)`` when the dump cannot be split that finely.
     """
-    if stage.dump is None or stage.scales is None:
+    if stage.scanned is None and (stage.dump is None or stage.scales is None):
         return None, "the dump is not at hand"
     try:
         options = SliceOptions(cut=stage.result.options.cut, groups=groups)
+        if stage.scanned is not None:
+            return _scan_slices(stage.scanned, options, stage.dump_options.task).slices, None
         return slice_dump(stage.dump, stage.scales, options).slices, None
     except UsageError as exc:
         return None, f"no {groups}-group difficulty spectrum: {exc}"
@@ -197,10 +254,18 @@ def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e
     """Record how stable the difficulty groups are under resampling (slicesand.uncertainty.stability) in the slice
     facts (``group_instability``), and warn when more than 20% of questions change group. Over
     ``memory_budget`` bytes, a seeded subset of the questions is checked (the facts note it)."""
-    if stage.dump is None or stage.scales is None:
+    cut, groups = stage.result.options.cut, stage.result.options.groups
+    if stage.scanned is not None:
+        from slicesand.uncertainty.stability import scanned_instability
+
+        scanner = stage.scanned.scanner
+        instability = scanned_instability(scanner, stage.scanned.model_names, stage.scanned.flops,
+                                          scanner.question_ids, scanner.task, cut, groups, seed=seed,
+                                          memory_budget=memory_budget)
+    elif stage.dump is None or stage.scales is None:
         return stage
-    instability = dump_instability(stage.dump, stage.scales, stage.result.options.cut, stage.result.options.groups,
-                                   seed=seed, memory_budget=memory_budget)
+    else:
+        instability = dump_instability(stage.dump, stage.scales, cut, groups, seed=seed, memory_budget=memory_budget)
     if instability is not None:
         stage.result.facts["group_instability"] = instability.facts()
         warning = instability.warning()
@@ -303,12 +368,19 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
     figure's interval band reuses."""
     slices_frame, draws = stage.result.slices, config.uncertainty.draws
     questions, questions_note = None, None
-    if draws > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
+    budget, seed = config.uncertainty.memory_budget * 1e9, config.uncertainty.seed
+    if draws > 0 and fit.has_accuracy and stage.scanned is not None:
+        from slicesand.uncertainty.resampling import scanned_question_matrix
+
+        scanner = stage.scanned.scanner
+        questions, questions_note = scanned_question_matrix(
+            scanner, stage.scanned.model_names, stage.scanned.flops, scanner.question_ids, scanner.task,
+            config.slicing.cut, config.slicing.groups, seed=seed, memory_budget=budget)
+    elif draws > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
         from slicesand.uncertainty.resampling import question_matrix
 
         questions, questions_note = question_matrix(stage.dump, stage.scales, config.slicing.cut,
-                                                    config.slicing.groups, seed=config.uncertainty.seed,
-                                                    memory_budget=config.uncertainty.memory_budget * 1e9)
+                                                    config.slicing.groups, seed=seed, memory_budget=budget)
     grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
     forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
     drawn = None
@@ -322,15 +394,15 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
 
 
 def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | None = None,
-                loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None) -> RunResult:
+                loaded: Loaded | None = None) -> RunResult:
     """slice -> fit (the default rule unless the options fix it) -> predict, in memory; nothing is written.
 
     The command line's ``run`` and :func:`slicesand.run` both come through here, so the same input and
     options give the same forecast. ``config.report.spectrum_groups`` slices the same dump a second time
     for the difficulty-spectrum figure.
     """
-    stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded,
-                                      engine="numpy"), memory_budget=config.uncertainty.memory_budget * 1e9)
+    stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded),
+                          memory_budget=config.uncertainty.memory_budget * 1e9)
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
                   task=single_task(stage.result.facts))
     forecast, drawn = forecast_stage(stage, fit, config)
@@ -395,8 +467,7 @@ def write_run(result: RunResult, outdir: str | Path, config: RunConfig) -> RunRe
 
 
 def run_all(dump_path: str | Path, outdir: str | Path, config: RunConfig = RunConfig(), *,
-            stdin: BinaryIO | None = None, loaded: tuple[Dump, np.ndarray, list[Diagnostic]] | None = None,
-            ) -> RunResult:
+            stdin: BinaryIO | None = None, loaded: Loaded | None = None) -> RunResult:
     """slice -> fit -> predict -> report, leaving every artifact in ``outdir``: :func:`compute_run`, then
     :func:`write_run`. Everything is computed before anything is written."""
     return write_run(compute_run(dump_path, config, stdin=stdin, loaded=loaded), outdir, config)

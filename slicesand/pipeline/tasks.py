@@ -32,7 +32,7 @@ from slicesand.errors import SlicesandError
 from slicesand.config import RunConfig
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import write_table
-from slicesand.pipeline.stages import RunResult, load_stage_dump, run_all
+from slicesand.pipeline.stages import RunResult, load_stage_dump, open_scanned, run_all, scannable
 from slicesand.reporting.markdown import render_tasks_markdown
 
 INDEX = "tasks.json"
@@ -107,9 +107,15 @@ def run_tasks(
     outdir = Path(outdir)
     check_run_target(outdir, force=force)  # refuse a wrong folder before reading a big dump
     dump_options = config.dump
-    loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
-    dump = loaded[0]
-    tasks, failures = dump.tasks, []
+    # A Parquet file, folder or glob is read out of core (DuckDB scans); anything else in memory.
+    loaded = open_scanned(dump_path, dump_options) if stdin is None and scannable(dump_path, dump_options) else None
+    if loaded is None:
+        loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
+        dump = loaded[0]
+        tasks, source = dump.tasks, dump.source
+    else:
+        tasks, source = loaded.tasks, None
+    failures = []
     with staged_run_folder(outdir, force=force) as staging:
         if dump_options.task is not None or len(tasks) == 1:
             run = run_all(dump_path, staging, config, loaded=loaded)
@@ -118,17 +124,18 @@ def run_tasks(
             runs = {task: replace(run, outdir=outdir)}
             result = TaskRuns(outdir, summary, runs, [], multitask=False)
         else:
-            result, failures = _run_every_task(dump, dump_path, staging, outdir, config, loaded)
+            result, failures = _run_every_task(tasks, source or loaded.scanner.source(), dump_path, staging,
+                                               outdir, config, loaded)
     if result.multitask and failures:
         result.failed = TasksFailed(outdir, failures, len(tasks))
     return result
 
 
-def _run_every_task(dump, dump_path, staging: Path, outdir: Path, config: RunConfig,
+def _run_every_task(tasks: list[str], source, dump_path, staging: Path, outdir: Path, config: RunConfig,
                     loaded) -> tuple[TaskRuns, list[SlicesandError]]:
     """Each task into its own folder of ``staging``; the index, tasks.csv and report.md across them."""
     rows, runs, notes, failures = [], {}, [], []
-    for task, folder in zip(dump.tasks, task_folder_names(dump.tasks)):
+    for task, folder in zip(tasks, task_folder_names(tasks)):
         try:
             run = run_all(dump_path, staging / folder, replace(config, dump=replace(config.dump, task=task)),
                           loaded=loaded)
@@ -143,7 +150,7 @@ def _run_every_task(dump, dump_path, staging: Path, outdir: Path, config: RunCon
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary["models"] = summary["models"].astype("Int64")  # a count, also beside a failed task's null
     index = artifact_header("slicesand.tasks", {"cut": config.slicing.cut, "groups": config.slicing.groups},
-                            dump.source)
+                            source)
     index["tasks"] = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
     # Every task's warnings, each naming its task, then the tasks that could not be forecast.
     index["warnings"] = [*(w for task, run in runs.items() for w in with_task(run.warnings, task)), *notes]

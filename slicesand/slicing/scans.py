@@ -93,7 +93,7 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     tie_id = "question" if text_ids else f"CAST(question AS {text})"
     tie_task = "task" if text_ids or not has_task else f"CAST(task AS {text})"
     hashed = f", hash(question{', task' if has_task else ''}) AS question_hash" if hash_keys else ""
-    cases = " ".join(f"WHEN position < FLOOR({k} * (n_ranked * 1e0 / {groups})) THEN {k}" for k in range(1, groups))
+    cases = _group_cases(groups, "n_ranked")
     questions = f"""CREATE TABLE question_groups AS
 WITH per_question AS (
   SELECT {task} AS task, {question} AS question,
@@ -132,6 +132,24 @@ FROM dump AS d{scales}
 WHERE {flops} IS NOT NULL
 GROUP BY {model}, g.difficulty_group"""
     return ScanSQL(questions, models)
+
+
+def _group_cases(groups: int, n_ranked: str) -> str:
+    """The CASE arms putting a 0-based ``position`` among ``n_ranked`` ranked questions in its group."""
+    return " ".join(f"WHEN position < FLOOR({k} * ({n_ranked} * 1e0 / {groups})) THEN {k}" for k in range(1, groups))
+
+
+def regroup_sql(groups: int, n_ranked: int) -> str:
+    """``question_groups`` for ``groups`` groups from ``ranked_questions`` (the first scan's table, same
+    ranking): only the cut into groups changes, with the same arithmetic as the first scan.
+
+    >>> print(regroup_sql(2, 10).splitlines()[1])
+           CASE WHEN position IS NULL THEN NULL WHEN position < FLOOR(1 * (10 * 1e0 / 2)) THEN 1 ELSE 2 END AS difficulty_group,
+    """
+    return f"""CREATE TABLE question_groups AS SELECT task, question, difficulty, reference_answers, position,
+       CASE WHEN position IS NULL THEN NULL {_group_cases(groups, str(int(n_ranked)))} ELSE {groups} END AS difficulty_group,
+       question_hash
+FROM ranked_questions"""
 
 
 # --- running the scans in DuckDB ---------------------------------------------------------------
@@ -195,7 +213,10 @@ class DumpScanner:
             raise InputDataError(self.name, "no Parquet file found", hint="give a .parquet file, a folder or a glob")
         root = str(path) if os.path.isdir(str(path)) else os.path.dirname(self.files[0])
         self._hash = ThreadPoolExecutor(max_workers=1).submit(files_sha256, self.files, root)
+        # A small allocator cache: memory the scans freed goes back to the system before ``run`` builds
+        # its matrices (DuckDB keeps 128 MB by default).
         self.connection = duckdb.connect(config={"threads": threads or os.cpu_count() or 1,
+                                                 "allocator_flush_threshold": "16MB",
                                                  **({"memory_limit": memory_limit} if memory_limit else {})})
         hive = os.path.isdir(str(path)) and any("=" in Path(f).parent.name for f in self.files)
         file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in self.files) + "]"
@@ -216,6 +237,13 @@ class DumpScanner:
                                  found=", ".join(self.types), hint=DUMP_HINT)
         self.has_task = columns.task in self.types
         self.has_flops = columns.flops in self.types
+        # Set by each :func:`scan_dump`: the scanned task and its questions in tie order (for :meth:`cells`).
+        self.question_ids: np.ndarray | None = None
+        self.task: str | None = None
+        self._scores_checked = False
+        self._ranking: tuple | None = None  # what the table ranked_questions was ranked for
+        self._n_ranked = 0
+        self._tasks: list[str] | None = None
 
     def source(self) -> Source:
         return Source(Path(self.name).name if len(self.files) == 1 else self.name.rstrip("/").split("/")[-1],
@@ -299,7 +327,9 @@ class DumpScanner:
         When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
         otherwise they join the ``models`` table.
         """
-        self._check_scores()
+        if not self._scores_checked:  # once per dump: run's second scan (the spectrum) reads the same rows
+            self._check_scores()
+            self._scores_checked = True
         if task is not None:
             self._restrict_to_task(task)
         in_dump = dump_flops is not None and np.array_equal(dump_flops, flops_by_model, equal_nan=True)
@@ -309,9 +339,17 @@ class DumpScanner:
             self.connection.execute("CREATE OR REPLACE TABLE models AS SELECT * FROM models_frame")
         sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, hash_keys=True, one_task=True,
                        accuracy_from=accuracy_from)
+        # The ranking depends on the task, the cut and the scales, not on the number of groups: a second
+        # scan of the same ranking (run's spectrum) cuts the ranked questions again instead of re-reading.
+        ranking = (task, cut, in_dump, np.asarray(flops_by_model, dtype=float).tobytes())
         self.connection.execute("DROP TABLE IF EXISTS question_groups")
-        self.connection.execute(sql.questions)
+        if ranking == self._ranking:
+            self.connection.execute(regroup_sql(groups, self._n_ranked))
+        else:
+            self.connection.execute(sql.questions)
+            self.connection.execute("CREATE OR REPLACE TABLE ranked_questions AS SELECT * FROM question_groups")
         questions = self.connection.execute("SELECT * FROM question_groups").df()
+        self._ranking, self._n_ranked = ranking, int(questions["position"].notna().sum())
         if questions["question_hash"].nunique() < len(questions):  # two questions share a hash: join on text
             sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, one_task=True,
                            accuracy_from=accuracy_from)
@@ -319,11 +357,59 @@ class DumpScanner:
         self._reject_duplicates(questions, per_model)
         return questions, per_model
 
+    def cells(self, model_names: np.ndarray, question_ids: np.ndarray, *, dtype=np.float64,
+              correct: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """The TC Brier scores of ``model_names`` on ``question_ids`` (of the task :meth:`scan` last
+        read) as a dense (models x questions) matrix of ``dtype``, NaN where a model did not answer;
+        and, with ``correct``, the correctness as a float64 matrix (NaN where unknown or unanswered).
+
+        The rows are streamed from DuckDB in record batches and scattered into the matrices, so memory
+        is the matrices and one batch. Scores are computed here with the in-memory path's own
+        :func:`slicesand.ingest.scoring.tc_brier` on the same probabilities, so the two paths give the
+        same bits. Questions not in ``question_ids`` are skipped (a seeded subset of them).
+        """
+        from slicesand.ingest.scoring import tc_brier
+
+        c, q = self.columns, _quote
+        n_models, n_questions = len(model_names), len(question_ids)
+        self.connection.register("cell_models_frame", pd.DataFrame({"model": np.asarray(model_names).astype(str),
+                                                                    "row": np.arange(n_models, dtype=np.int32)}))
+        self.connection.register("cell_questions_frame", pd.DataFrame(
+            {"question": np.asarray(question_ids).astype(str), "code": np.arange(n_questions, dtype=np.int32)}))
+        # The questions in the dump's own type (and their hashes), from the last scan's question table.
+        self.connection.execute(
+            "CREATE OR REPLACE TABLE cell_questions AS SELECT g.question, hash(g.question) AS question_hash, f.code "
+            "FROM question_groups AS g JOIN cell_questions_frame AS f ON CAST(g.question AS VARCHAR) = f.question")
+        distinct = self.connection.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT question_hash) FROM cell_questions").fetchall()[0]
+        match = ("hash(d.{0}) = cq.question_hash" if distinct[0] == distinct[1] else "d.{0} = cq.question").format(
+            q(c.question))
+        parts = ([f"CAST(d.{q(c.p_correct)} AS DOUBLE)"] * self.has_p_correct
+                 + [f"CAST(d.{q(c.correct)} AS DOUBLE)"] * self.has_correct)
+        p = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+        known = f", CAST(d.{q(c.correct)} AS DOUBLE) AS correct" if correct and self.has_correct else ""
+        reader = self.connection.sql(
+            f"SELECT cm.row, cq.code, {p} AS p{known} FROM dump AS d "
+            f"JOIN cell_models_frame AS cm ON CAST(d.{q(c.model)} AS VARCHAR) = cm.model "
+            f"JOIN cell_questions AS cq ON {match}").to_arrow_reader(1 << 18)
+        scores = np.full((n_models, n_questions), np.nan, dtype=dtype)
+        correctness = np.full((n_models, n_questions), np.nan) if correct and self.has_correct else None
+        for batch in reader:  # bounded batches of rows; each is scattered in one vectorised step
+            rows = batch.column(0).to_numpy(zero_copy_only=False)
+            codes = batch.column(1).to_numpy(zero_copy_only=False)
+            scores[rows, codes] = tc_brier(batch.column(2).to_numpy(zero_copy_only=False))
+            if correctness is not None:
+                correctness[rows, codes] = batch.column(3).to_numpy(zero_copy_only=False)
+        return scores, correctness
+
     def tasks(self) -> list[str]:
+        """The dump's tasks (of every row, also after a scan restricted the view to one), read once."""
         if not self.has_task:
             return [""]
-        rows = self.connection.execute(f"SELECT DISTINCT {_quote(self.columns.task)} FROM dump").fetchall()
-        return sorted("" if r[0] is None else str(r[0]) for r in rows)
+        if self._tasks is None:
+            rows = self.connection.execute(f"SELECT DISTINCT {_quote(self.columns.task)} FROM {self.reader}").fetchall()
+            self._tasks = sorted("" if r[0] is None else str(r[0]) for r in rows)
+        return self._tasks
 
     def _restrict_to_task(self, task: str) -> None:
         column = _quote(self.columns.task)
@@ -404,6 +490,7 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
     task_names = np.full(len(questions), tasks[0], dtype=object)  # one task: the scans leave it out of the keys
     by_id = np.lexsort((task_names.astype(str), ids.astype(str)))
     questions, ids, task_names, ranked = questions.iloc[by_id], ids[by_id], task_names[by_id], ranked[by_id]
+    scanner.question_ids, scanner.task = ids, tasks[0]  # every question of the task, in tie order: for the matrices
     position = questions["position"].to_numpy(dtype=float)
     order = np.flatnonzero(ranked)[np.argsort(position[ranked], kind="stable")]
 

@@ -91,7 +91,7 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
     flops = np.asarray(flops_by_model, dtype=float)
     keep = np.isfinite(flops)
     if dump.correct is None:
-        return None, "questions not resampled: the dump has no correctness, so accuracy is not forecast"
+        return None, NO_CORRECTNESS
     # float64 sums and correctness (and answer counts unless dense), and the bootstrap's transposed copies.
     dump, note = questions_within_budget(dump, int(keep.sum()) * 8 * (2 if dump.dense else 4) * 2, memory_budget,
                                          groups, seed, "resampled")
@@ -111,24 +111,94 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
         correct = np.full(cells, np.nan)
         correct[key] = dump.correct[rows]  # one answer per (model, question): the dump rejects repeats
         correct = correct.reshape(n_models, n_questions)
+    matrix, why = _matrix(dump.model_names[keep].astype(str), score, count, correct, flops[keep], cut, groups,
+                          dump.question_ids, dump.question_tasks)
+    return (matrix, note) if matrix is not None else (None, why)
+
+
+NO_CORRECTNESS = "questions not resampled: the dump has no correctness, so accuracy is not forecast"
+
+
+def scanned_question_matrix(scanner, model_names: np.ndarray, flops_by_model: np.ndarray, question_ids: np.ndarray,
+                            task: str, cut: float | None, groups: int, *,
+                            memory_budget: float = DEFAULT_MEMORY_BUDGET, seed: int = 0
+                            ) -> tuple[QuestionMatrix | None, str | None]:
+    """:func:`question_matrix` for a dump read out of core (:class:`slicesand.slicing.scans.DumpScanner`,
+    after its scan of ``task``; ``question_ids`` in tie order): the cells are streamed from DuckDB into
+    the matrices, of every question when they fit ``memory_budget``, else of a seeded subset (noted)."""
+    flops = np.asarray(flops_by_model, dtype=float)
+    keep = np.isfinite(flops)
+    if not scanner.has_correct:
+        return None, NO_CORRECTNESS
+    # float64 scores, correctness and answer counts, and the bootstrap's transposed copies.
+    chosen, note = budget_subset(len(question_ids), int(keep.sum()) * 8 * 4 * 2, memory_budget, groups, seed,
+                                 "resampled")
+    if chosen is False:
+        return None, note
+    ids = np.asarray(question_ids, dtype=object)
+    ids = ids if chosen is None else ids[chosen]
+    names = np.asarray(model_names)[keep].astype(str)
+    score, correct = scanner.cells(names, ids, correct=True)
+    answered = np.isfinite(score)
+    count = None if answered.all() else answered.astype(np.float64)
+    score = np.where(answered, score, 0.0) if count is not None else score
+    matrix, why = _matrix(names, score, count, correct, flops[keep], cut, groups, ids,
+                          np.full(ids.size, task, dtype=object))
+    return (matrix, note) if matrix is not None else (None, why)
+
+
+def _matrix(models: np.ndarray, score: np.ndarray, count: np.ndarray | None, correct: np.ndarray,
+            flops: np.ndarray, cut: float | None, groups: int, question_ids: np.ndarray,
+            question_tasks: np.ndarray) -> tuple[QuestionMatrix | None, str | None]:
+    """The :class:`QuestionMatrix` of these cells (``correct`` NaN where unknown), its rows by model name
+    and its columns in tie order (id, then task, as text): the draws do not depend on the dump's row
+    order or on the path that read it."""
+    by_name = np.argsort(models.astype(str), kind="stable")
+    order = np.lexsort((question_tasks.astype(str), question_ids.astype(str)))
+    if not np.array_equal(order, np.arange(order.size)) or not np.array_equal(by_name, np.arange(by_name.size)):
+        cells = np.ix_(by_name, order)
+        score, correct, count = score[cells], correct[cells], None if count is None else count[cells]
+        models, flops = models[by_name], flops[by_name]
+    if count is not None and (count == 1).all():  # every cell answered once: as a dense dump
+        count = None
     known = np.isfinite(correct)
     correct_count = None
     if not known.all():  # some answers without correctness: count only the known ones
         correct_count = known.astype(np.float64) if count is None else known * (count > 0) * 1.0
     correct = np.where(known, correct, 0.0)
-    reference = (flops[keep] < cut) if cut is not None else np.ones(n_models, dtype=bool)
-    answered = np.ones((n_models, n_questions), dtype=bool) if count is None else count > 0
+    reference = (flops < cut) if cut is not None else np.ones(models.size, dtype=bool)
+    answered = np.ones(score.shape, dtype=bool) if count is None else count > 0
     ranked = answered[reference].any(axis=0)
     if ranked.sum() < groups:
         return None, f"questions not resampled: fewer ranked questions ({int(ranked.sum())}) than groups"
-    return QuestionMatrix(dump.model_names[keep].astype(str), score, count, correct, correct_count, reference,
-                          ranked, tie_rank(dump.question_ids, dump.question_tasks), groups), note
+    return QuestionMatrix(models, score, count, correct, correct_count, reference, ranked,
+                          np.arange(order.size), groups), None
+
+
+def budget_subset(n_questions: int, bytes_per_question: float, memory_budget: float, groups: int, seed: int,
+                  what: str) -> tuple[np.ndarray | None | bool, str | None]:
+    """``(None, None)`` when all ``n_questions`` fit the budget; else ``(positions, note)``: the sorted
+    positions of a seeded subset that fits (positions in tie order, so both paths pick the same
+    questions) and a note naming it; ``(False, why)`` when not even ``groups`` questions fit.
+
+    >>> budget_subset(5, 100, 350, 2, 0, "resampled")[0].tolist()
+    [0, 1, 2]
+    """
+    if n_questions * bytes_per_question <= memory_budget:
+        return None, None
+    fits = int(memory_budget // max(bytes_per_question, 1))
+    if fits < groups:
+        return False, f"questions not {what}: not even {groups} questions fit the memory budget ({_size(memory_budget)})"
+    positions = np.sort(np.random.default_rng((seed, 2)).choice(n_questions, fits, replace=False))
+    return positions, (
+        f"questions {what} on a seeded subset of {fits:,} of the {n_questions:,} questions: all of them would "
+        f"need {_size(n_questions * bytes_per_question)} (more than the memory budget, {_size(memory_budget)})")
 
 
 def questions_within_budget(dump, bytes_per_question: float, memory_budget: float, groups: int, seed: int,
                             what: str):
     """``(dump, None)`` when every question fits the budget; else a seeded subset of the questions that
-    fits and a note naming it; ``(None, why)`` when not even ``groups`` questions fit.
+    fits (:func:`budget_subset`) and a note naming it; ``(None, why)`` when not even ``groups`` questions fit.
 
     >>> import numpy as np
     >>> from slicesand.io.tables import Source
@@ -139,18 +209,16 @@ def questions_within_budget(dump, bytes_per_question: float, memory_budget: floa
     >>> small.n_questions, note
     (3, 'questions resampled on a seeded subset of 3 of the 5 questions: all of them would need 500 B (more than the memory budget, 350 B)')
     """
-    if dump.n_questions * bytes_per_question <= memory_budget:
+    positions, note = budget_subset(dump.n_questions, bytes_per_question, memory_budget, groups, seed, what)
+    if positions is None:
         return dump, None
+    if positions is False:
+        return None, note
     from slicesand.ingest.dump import select_questions
 
-    fits = int(memory_budget // max(bytes_per_question, 1))
-    if fits < groups:
-        return None, f"questions not {what}: not even {groups} questions fit the memory budget ({_size(memory_budget)})"
     chosen = np.zeros(dump.n_questions, dtype=bool)
-    chosen[np.random.default_rng((seed, 2)).choice(dump.n_questions, fits, replace=False)] = True
-    return select_questions(dump, chosen, dense=True), (
-        f"questions {what} on a seeded subset of {fits:,} of the {dump.n_questions:,} questions: all of them would "
-        f"need {_size(dump.n_questions * bytes_per_question)} (more than the memory budget, {_size(memory_budget)})")
+    chosen[np.argsort(tie_rank(dump.question_ids, dump.question_tasks))[positions]] = True
+    return select_questions(dump, chosen, dense=True), note
 
 
 def _size(n_bytes: float) -> str:

@@ -56,32 +56,75 @@ class Instability:
                 "draws": self.draws, "seed": self.seed, **({"note": self.note} if self.note else {})}
 
 
+# Columns of the score matrix converted to float64 at once: bounds the temporaries of a big matrix.
+BLOCK_BYTES = 4_000_000
+
+
 def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, seed: int = 0,
                       tie_rank: np.ndarray | None = None) -> Instability:
     """Instability of ``groups`` difficulty groups from ``scores`` (reference models x questions; NaN
-    where a model did not answer)."""
-    scores = np.asarray(scores, dtype=float)
+    where a model did not answer; float32 or float64, read in blocks of columns as float64, so a float32
+    matrix is never copied whole)."""
+    scores = np.asarray(scores)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
     n_models, n_questions = scores.shape
     tie_rank = np.arange(n_questions) if tie_rank is None else np.asarray(tie_rank)
     rng = np.random.default_rng(seed)
     model_weights = rng.multinomial(n_models, np.full(n_models, 1.0 / n_models), size=draws).astype(float)
     question_counts = rng.multinomial(n_questions, np.full(n_questions, 1.0 / n_questions), size=draws)
-    complete = bool(np.isfinite(scores).all())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if complete:  # every model answered every question: plain weighted means, no masks
-            base_difficulty = scores.mean(axis=0)
-            drawn = (model_weights @ scores) / model_weights.sum(axis=1, keepdims=True)
-        else:
-            answered = np.isfinite(scores)
-            total, count = np.where(answered, scores, 0.0), answered.astype(float)
-            base_difficulty = total.sum(axis=0) / count.sum(axis=0)
-            # A question no drawn model answered keeps its full-data difficulty (no information to move it).
-            drawn = (model_weights @ total) / (model_weights @ count)
+    base_difficulty = np.empty(n_questions)
+    drawn = np.empty((draws, n_questions))
+    for part in _column_blocks(n_models, n_questions):  # blocks of columns; each block is dense algebra
+        block = scores[:, part].astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            answered = np.isfinite(block)
+            if answered.all():  # every model answered: plain weighted means, no masks
+                base_difficulty[part] = block.mean(axis=0)
+                drawn[:, part] = (model_weights @ block) / model_weights.sum(axis=1, keepdims=True)
+            else:
+                total, count = np.where(answered, block, 0.0), answered.astype(float)
+                base_difficulty[part] = total.sum(axis=0) / count.sum(axis=0)
+                # A question no drawn model answered keeps its full-data difficulty (no information to move it).
+                drawn[:, part] = (model_weights @ total) / (model_weights @ count)
     drawn = np.where(np.isfinite(drawn), drawn, base_difficulty)
     base = groups_by_position(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
     changed = groups_by_position(drawn, question_counts, tie_rank, groups) != base[None, :]
     per_group = [float(changed[:, base == g].mean()) if (base == g).any() else 0.0 for g in range(groups)]
     return Instability(float(changed.mean()), per_group, draws, seed)
+
+
+def _column_blocks(n_models: int, n_questions: int) -> list[slice]:
+    """Slices of columns of at most :data:`BLOCK_BYTES` as float64 (at least one column each)."""
+    width = max(1, BLOCK_BYTES // (8 * max(n_models, 1)))
+    return [slice(start, min(start + width, n_questions)) for start in range(0, n_questions, width)] or [slice(0, 0)]
+
+
+def matrix_instability(scores: np.ndarray, model_names: np.ndarray, question_ids: np.ndarray,
+                       question_tasks: np.ndarray, groups: int, *, draws: int = DRAWS, seed: int = 0,
+                       note: str | None = None) -> Instability:
+    """:func:`group_instability` of a (reference models x questions) matrix of mean scores (NaN where
+    unanswered), whatever order its rows and columns come in: models are taken by name and questions in
+    tie order (id, then task, as text), so the in-memory and the out-of-core paths, and any row order
+    of a dump, draw alike. Questions no reference model answered are left out (slicing does not rank them)."""
+    by_name = np.argsort(np.asarray(model_names).astype(str), kind="stable")
+    order = np.lexsort((question_tasks.astype(str), question_ids.astype(str)))
+    if not np.array_equal(order, np.arange(order.size)) or not np.array_equal(by_name, np.arange(by_name.size)):
+        scores = scores[np.ix_(by_name, order)]
+    answered_by_someone = np.concatenate([np.isfinite(scores[:, part]).any(axis=0)  # blocks: no full-size mask
+                                          for part in _column_blocks(*scores.shape)])
+    if not answered_by_someone.all():
+        scores = scores[:, answered_by_someone]
+    result = group_instability(scores, groups, draws=draws, seed=seed,
+                               tie_rank=np.arange(int(answered_by_someone.sum())))
+    return replace(result, note=note) if note else result
+
+
+def _reference(flops_by_model: np.ndarray, cut: float | None) -> np.ndarray:
+    from slicesand.fitting.model import training_mask
+
+    flops = np.asarray(flops_by_model, dtype=float)
+    return np.isfinite(flops) & training_mask(flops, cut)
 
 
 def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups: int, *, draws: int = DRAWS,
@@ -91,12 +134,9 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     two reference models or fewer questions than groups. Over ``memory_budget`` bytes, a seeded subset
     of the questions is measured, and the facts' note says so."""
     from slicesand.ingest.dump import model_question_sums
-    from slicesand.fitting.model import training_mask
-    from slicesand.slicing.difficulty import tie_rank
     from slicesand.uncertainty.resampling import questions_within_budget
 
-    flops = np.asarray(flops_by_model, dtype=float)
-    reference = np.isfinite(flops) & training_mask(flops, cut)
+    reference = _reference(flops_by_model, cut)
     if reference.sum() < 2 or dump.n_questions < groups:
         return None
     # float64 sums, counts and means per cell, and the draws' (draws x questions) ranks.
@@ -108,7 +148,30 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     if count is not None:  # mean per cell, NaN where the model did not answer
         with np.errstate(invalid="ignore", divide="ignore"):
             scores = np.where(count > 0, scores / np.maximum(count, 1), np.nan)
-    answered_by_someone = np.isfinite(scores).any(axis=0)  # questions slicing ranks; the rest are left out
-    result = group_instability(scores[:, answered_by_someone], groups, draws=draws, seed=seed,
-                               tie_rank=tie_rank(dump.question_ids, dump.question_tasks)[answered_by_someone])
-    return replace(result, note=note) if note else result
+    return matrix_instability(scores.astype(np.float32), dump.model_names[reference], dump.question_ids,
+                              dump.question_tasks, groups, draws=draws, seed=seed, note=note)
+
+
+def scanned_instability(scanner, model_names: np.ndarray, flops_by_model: np.ndarray, question_ids: np.ndarray,
+                        task: str, cut: float | None, groups: int, *, draws: int = DRAWS, seed: int = 0,
+                        memory_budget: float = 2e9) -> Instability | None:
+    """:func:`dump_instability` for a dump read out of core (:class:`slicesand.slicing.scans.DumpScanner`,
+    after its scan of ``task``): the (reference models x questions) matrix is built in float32 straight
+    from DuckDB, of every question when it fits ``memory_budget``, else of a seeded subset (noted).
+    ``question_ids`` are the task's questions in tie order (as the slicing's questions table has them)."""
+    from slicesand.uncertainty.resampling import budget_subset
+
+    reference = _reference(flops_by_model, cut)
+    if reference.sum() < 2 or len(question_ids) < groups:
+        return None
+    # The float32 matrix and the draws' (draws x questions) ranks; the float64 blocks are bounded.
+    chosen, note = budget_subset(len(question_ids), int(reference.sum()) * 4 + DRAWS * 8 * 4, memory_budget, groups,
+                                 seed, "checked for stability")
+    if chosen is False:
+        return None
+    ids = np.asarray(question_ids, dtype=object)
+    ids = ids if chosen is None else ids[chosen]
+    names = np.asarray(model_names)[reference]
+    scores, _ = scanner.cells(names, ids, dtype=np.float32)
+    return matrix_instability(scores, names, ids, np.full(ids.size, task, dtype=object), groups, draws=draws, seed=seed,
+                              note=note)
