@@ -18,6 +18,7 @@ Usage, from the repository root::
     python bench/make_dumps.py                        # both dumps, skipping current ones already present
     python bench/make_dumps.py --only large --force   # regenerate one dump
     python bench/make_dumps.py --out-dir /tmp/dumps
+    python bench/make_dumps.py --out-dir /tmp/dumps --only billion --files 40 --jobs 2   # 1e9 rows, a folder
 
 or from Python: ``ensure_dumps(out_dir) -> {"mmlu_size": path, "large": path}``.
 
@@ -72,6 +73,8 @@ DUMPS: dict[str, DumpSpec] = {
     "large": DumpSpec(n_models=1_000, n_questions=30_000),
     # make bench-big only: 150M rows, the size of the Open LLM Leaderboard's details (~1 GB on disk)
     "huge": DumpSpec(n_models=3_000, n_questions=50_000),
+    # by hand only (--files N writes it as a folder): 1e9 rows, ~6.7 GB on disk
+    "billion": DumpSpec(n_models=20_000, n_questions=50_000),
 }
 
 SCHEMA = pa.schema(
@@ -160,8 +163,9 @@ def is_current(path: Path, spec: DumpSpec, seed: int = SEED) -> bool:
     return metadata.get(PROVENANCE_KEY) == provenance(spec, seed)
 
 
-def write_dump(path: Path, spec: DumpSpec, seed: int = SEED) -> Path:
-    """Generate one dump and write it to ``path`` (through a temporary file, renamed at the end)."""
+def write_dump(path: Path, spec: DumpSpec, seed: int = SEED, blocks: range | None = None) -> Path:
+    """Generate one dump (or only the model ``blocks`` given: one file of a folder) and write it to
+    ``path`` (through a temporary file, renamed at the end)."""
     schema = SCHEMA.with_metadata({PROVENANCE_KEY: provenance(spec, seed)})
     n_blocks = -(-spec.n_models // MODELS_PER_ROW_GROUP)
     # One stream for the zoo and questions, one per block: a block's numbers do not depend on the others.
@@ -180,10 +184,10 @@ def write_dump(path: Path, spec: DumpSpec, seed: int = SEED) -> Path:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     try:
         with pq.ParquetWriter(tmp, schema) as writer:
-            for block, block_seed in enumerate(block_seeds):
+            for block in blocks if blocks is not None else range(n_blocks):
                 first = block * MODELS_PER_ROW_GROUP
                 models = np.arange(first, min(first + MODELS_PER_ROW_GROUP, spec.n_models), dtype=np.int32)
-                correct, p_correct = simulate_block(x[models], traits, np.random.default_rng(block_seed))
+                correct, p_correct = simulate_block(x[models], traits, np.random.default_rng(block_seeds[block]))
                 n_rows = correct.size
                 table = pa.Table.from_arrays(
                     [
@@ -203,6 +207,23 @@ def write_dump(path: Path, spec: DumpSpec, seed: int = SEED) -> Path:
     return path
 
 
+def write_dump_folder(folder: Path, spec: DumpSpec, n_files: int, seed: int = SEED, jobs: int = 1) -> Path:
+    """The same dump as :func:`write_dump`, as a folder of ``n_files`` Parquet files (each a run of
+    whole model blocks), written block by block, so memory stays that of one block whatever the size;
+    ``jobs`` processes write files side by side. The folder is one dump to ``slicesand slice``."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    n_blocks = -(-spec.n_models // MODELS_PER_ROW_GROUP)
+    if not 1 <= n_files <= n_blocks:
+        raise ValueError(f"n_files must be between 1 and {n_blocks} (the model blocks) for this dump")
+    bounds = np.linspace(0, n_blocks, n_files + 1).astype(int)
+    width = len(str(n_files - 1))
+    parts = [(folder / f"part-{i:0{width}d}.parquet", range(bounds[i], bounds[i + 1])) for i in range(n_files)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(write_dump, [p for p, _ in parts], [spec] * n_files, [seed] * n_files, [b for _, b in parts]))
+    return folder
+
+
 def ensure_dumps(out_dir: str | os.PathLike = DEFAULT_OUT_DIR, only: list[str] | None = None,
                  force: bool = False, verbose: bool = False) -> dict[str, Path]:
     """Make sure every dump exists in ``out_dir``; generate only the missing ones (or all, with ``force``).
@@ -212,7 +233,7 @@ def ensure_dumps(out_dir: str | os.PathLike = DEFAULT_OUT_DIR, only: list[str] |
     shape (a cheap footer read); otherwise it is regenerated. Files are only ever renamed into
     place once complete, so a present file is never half-written.
     """
-    names = [n for n in DUMPS if n != "huge"] if only is None else only  # huge: only when asked
+    names = [n for n in DUMPS if n not in ("huge", "billion")] if only is None else only  # the big ones: only when asked
     unknown = sorted(set(names) - set(DUMPS))
     if unknown:
         raise ValueError(f"unknown dump name(s) {unknown}; expected some of {sorted(DUMPS)}")
@@ -241,7 +262,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(DUMPS), action="append",
                         help="generate only this dump (repeatable)")
     parser.add_argument("--force", action="store_true", help="regenerate even if the file exists")
+    parser.add_argument("--files", type=int, metavar="N",
+                        help="write each --only dump as a folder NAME/ of N Parquet files, streamed block by block")
+    parser.add_argument("--jobs", type=int, default=1, help="processes writing files side by side (with --files)")
     args = parser.parse_args(argv)
+    if args.files:
+        if not args.only:
+            parser.error("--files needs --only NAME")
+        for name in args.only:
+            start = time.perf_counter()
+            folder = write_dump_folder(args.out_dir / name, DUMPS[name], args.files, jobs=args.jobs)
+            size = sum(f.stat().st_size for f in folder.iterdir())
+            print(f"{folder}/: {args.files} files, {DUMPS[name].n_models} models x {DUMPS[name].n_questions} "
+                  f"questions, {size / 1e9:.2f} GB, {time.perf_counter() - start:.1f} s")
+        return 0
     ensure_dumps(args.out_dir, only=args.only, force=args.force, verbose=True)
     return 0
 
