@@ -509,6 +509,17 @@ def _read_in_worker(samples: SamplesFile, options: ImportOptions) -> tuple[pa.Ta
 
 
 def _read_samples_file(samples: SamplesFile, options: ImportOptions, notes: Notes) -> pa.Table:
+    """One samples file's long table: column by column when it is plain JSON Lines of the usual shape,
+    else record by record. The columnar reader hands every file it cannot read exactly as the record
+    reader would (and every file with a problem to report) back to the record reader, whose results
+    and messages are the reference."""
+    from slicesand.ingest.importers._lmeval_columns import read_columns
+
+    columnar = read_columns(samples, options)
+    if columnar is not None:
+        table, file_notes = columnar
+        notes.absorb(file_notes)
+        return table
     with _cyclic_gc_paused():
         return _read_samples_file_unpaused(samples, options, notes)
 
@@ -529,6 +540,15 @@ def _read_samples_file_unpaused(samples: SamplesFile, options: ImportOptions, no
         )
     records = _select_filter(records, samples, options, notes)
     question = np.array([str(record["doc_id"]) for record in records], dtype=object)
+    check_unique_questions(question, samples)
+    if is_multiple_choice(records[0]):
+        correct, p_correct = _score_multiple_choice(records, question, samples, options, notes, is_array)
+    else:
+        correct, p_correct = _logged_metric(records, samples, options, is_array)
+    return make_dump(samples.model, question, samples.task, correct, p_correct)
+
+
+def check_unique_questions(question: np.ndarray, samples: SamplesFile) -> None:
     duplicated = pd.Index(question).duplicated()
     if duplicated.any():
         raise InputDataError(
@@ -536,16 +556,19 @@ def _read_samples_file_unpaused(samples: SamplesFile, options: ImportOptions, no
             f"doc_id {question[duplicated][0]} is logged twice for the same filter",
             hint="the file may hold two runs appended together; keep one",
         )
-    if _is_multiple_choice(records[0]):
-        correct, p_correct = _score_multiple_choice(records, samples, options, notes, is_array)
-    else:
-        correct, p_correct = _logged_metric(records, samples, options, is_array)
-    return make_dump(samples.model, question, samples.task, correct, p_correct)
 
 
 def _select_filter(records: list[dict], samples: SamplesFile, options: ImportOptions, notes: Notes) -> list[dict]:
     filters = [record.get("filter", "none") for record in records]
-    available = list(dict.fromkeys(filters))
+    chosen = chosen_filter(list(dict.fromkeys(filters)), samples, options, notes)
+    if chosen is None:
+        return records
+    return [record for record, name in zip(records, filters) if name == chosen]
+
+
+def chosen_filter(available: list, samples: SamplesFile, options: ImportOptions, notes: Notes) -> str | None:
+    """The filter whose records to keep, from the filters a file logs in first-seen order; None when it
+    logs only one (keep every record)."""
     if len(available) == 1:
         if options.filter_name is not None and options.filter_name != available[0]:
             notes.add(
@@ -553,11 +576,11 @@ def _select_filter(records: list[dict], samples: SamplesFile, options: ImportOpt
                 group=f"only-filter:{options.filter_name}",
                 subject=f"{samples.task}: '{available[0]}'",
             )
-        return records
+        return None
     if options.filter_name is None:
         chosen = available[0]
         notes.add(
-            f"task {samples.task}: picked filter '{chosen}' of {len(available)} ({', '.join(available)}); "
+            f"task {samples.task}: picked filter '{chosen}' of {len(available)} ({', '.join(map(str, available))}); "
             "use --filter to choose",
             group=f"filter:{samples.task}:{chosen}",
         )
@@ -568,9 +591,9 @@ def _select_filter(records: list[dict], samples: SamplesFile, options: ImportOpt
             str(samples.path),
             f"filter '{options.filter_name}' is not logged for task {samples.task}",
             found=available,
-            hint=f"choose one of: {', '.join(available)}",
+            hint=f"choose one of: {', '.join(map(str, available))}",
         )
-    return [record for record, name in zip(records, filters) if name == chosen]
+    return chosen
 
 
 def _responses(record: dict) -> list:
@@ -584,7 +607,7 @@ def _responses(record: dict) -> list:
     return []
 
 
-def _is_multiple_choice(record: dict) -> bool:
+def is_multiple_choice(record: dict) -> bool:
     """Multiple choice logs one (log-likelihood, is-greedy) pair per choice, and has 2+ choices."""
     responses = _responses(record)
     return len(responses) >= 2 and all(isinstance(pair, list) and len(pair) == 2 for pair in responses)
@@ -602,7 +625,8 @@ def _continuations(record: dict) -> list:
 
 
 def _score_multiple_choice(
-    records: list[dict], samples: SamplesFile, options: ImportOptions, notes: Notes, is_array: bool
+    records: list[dict], question: np.ndarray, samples: SamplesFile, options: ImportOptions, notes: Notes,
+    is_array: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     responses = [_responses(record) for record in records]
     n_choices = np.fromiter((len(r) for r in responses), dtype=np.int64, count=len(records))
@@ -625,7 +649,28 @@ def _score_multiple_choice(
             texts_cache.append(_choice_texts(records, n_choices, samples))
         return texts_cache[0]
 
-    gold = _gold_matrix(records, n_choices, choice_texts, samples, notes)
+    targets = [record.get("target") for record in records]
+    logged = _logged_values(records, options.metric)
+    return score_multiple_choice(
+        log_likelihoods, n_choices, question, targets, logged, choice_texts, samples, options, notes
+    )
+
+
+def score_multiple_choice(
+    log_likelihoods: np.ndarray,
+    n_choices: np.ndarray,
+    question: list | np.ndarray,
+    targets: list,
+    logged: np.ndarray,
+    choice_texts: Callable[[], list[str] | None],
+    samples: SamplesFile,
+    options: ImportOptions,
+    notes: Notes,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``correct`` and ``p_correct`` of multiple-choice records, given as columns: the flat
+    log-likelihoods with each record's choice count, the doc ids as text, the raw targets, and the
+    metric the harness logged (NaN where it did not)."""
+    gold = _gold_matrix(targets, question, n_choices, choice_texts, samples, notes)
     scores = pad_ragged(log_likelihoods, n_choices, -np.inf)
     if options.metric == "acc_norm":
         if choice_texts() is None:
@@ -640,7 +685,7 @@ def _score_multiple_choice(
         with np.errstate(divide="ignore", invalid="ignore"):
             scores = scores / lengths
     outcome = score_choices(scores, gold)
-    _cross_check_logged(records, outcome.correct, samples, options, notes)
+    _cross_check_logged(logged, outcome.correct, samples, options, notes)
     return outcome.correct, outcome.p_correct
 
 
@@ -679,7 +724,8 @@ def _choice_texts(records: list[dict], n_choices: np.ndarray, samples: SamplesFi
 
 
 def _gold_matrix(
-    records: list[dict],
+    raw_targets: list,
+    question: list | np.ndarray,
     n_choices: np.ndarray,
     choice_texts: Callable[[], list[str] | None],
     samples: SamplesFile,
@@ -690,9 +736,8 @@ def _gold_matrix(
     ``target`` is a choice index (an int, or its string from v0.4.3), a list of indices, or the gold
     choice's text, which is matched against the logged continuations.
     """
-    n_records = len(records)
+    n_records = len(raw_targets)
     gold = np.zeros((n_records, int(n_choices.max())), dtype=bool)
-    raw_targets = [record.get("target") for record in records]
     try:
         # The common case, every target an index: numpy parses "2" and 2 alike, in C.
         indices = np.array(raw_targets, dtype=np.int64)
@@ -706,7 +751,7 @@ def _gold_matrix(
     is_text = _mark_index_targets(gold, as_text, n_choices)
     if is_text.any():
         _mark_text_targets(gold, as_text.to_numpy(), is_text, n_choices, choice_texts)
-    _note_unresolved(gold, records, samples, notes)
+    _note_unresolved(gold, question, raw_targets, samples, notes)
     return gold
 
 
@@ -745,27 +790,33 @@ def _mark_text_targets(gold: np.ndarray, targets: np.ndarray, is_text: np.ndarra
     gold[first["row"].to_numpy(), first["column"].to_numpy()] = True
 
 
-def _note_unresolved(gold: np.ndarray, records: list[dict], samples: SamplesFile, notes: Notes) -> None:
+def _note_unresolved(
+    gold: np.ndarray, question: list | np.ndarray, raw_targets: list, samples: SamplesFile, notes: Notes
+) -> None:
     unresolved = ~gold.any(axis=1)
     if unresolved.any():
-        example = records[int(np.flatnonzero(unresolved)[0])]
+        example = int(np.flatnonzero(unresolved)[0])
         notes.add(
             f"task {samples.task}: some records have a target that matches no choice (e.g. doc_id "
-            f"{example['doc_id']}, target {str(example.get('target'))[:40]!r}); left correct and p_correct "
+            f"{question[example]}, target {str(raw_targets[example])[:40]!r}); left correct and p_correct "
             "empty for them",
             group=f"unresolved-gold:{samples.task}",
-            subject=f"{samples.model}: {int(unresolved.sum())} of {len(records)} records",
+            subject=f"{samples.model}: {int(unresolved.sum())} of {len(raw_targets)} records",
         )
 
 
-def _cross_check_logged(
-    records: list[dict], correct: np.ndarray, samples: SamplesFile, options: ImportOptions, notes: Notes
-) -> None:
-    """Compare recomputed correctness with the metric the harness logged, when it did."""
+def _logged_values(records: list[dict], name: str) -> np.ndarray:
+    """A logged metric of every record as floats; NaN where it is missing or not a number."""
     try:
-        logged = np.array([record.get(options.metric) for record in records], dtype=np.float64)
+        return np.array([record.get(name) for record in records], dtype=np.float64)
     except (TypeError, ValueError):
-        logged = np.array([_as_float(record.get(options.metric)) for record in records], dtype=np.float64)
+        return np.array([_as_float(record.get(name)) for record in records], dtype=np.float64)
+
+
+def _cross_check_logged(
+    logged: np.ndarray, correct: np.ndarray, samples: SamplesFile, options: ImportOptions, notes: Notes
+) -> None:
+    """Compare recomputed correctness with the metric the harness logged (NaN where it did not)."""
     comparable = ~np.isnan(logged) & ~np.isnan(correct)
     disagree = int((logged[comparable] != correct[comparable]).sum())
     if disagree:
@@ -788,7 +839,36 @@ def _logged_metric(
     records: list[dict], samples: SamplesFile, options: ImportOptions, is_array: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """``correct`` from a logged 0/1 metric (generative and single log-likelihood tasks)."""
-    first = records[0]
+    name = correct_metric_name(records[0], samples, options)
+    try:
+        values = np.array([record.get(name) for record in records], dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    bad = (
+        np.flatnonzero(~is_zero_one(values))
+        if values is not None
+        else np.array([_first_non_number(records, name)])
+    )
+    if len(bad):
+        index = int(bad[0])
+        raise InputDataError(
+            str(samples.path),
+            f"{_position(index, is_array, samples.path)}: metric '{name}' must be 0 or 1 to say whether the answer "
+            "was correct",
+            found=records[index].get(name),
+            hint="choose a 0/1 metric with --correct-metric",
+        )
+    return values, np.full(len(records), np.nan)
+
+
+def is_zero_one(values: np.ndarray) -> np.ndarray:
+    """Which values can stand for correctness: 0, 1, or NaN (unknown)."""
+    return np.isnan(values) | (values == 0) | (values == 1)
+
+
+def correct_metric_name(first: dict, samples: SamplesFile, options: ImportOptions) -> str:
+    """The logged 0/1 metric that says whether a non-multiple-choice record was answered correctly,
+    chosen from the file's first record."""
     logged_names = first.get("metrics") if isinstance(first.get("metrics"), list) else list(first)
     if options.correct_metric is not None:
         name = options.correct_metric
@@ -808,25 +888,7 @@ def _logged_metric(
                 found=[key for key in logged_names if key in first],
                 hint="choose a logged 0/1 metric with --correct-metric",
             )
-    try:
-        values = np.array([record.get(name) for record in records], dtype=np.float64)
-    except (TypeError, ValueError):
-        values = None
-    bad = (
-        np.flatnonzero(~np.isnan(values) & (values != 0) & (values != 1))
-        if values is not None
-        else np.array([_first_non_number(records, name)])
-    )
-    if len(bad):
-        index = int(bad[0])
-        raise InputDataError(
-            str(samples.path),
-            f"{_position(index, is_array, samples.path)}: metric '{name}' must be 0 or 1 to say whether the answer "
-            "was correct",
-            found=records[index].get(name),
-            hint="choose a 0/1 metric with --correct-metric",
-        )
-    return values, np.full(len(records), np.nan)
+    return name
 
 
 def _first_non_number(records: list[dict], name: str) -> int:
