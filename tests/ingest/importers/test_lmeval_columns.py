@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -251,3 +253,21 @@ def test_random_multiple_choice_files_read_alike(records, filter_name, tmp_path_
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, reference, _ = read_both(root, monkeypatch, ImportOptions(filter_name=filter_name))
     assert fast == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.floats(allow_nan=False).map(repr), st.floats(width=32).map(str),
+                      st.text(alphabet="0123456789+-.eE_ naifINFty\u0661", max_size=12)))
+def test_log_likelihood_strings_read_as_python_reads_them(text):
+    # The columnar reader lets Arrow's cast read the log-likelihood strings it can; it must never
+    # accept what Python's float rejects, nor read a number differently.
+    strings = pa.array([text, "-1.25"])
+    try:
+        expected = np.array([text, "-1.25"], dtype=np.float64)  # the record reader's reading
+    except ValueError:
+        with pytest.raises(_lmeval_columns._NeedsRecords):
+            _lmeval_columns._parse_floats(strings)
+        return
+    read = _lmeval_columns._parse_floats(strings)
+    np.testing.assert_array_equal(read, expected)
+    np.testing.assert_array_equal(np.signbit(read), np.signbit(expected))  # -0.0 stays -0.0
