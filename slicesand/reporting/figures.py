@@ -407,8 +407,52 @@ def render_figures(inputs: FigureInputs, fmt: str = "png") -> dict[str, bytes]:
 
 def render_figure_files(inputs: FigureInputs, formats: tuple[str, ...] = ("png", "svg")) -> dict[str, dict[str, bytes]]:
     """``{key: {format: bytes}}``: every figure drawn once and saved in each format."""
-    return {key: {fmt: figure_bytes(figure, fmt) for fmt in formats}
-            for key, figure in make_figures(inputs).items()}
+    return figure_files(make_figures(inputs), formats)
+
+
+# Relative cost of saving each figure (measured: the spectrum's many lines and colour bar cost most); a
+# figure not listed counts 2.
+SAVE_COST = {"spectrum": 3, "fits": 2, "forecast": 2, "tc_accuracy": 1}
+
+
+def figure_files(figures: dict[str, Figure], formats: tuple[str, ...] = ("png", "svg"),
+                 parallel: bool = True) -> dict[str, dict[str, bytes]]:
+    """``{key: {format: bytes}}`` of every figure in each format, in the order given.
+
+    Saving is matplotlib's pure-Python drawing (half of it the constrained layout, run again for each
+    format), so with ``parallel`` and :func:`slicesand.io.forked.fork_usable` a forked child saves part of
+    the figures on the other core (:func:`share_of_child`) while this process saves the rest. Each figure
+    is saved whole in one process, in the same order of formats, from the same figure objects: the bytes
+    are those of saving them all here (a test pins it). A child that fails is redone here.
+    """
+    def save(keys) -> dict[str, dict[str, bytes]]:
+        return {key: {fmt: figure_bytes(figures[key], fmt) for fmt in formats} for key in keys}
+
+    from slicesand.io.forked import Forked, fork_usable
+
+    theirs = share_of_child(list(figures)) if parallel and len(figures) > 1 and fork_usable() else []
+    if not theirs:
+        return save(figures)
+    with Forked(lambda: save(theirs)) as child:
+        files = save([key for key in figures if key not in theirs])
+        files.update(child.result() or save(theirs))
+    return {key: files[key] for key in figures}
+
+
+def share_of_child(keys: list[str]) -> list[str]:
+    """The figures a second process saves: the costliest first, each to the process with less to do
+    (:data:`SAVE_COST`), this process keeping the first.
+
+    >>> share_of_child(["spectrum", "fits", "forecast", "tc_accuracy"])
+    ['fits', 'forecast']
+    """
+    load, child = [0, 0], []
+    for key in sorted(keys, key=lambda k: -SAVE_COST.get(k, 2)):
+        side = 0 if load[0] <= load[1] else 1
+        load[side] += SAVE_COST.get(key, 2)
+        if side == 1:
+            child.append(key)
+    return [key for key in keys if key in child]
 
 
 def png_size(data: bytes) -> tuple[int, int]:

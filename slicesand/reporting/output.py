@@ -188,15 +188,14 @@ def _report_of(outdir: str | Path, report: Report | None, facts: dict | None) ->
 
 def render_images(report: Report, formats: tuple[str, ...] = ("png",)) -> dict[str, dict[str, bytes]]:
     """``{key: {format: bytes}}`` for every figure the report can draw (the backtest's last), in report order."""
-    from slicesand.reporting.figures import figure_bytes, render_figure_files
+    from slicesand.reporting.figures import figure_files, make_figures
 
-    images = render_figure_files(report.figures, formats) if report.figures is not None else {}
+    figures = make_figures(report.figures) if report.figures is not None else {}
     if report.backtest is not None:
         from slicesand.reporting.backtest_figures import make_backtest_figures
 
-        for key, figure in make_backtest_figures(report.backtest, report.facts.get("task")).items():
-            images[key] = {fmt: figure_bytes(figure, fmt) for fmt in formats}
-    return images
+        figures.update(make_backtest_figures(report.backtest, report.facts.get("task")))
+    return figure_files(figures, formats)  # saved in two processes when it pays
 
 
 def figure_titles() -> dict[str, str]:

@@ -215,3 +215,27 @@ def test_no_spectrum_groups_option_skips_the_spectrum(tmp_path, monkeypatch):
     out = run_synthetic(tmp_path, monkeypatch, extra=["--spectrum-groups", "0"])
     assert not (out / "spectrum.csv").exists() and not (out / "report-spectrum.png").exists()
     assert (out / "report-forecast.png").exists()
+
+
+def test_figures_saved_in_two_processes_are_the_bytes_of_saving_them_here(outdir, monkeypatch):
+    import slicesand.io.forked as forked
+    from slicesand.reporting import figures as module
+
+    if not forked.fork_usable():
+        pytest.skip("fork not usable here (not Linux, threads or one core)")
+    inputs = read_report(outdir).figures
+    serial = module.figure_files(make_figures(inputs), ("png", "svg"), parallel=False)
+    started = []
+    monkeypatch.setattr(forked, "Forked", lambda function, _real=forked.Forked: started.append(1) or _real(function))
+    parallel = module.figure_files(make_figures(inputs), ("png", "svg"))
+    assert started == [1] and list(parallel) == list(serial) and parallel == serial
+    # A child that fails is redone here: the same bytes still.
+    parent, real_bytes = os.getpid(), module.figure_bytes
+
+    def fails_in_the_child(figure, fmt="png"):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real_bytes(figure, fmt)
+
+    monkeypatch.setattr(module, "figure_bytes", fails_in_the_child)
+    assert module.figure_files(make_figures(inputs), ("png", "svg")) == serial and len(started) == 2

@@ -1,0 +1,44 @@
+"""The forked child: its result comes back, its failures are reported (never raised), and it never
+outlives the block that started it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from slicesand.io.forked import Forked, fork_usable
+
+pytestmark = pytest.mark.skipif(not fork_usable(), reason="fork not usable here (not Linux, threads or one core)")
+
+
+def test_the_child_computes_in_another_process_on_the_parents_objects():
+    parent, data = os.getpid(), {"rows": list(range(1000))}  # seen by the child without pickling
+    with Forked(lambda: (os.getpid(), sum(data["rows"]))) as child:
+        pid, total = child.result()
+    assert pid != parent and total == sum(range(1000))
+
+
+def test_a_failing_child_gives_none_and_says_why():
+    with Forked(lambda: 1 / 0) as child:
+        assert child.result() is None
+    assert child.error == "ZeroDivisionError: division by zero"
+    with Forked(lambda: lambda: None) as child:  # a result that cannot be pickled is a failure too
+        assert child.result() is None and "pickle" in child.error.lower()
+
+
+def test_leaving_the_block_stops_an_unread_child():
+    with pytest.raises(KeyError):
+        with Forked(lambda: time.sleep(60)) as child:
+            pid = child._pid
+            raise KeyError("the parent fails before reading the result")
+    with pytest.raises(ChildProcessError):  # killed and reaped: no such child any more
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_result_is_read_once():
+    with Forked(lambda: 3) as child:
+        assert child.result() == 3
+        with pytest.raises(RuntimeError, match="already read"):
+            child.result()
