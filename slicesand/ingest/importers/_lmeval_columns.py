@@ -47,6 +47,8 @@ from slicesand.io.tables import format_suffix
 _NON_JSON_NUMBERS = (b"NaN", b"Inf")
 _JSON_SPACE = b" \t\r\n"
 _NEWLINE = ord("\n")
+_LONGEST_WORD = max(len(word) for word in _NON_JSON_NUMBERS)
+_SCAN_BYTES = 1 << 18
 # One block per 16 MB of lines: a whole samples file of a common task in one go.
 _BLOCK_BYTES = 16 << 20
 _KEPT_FIELDS = ("doc_id", "filter", "target", "filtered_resps")
@@ -74,14 +76,11 @@ def read_columns(samples: SamplesFile, options: ImportOptions) -> tuple[pa.Table
 
 def _read(text: bytes, samples: SamplesFile, options: ImportOptions, notes: Notes) -> pa.Table:
     data = np.frombuffer(text, dtype=np.uint8)  # the bytes, for whole-file scans in numpy
-    _check_plain_json_lines(text, data)
+    n_lines = _check_plain_json_lines(text, data)
     first = _record_at_line(text, data, 0)
     multiple_choice = is_multiple_choice(first)
     table = _parse(text, _schema(first, multiple_choice, options))
-    end = len(text)
-    while end and text[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):  # trailing white space, not rows
-        end -= 1
-    if table.num_rows != np.count_nonzero(data[:end] == _NEWLINE) + 1:  # a blank line, or two records on a line
+    if table.num_rows != n_lines:  # a blank line, or two records on a line
         raise _NeedsRecords
     if table.column("doc_id").null_count:
         raise _NeedsRecords
@@ -102,8 +101,9 @@ def _read(text: bytes, samples: SamplesFile, options: ImportOptions, notes: Note
     return make_dump(samples.model, question, samples.task, correct, p_correct)
 
 
-def _check_plain_json_lines(text: bytes, data: np.ndarray) -> None:
-    """Turn away what the record reader reads differently or rejects while pyarrow would not."""
+def _check_plain_json_lines(text: bytes, data: np.ndarray) -> int:
+    """Turn away what the record reader reads differently or rejects while pyarrow would not; returns
+    the number of lines, white space at the end aside."""
     if text[:1] != b"{":  # an empty file, a JSON array, a byte order mark, a leading blank line
         raise _NeedsRecords
     if not text.isascii():
@@ -111,33 +111,45 @@ def _check_plain_json_lines(text: bytes, data: np.ndarray) -> None:
             text.decode("utf-8")
         except UnicodeDecodeError:
             raise _NeedsRecords from None
-    if any(_is_value_at(text, data, literal) for literal in _NON_JSON_NUMBERS):
+    line_breaks, non_json_number = _scan(text, data)
+    if non_json_number:
         raise _NeedsRecords
+    end = len(text)
+    while end and text[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):  # trailing white space, not lines
+        end -= 1
+    return line_breaks - text.count(b"\n", end) + 1
 
 
-def _is_value_at(text: bytes, data: np.ndarray, literal: bytes) -> bool:
-    """Whether ``literal`` appears where a JSON value starts (after ``:``, ``,`` or ``[``, maybe after a
-    minus sign). Occurrences in strings count too when they look like that, which only costs speed.
+def _scan(text: bytes, data: np.ndarray) -> tuple[int, bool]:
+    """The number of line breaks, and whether ``NaN`` or ``Inf`` stands where a JSON value starts.
 
-    >>> text = b'{"a": -Infinity}'
-    >>> _is_value_at(text, np.frombuffer(text, np.uint8), b"Inf")
-    True
-    >>> text = b'{"a": "Information", "b": "NaN"}'
-    >>> _is_value_at(text, np.frombuffer(text, np.uint8), b"Inf"), _is_value_at(text, np.frombuffer(text, np.uint8), b"NaN")
-    (False, False)
+    Occurrences inside strings that look like values count too (``"x: NaN"``), which only costs speed.
+    numpy compares the bytes piece by piece, each piece small enough to stay in the processor's cache
+    for the three comparisons, and faster than ``bytes.find`` looking for a short word.
+
+    >>> text = b'{"a": "Information", "b": "NaN"}\\n{"a": -Infinity}'
+    >>> _scan(text, np.frombuffer(text, np.uint8)), _scan(text[:33], np.frombuffer(text[:33], np.uint8))
+    ((1, True), (1, False))
     """
-    # numpy compares every byte at memory speed, faster than bytes.find's search for a short word.
-    width = len(literal)
-    starts = np.flatnonzero(data[: len(data) - width + 1] == literal[0])
-    for offset in range(1, width):
-        starts = starts[data[starts + offset] == literal[offset]]
-    for start in starts.tolist():  # whole occurrences of the word, rare in any file
-        before = text[max(0, start - 64) : start].rstrip(_JSON_SPACE)
-        if before.endswith(b"-"):
-            before = before[:-1].rstrip(_JSON_SPACE)
-        if not before or before[-1:] in (b":", b",", b"["):
-            return True
-    return False
+    line_breaks = 0
+    for offset in range(0, len(data), _SCAN_BYTES):
+        piece = data[offset : offset + _SCAN_BYTES + _LONGEST_WORD - 1]  # a word across two pieces is seen
+        line_breaks += int(np.count_nonzero(piece[:_SCAN_BYTES] == _NEWLINE))
+        for word in _NON_JSON_NUMBERS:
+            starts = np.flatnonzero(piece[: max(0, min(_SCAN_BYTES, len(piece) - len(word) + 1))] == word[0])
+            for position in range(1, len(word)):
+                starts = starts[piece[starts + position] == word[position]]
+            if any(_starts_a_value(text, offset + start) for start in starts.tolist()):  # rare words
+                return line_breaks, True
+    return line_breaks, False
+
+
+def _starts_a_value(text: bytes, start: int) -> bool:
+    """Whether position ``start`` follows ``:``, ``,`` or ``[`` (and maybe a minus sign), white space aside."""
+    before = text[max(0, start - 64) : start].rstrip(_JSON_SPACE)
+    if before.endswith(b"-"):
+        before = before[:-1].rstrip(_JSON_SPACE)
+    return not before or before[-1:] in (b":", b",", b"[")
 
 
 def _record_at_line(text: bytes, data: np.ndarray, index: int) -> dict:

@@ -485,6 +485,7 @@ def _read_samples_files(files: list[SamplesFile], options: ImportOptions, notes:
     workers = min(os.cpu_count() or 1, len(files))
     if workers < 2 or sum(samples.path.stat().st_size for samples in files) < PARALLEL_BYTES:
         return [_read_samples_file(samples, options, notes) for samples in files]
+    import slicesand.ingest.importers._lmeval_columns  # noqa: F401  once here, not in every worker
     with ProcessPoolExecutor(max_workers=workers) as pool:
         outcomes = list(pool.map(_read_in_worker, files, [options] * len(files), chunksize=1))
     tables = []

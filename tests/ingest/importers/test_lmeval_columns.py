@@ -271,3 +271,16 @@ def test_log_likelihood_strings_read_as_python_reads_them(text):
     read = _lmeval_columns._parse_floats(strings)
     np.testing.assert_array_equal(read, expected)
     np.testing.assert_array_equal(np.signbit(read), np.signbit(expected))  # -0.0 stays -0.0
+
+
+@pytest.mark.parametrize("word", [b"NaN", b"-Infinity", b"Inf"])
+def test_scan_finds_a_word_across_its_pieces(word, monkeypatch):
+    # Scanned in 4-byte pieces here, so every word sits across a boundary at some padding.
+    monkeypatch.setattr(_lmeval_columns, "_SCAN_BYTES", 4)
+    for pad in range(9):
+        as_value = b'{"a":' + b" " * pad + word + b"}\n" + b'{"b": 1}'
+        in_text = b'{"a": "' + b"x" * pad + word + b'"}\n' + b'{"b": 1}'
+        for text, expected in ((as_value, True), (in_text, False)):
+            line_breaks, non_json_number = _lmeval_columns._scan(text, np.frombuffer(text, np.uint8))
+            assert non_json_number == expected, text
+            assert expected or line_breaks == 1  # (the scan stops at the first such word)
