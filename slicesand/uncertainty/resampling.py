@@ -285,18 +285,23 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
 
     def one_block(start: int) -> None:  # blocks of draws bound memory; each block is vectorised
         part = slice(start, min(start + block, draws))
-        k = question_multiplicities(matrix.ranked, part.stop - part.start, seed, first=start).astype(np.float64)
+        counts = question_multiplicities(matrix.ranked, part.stop - part.start, seed, first=start)
+        k = counts.astype(np.float64)
         weights = ref_weights[part]
         with np.errstate(invalid="ignore", divide="ignore"):
             denominator = weights.sum(axis=1, keepdims=True) if ref_count is None else weights @ ref_count
             difficulty = (weights @ ref_score) / denominator
         # A question no drawn reference model answered keeps its full-data difficulty.
         difficulty = np.where(np.isfinite(difficulty), difficulty, full)
-        group = groups_by_position(difficulty, k[:, ranked].astype(np.int64), matrix.tie_rank[ranked], matrix.groups)
-        easy_w = np.zeros_like(k)
-        hard_w = np.zeros_like(k)
-        easy_w[:, ranked] = k[:, ranked] * (group == 0)
-        hard_w[:, ranked] = k[:, ranked] * (group == matrix.groups - 1)
+        every = ranked.size == k.shape[1]  # every question ranked (the usual case): whole rows, no gathers
+        group = groups_by_position(difficulty, counts if every else counts[:, ranked], matrix.tie_rank[ranked],
+                                   matrix.groups)
+        if every:
+            easy_w, hard_w = k * (group == 0), k * (group == matrix.groups - 1)
+        else:
+            easy_w, hard_w = np.zeros_like(k), np.zeros_like(k)
+            easy_w[:, ranked] = k[:, ranked] * (group == 0)
+            hard_w[:, ranked] = k[:, ranked] * (group == matrix.groups - 1)
         out[0, part] = _weighted_means(easy_w, score_t, count_t)
         out[1, part] = _weighted_means(hard_w, score_t, count_t)
         out[2, part] = _weighted_means(k, score_t, count_t)

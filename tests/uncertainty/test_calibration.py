@@ -160,3 +160,19 @@ def test_draws_made_once_give_the_intervals_of_drawing_again():
     assert joined > 0  # the bootstrap part widened the interval somewhere: the join is exercised
     with pytest.raises(ValueError, match="another fit"):
         prediction_interval(replace(fit), frame, x, drawn=drawn)
+
+
+def test_unit_question_weights_reproduce_the_slices_with_unranked_questions(monkeypatch):
+    # Questions no reference model answered are not ranked: question_draws takes its general path (the
+    # common one, every question ranked, skips the gathers); both are pinned to the slicing.
+    dump, flops = _noisy_dump(dense=False)
+    keep = ~((dump.question_code >= 110) & (flops[dump.model_code] < 1e22))
+    dump = Dump(dump.source, dump.model_names, dump.question_ids, dump.question_tasks, dump.model_code[keep],
+                dump.question_code[keep], dump.score[keep], dump.correct[keep], None, True, dense=False)
+    frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
+    matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
+    assert int((~matrix.ranked).sum()) == 10
+    monkeypatch.setattr(qr, "question_multiplicities", lambda ranked, draws, seed, first=0: np.ones((draws, ranked.size), int))
+    drawn = qr.question_draws(matrix, frame["model"].to_numpy(), np.ones((2, len(frame))), seed=0)
+    for i, column in enumerate(["group_1", "group_3", "tc_brier", "accuracy"]):
+        assert np.allclose(drawn[i, 0], frame[column].to_numpy(), atol=1e-12), column
