@@ -28,7 +28,7 @@ FIGURE_FILES = ["report-spectrum.png", "report-fits.png", "report-forecast.png",
 
 @pytest.fixture(scope="module")
 def outdir(tmp_path_factory) -> Path:
-    # One run shared by the tests that only read it: each run bootstraps 1000 draws twice.
+    # One run shared by the tests that only read it: each run draws (and refits) 1000 bootstrap draws.
     with pytest.MonkeyPatch.context() as monkeypatch:
         return run_synthetic(tmp_path_factory.mktemp("figures"), monkeypatch)
 
