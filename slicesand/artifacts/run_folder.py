@@ -67,9 +67,12 @@ def check_run_target(outdir: str | Path, *, force: bool = False) -> None:
 def staged_run_folder(outdir: str | Path, *, force: bool = False) -> Iterator[Path]:
     """Yield an empty staging folder beside ``outdir``; on success seal it and swap it into place.
 
-    On any exception (or Ctrl-C) the staging folder is removed and ``outdir`` is untouched.
+    On any exception (or Ctrl-C) the staging folder is removed and ``outdir`` is untouched. A symbolic
+    link is followed: the run replaces the folder it points to, and the link stays.
     """
     outdir = Path(outdir)
+    if outdir.is_symlink():
+        outdir = Path(os.path.realpath(outdir))  # swap the folder itself, not the link beside it
     check_run_target(outdir, force=force)
     parent = outdir.resolve().parent
     name = outdir.resolve().name

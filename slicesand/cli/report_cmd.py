@@ -35,24 +35,32 @@ def report_command(
     fmt = stdout_format(fmt, ("table", "csv", "md", "html", "json"))
     if fmt in ("table", "csv") and output is not None:
         raise UsageError(None, "--output needs --format md, html or json", found=str(output))
-    render_report(outdir, fmt, Ui(quiet), None if output is not None and str(output) == STDIO and fmt != "html"
-                  else output)
+    render_report(outdir, fmt, Ui(quiet), output)
 
 
-def render_tasks_report(outdir: Path, fmt: str) -> None:
-    """The cross-task summary of a multi-task run folder."""
+def render_tasks_report(outdir: Path, fmt: str, ui=None, output: Path | None = None) -> None:
+    """The cross-task summary of a multi-task run folder: printed, or written to ``output`` (md, json)."""
     from slicesand.artifacts.documents import dumps
     from slicesand.cli.ui import print_frame, write_stdout
     from slicesand.pipeline.tasks import read_tasks_index
     from slicesand.reporting.markdown import render_tasks_markdown
 
+    if fmt == "html":
+        raise UsageError(str(outdir), "holds one run per task, and each task folder has its own report.html; "
+                         "the summary across tasks is Markdown", hint="give -f md, or report OUTDIR/<task folder>")
     index = read_tasks_index(outdir)
-    if fmt == "json":
-        write_stdout(dumps(index))
+    if fmt in ("json", "md"):
+        text = dumps(index) if fmt == "json" else render_tasks_markdown(index)
+        if output is None or str(output) == STDIO:
+            write_stdout(text)
+        else:
+            from slicesand.io.atomic import write_text_atomic
+
+            write_text_atomic(output, text)
+            if ui is not None:
+                ui.info(f"report -> {output}")
     elif fmt == "csv":  # the artifact itself, checked against the manifest by read_tasks_index
         write_stdout((Path(outdir) / "tasks.csv").read_text(encoding="utf-8"))
-    elif fmt == "md":
-        write_stdout(render_tasks_markdown(index))
     else:
         import pandas as pd
         frame = pd.DataFrame(index["tasks"]).drop(columns=["folder"]).fillna({"error": ""})
@@ -74,11 +82,14 @@ def render_report(outdir: Path, fmt: str, ui, output: Path | None = None, *, pri
     from slicesand.pipeline.tasks import is_multitask_folder
     from slicesand.reporting.output import read_report, write_html_report, write_markdown_report
 
-    if is_multitask_folder(outdir) and fmt in ("table", "csv", "md", "json") and output is None:
-        render_tasks_report(outdir, fmt)
+    if is_multitask_folder(outdir):
+        render_tasks_report(outdir, fmt, ui, output)
         return
     report = read_report(outdir)  # the folder is read once; every format renders this report
     facts = report.facts
+    to_stdout = output is not None and str(output) == STDIO
+    if to_stdout and fmt != "html":
+        output = None  # printed below; nothing is written into the folder
     if fmt == "csv":  # the forecast per model: the predictions artifact, which read_report checked
         write_stdout((Path(outdir) / "predictions.csv").read_text(encoding="utf-8"))
     elif fmt == "json":
@@ -87,6 +98,10 @@ def render_report(outdir: Path, fmt: str, ui, output: Path | None = None, *, pri
         else:
             write_text_atomic(output, dumps(facts))
             ui.info(f"report -> {output}")
+    elif fmt == "md" and to_stdout:  # the text alone: the figures stay where the run drew them
+        from slicesand.reporting.markdown import render_markdown
+
+        write_stdout(render_markdown(facts))
     elif fmt == "md":
         path, text = write_markdown_report(outdir, output, report=report)
         if output is None and printed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -39,6 +40,9 @@ def slice_command(
         check_output(questions, (".csv", ".parquet", ".pq"), "--questions")
         if questions == STDIO and output == STDIO:
             raise UsageError(None, "only one of --output and --questions can be stdout")
+        if questions != STDIO and output != STDIO and Path(questions).resolve() == Path(output).resolve():
+            raise UsageError(None, "--output and --questions name the same file; one would overwrite the other",
+                             found=questions)
     config = from_cli(ctx.params)
     if emit_sql:
         from slicesand.slicing.scans import emit_sql as emitted

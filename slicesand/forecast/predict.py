@@ -138,12 +138,18 @@ def no_signal(forecast: "Forecast", fit: Fit, reason: str) -> None:
     forecast.warnings.append(diagnostic(code, message))
 
 
+def threshold_search_range(fit: Fit, low: float, high: float) -> tuple[float, float]:
+    """Where :func:`emergence_threshold` looks for the turning point within [low, high] (log10 FLOPs):
+    beyond the training range the guarded curve is a line (or flat), so there is no turning point there."""
+    if fit.options.extrapolation != "polynomial":
+        high = min(high, fit.training_x_range[1])
+    return low, high
+
+
 def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
     """The last local minimum of the easy curve in [low, high] (log10 FLOPs), or ``None``."""
     poly = fit.easy.polynomial
-    if fit.options.extrapolation != "polynomial":
-        # Beyond the training range the guarded curve is a line (or flat): no turning point there.
-        high = min(high, fit.training_x_range[1])
+    low, high = threshold_search_range(fit, low, high)
     if poly.degree() < 2:
         return None
     slope, curvature = poly.deriv(1), poly.deriv(2)
@@ -236,8 +242,8 @@ def predict(
         table.insert(0, "task", fit.task)
 
     x_all = np.log10(table["flops"].to_numpy(dtype=float))
-    low = fit.training_x_range[0]
-    high = max(float(x_all.max()), fit.training_x_range[1])
+    # The range searched, as the threshold search itself bounds it (what the report and JSON then state).
+    low, high = threshold_search_range(fit, fit.training_x_range[0], max(float(x_all.max()), fit.training_x_range[1]))
     threshold = emergence_threshold(fit, low, high)
 
     scored = (table["split"] == "test").to_numpy() & np.isfinite(table["observed_accuracy"].to_numpy())

@@ -127,8 +127,9 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
             found=preview(table.column_names), hint=DUMP_HINT,
         )
 
-    model_code, model_names, models_complete = _encode(table, columns.model, name)
-    raw_question_code, raw_question_ids, questions_complete = _encode(table, columns.question, name)
+    model_code, model_names, models_complete = _encode(table, columns.model, name, allow_blank=False)
+    raw_question_code, raw_question_ids, questions_complete = _encode(table, columns.question, name,
+                                                                      allow_blank=False)
     if columns.task in table.column_names:
         task_code, task_names, _ = _encode(table, columns.task, name)
         task_code, task_names = _drop_unused(task_code, task_names)
@@ -192,11 +193,13 @@ def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool,
     return correct, tc_brier(p_effective)
 
 
-def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.ndarray, bool]:
+def _encode(table: pa.Table, column: str, name: str, *, allow_blank: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Dictionary-encode a text column: (integer codes per row, the values, whether every value occurs).
 
     A dictionary stored in the file may hold values no row uses; :func:`_drop_unused` removes them,
-    but only when needed (a dense layout proves every value is used).
+    but only when needed (a dense layout proves every value is used). Without ``allow_blank`` an empty
+    string is an empty value, as a null is (a CSV reads an empty model cell as "", not as null).
     """
     chunked = table.column(column)
     if chunked.null_count:
@@ -215,9 +218,22 @@ def _encode(table: pa.Table, column: str, name: str) -> tuple[np.ndarray, np.nda
     dictionary = chunks[-1].dictionary.cast(pa.string())
     values = np.asarray(dictionary.to_pylist(), dtype=object)
     if len(dictionary) == 1:  # e.g. a task column with one task: no need to materialise codes
+        if not allow_blank and values[0] == "":
+            raise InputDataError(name, "empty value", column=column, row=1)
         return np.zeros(table.num_rows, dtype=np.intp), values, True
     codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks])
+    if not allow_blank:
+        _reject_blank(codes, values, column, name)
     return codes, values, not was_dictionary
+
+
+def _reject_blank(codes: np.ndarray, values: np.ndarray, column: str, name: str) -> None:
+    """An empty model or question name is a missing value, not a name: name its first row."""
+    blank = np.flatnonzero(values == "")
+    if blank.size:
+        rows = np.flatnonzero(np.isin(codes, blank))  # the dictionary is small; the scan is vectorised
+        if rows.size:
+            raise InputDataError(name, "empty value", column=column, row=int(rows[0]) + 1)
 
 
 def _drop_unused(codes: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:

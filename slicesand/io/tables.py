@@ -181,6 +181,16 @@ def display_name(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIO else str(path)
 
 
+
+def reject_unreadable_twice(path: Path, name: str) -> None:
+    """Refuse a pipe or device given as a path (``<(cmd)``, ``/dev/stdin``): its format is sniffed and
+    its bytes hashed and parsed, so it is read more than once, and a pipe can be read only once."""
+    import stat
+
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise InputDataError(name, "is a pipe or device, not a regular file, and slicesand reads an input "
+                             "more than once", hint="pipe the dump into - instead, or save it to a file first")
+
 def read_table(
     path: str | Path,
     *,
@@ -209,6 +219,7 @@ def read_table(
             raise InputDataError(name, f"no such {what} file", hint="check the path")
         if path.is_dir():
             raise InputDataError(name, f"is a folder, expected a {what} file (CSV or Parquet)")
+        reject_unreadable_twice(path, name)
         if path.stat().st_size == 0:
             raise InputDataError(name, "the file is empty", hint=hint)
         reject_lfs_pointer(name, read_head(path, len(LFS_POINTER)))

@@ -54,3 +54,13 @@ def test_the_sample_datas_emergence_keeps_its_threshold():
     fit = fit_default(frame, FitOptions(cut=3e22))
     forecast = add_intervals(predict(fit, frame, at=[1e24]), fit, frame, draws=200, seed=0)
     assert forecast.emergence_signal and 20 < forecast.threshold_log10_flops < 22.5
+
+
+def test_the_searched_range_is_the_range_the_search_used():
+    """Beyond the training models the guarded easy curve is a line, so the search stops at the largest
+    training model; the range the forecast states (report, JSON, "no turning point between ...") must too."""
+    frame = _noise_slices(5)
+    fit = fit_default(frame, FitOptions(cut=3e22))
+    assert fit.options.extrapolation != "polynomial"
+    forecast = predict(fit, frame, at=[1e26])
+    assert forecast.threshold_range == fit.training_x_range

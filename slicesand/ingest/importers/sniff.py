@@ -31,7 +31,9 @@ from slicesand.errors import InputDataError
 from slicesand.ingest.importers.eee import looks_like_eee, looks_like_eee_record
 from slicesand.ingest.importers.helm import HELM_FILE_NAMES, looks_like_helm
 from slicesand.ingest.importers.lmeval import looks_like_lmeval
-from slicesand.io.tables import csv_header, format_suffix, is_parquet, read_head, reject_lfs_pointer
+from slicesand.io.tables import (
+    csv_header, format_suffix, is_parquet, read_head, reject_lfs_pointer, reject_unreadable_twice,
+)
 
 KINDS = ("lm-eval", "helm", "matrix-csv", "py-irt", "every-eval-ever", "long")
 JSON_SUFFIXES = (".json", ".jsonl", ".jsonlines", ".ndjson")
@@ -54,6 +56,7 @@ def sniff_source(path: str | PathLike, long_columns: tuple[str, ...] = LONG_COLU
         return _sniff_folder(path)
     if path.name in HELM_FILE_NAMES:
         return "helm"
+    reject_unreadable_twice(path, str(path))
     if is_parquet(path) or path.stat().st_size == 0:
         return "long"  # an empty file gets the long reader's "the file is empty"
     head = read_head(path)
