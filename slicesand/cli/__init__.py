@@ -58,7 +58,3 @@ app.command("backtest", cls=SlicesandCommand)(backtest_cmd.backtest_command)
 app.command("import", cls=SlicesandCommand)(import_cmd.import_command)
 app.command("models", cls=SlicesandCommand)(models_cmd.models_command)
 
-
-def main() -> None:
-    """Console entry point."""
-    app()

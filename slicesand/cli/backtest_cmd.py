@@ -70,8 +70,8 @@ def backtest_command(
     quiet: Quiet = False,
     **options,
 ) -> None:
-    """Forecast the models above each cut from those below it; score against sigmoid, linear and flat,
-    with the 90% interval's coverage and the threshold's error."""
+    """Forecast the models above each cut from those below it; score against the baselines (the paper's
+    and a bounded sigmoid, linear, flat), with the 90% interval's coverage and the threshold's error."""
     import io
     import sys
 

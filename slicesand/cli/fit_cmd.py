@@ -20,7 +20,7 @@ def fit_command(
     strict: Strict = False,
     **options,
 ) -> None:
-    """Fit the easy and hard curves, the TC Brier-to-accuracy line, and the sigmoid baseline."""
+    """Fit the easy and hard curves, the TC Brier-to-accuracy line, and the baselines (sigmoids, line, flat)."""
     import dataclasses
 
     from slicesand.artifacts.slices_table import read_slices

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from slicesand.cli.options import (
-    STDIO, CorrectMetric, FilterName, From, GroupSubtasks, NoKnownScales, Metric, Orientation, Quiet, TaskName,
+    OUTPUT_PANEL, STDIO, CorrectMetric, FilterName, From, GroupSubtasks, NoKnownScales, Metric, Orientation, Quiet, TaskName,
     check_output, import_options,
 )
 from slicesand.errors import UsageError
@@ -18,7 +18,7 @@ def import_command(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="SOURCE", help="lm-eval output folder, HELM run folder(s), 0/1 matrix CSV, "
                                                "py-irt JSONL, or a long CSV/Parquet.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Long dump to write: .parquet, .csv, or - for "
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL, help="Long dump to write: .parquet, .csv, or - for "
                                                                "CSV on stdout.")] = STDIO,
     source_kind: From = None,
     metric: Metric = "acc",
@@ -32,8 +32,8 @@ def import_command(
 ) -> None:
     """Convert an eval dump into the long table `slice` reads, with a flops column where the scale is known.
 
-    Beside a file output it writes `<file>.models.csv` (e.g. dump.parquet.models.csv) (model, params, tokens, flops, scale_source):
-    fill in what is missing and pass it to `slice --models`.
+    Beside a file output it writes `<file>.models.csv`, e.g. dump.parquet.models.csv, with columns model,
+    params, tokens, flops and scale_source: fill in what is missing and pass it to `slice --models`.
     """
 
     from slicesand.cli.ui import Ui

@@ -12,7 +12,7 @@ from slicesand.cli.options import Format, Quiet
 def models_command(
     fmt: Format = None,
     quiet: Quiet = False,
-    dump: Annotated[str | None, typer.Option("--for", help="A dump or source: list its models' FLOPs and where "
+    dump: Annotated[str | None, typer.Option("--for", metavar="DUMP", help="A dump or source: list its models' FLOPs and where "
                                                           "each came from.")] = None,
 ) -> None:
     """List the bundled table of public base models' scale (parameters, tokens, FLOPs, source)."""

@@ -62,7 +62,7 @@ TaskColumn = Annotated[str, _option("--task-column", metavar="NAME", panel=COLUM
 FlopsColumn = Annotated[str, _option("--flops-column", metavar="NAME", panel=COLUMNS_PANEL, help="FLOPs.")]
 
 From = Annotated[Optional[str], _option("--from", metavar="KIND", panel=IMPORT_PANEL,
-                                        help="lm-eval, helm, matrix-csv, py-irt, every-eval-ever or long (default: sniffed).")]
+                                        help="Default: sniffed. One of every-eval-ever, lm-eval, helm, matrix-csv, py-irt, long.")]
 Metric = Annotated[str, _option("--metric", metavar="acc|acc_norm", panel=IMPORT_PANEL, show_default=False,
                                 help="lm-eval multiple choice metric.")]
 FilterName = Annotated[Optional[str], _option("--filter", metavar="NAME", panel=IMPORT_PANEL,
@@ -164,7 +164,8 @@ def _flag_names() -> dict[str, str]:
 
 # Library names the core uses (slicesand.run_config, ImportOptions, run_tasks) whose flag is spelt otherwise.
 FLAGS = {**_flag_names(), "models_path": "--models", "draws": "--bootstrap", "spectrum_groups": "--spectrum-groups",
-         "matrix_orientation": "--orientation", "cuts": "--cuts", "outdir": "-o", "force": "--force"}
+         "matrix_orientation": "--orientation", "cuts": "--cuts", "outdir": "-o", "force": "--force",
+         "memory_budget": "--memory-budget"}
 
 
 def cli_message(text: str) -> str:

@@ -10,18 +10,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from slicesand.cli.options import STDIO, Quiet
+from slicesand.cli.options import OUTPUT_PANEL, STDIO, Quiet
 from slicesand.errors import UsageError
 
 
 def report_command(
     outdir: Annotated[Path, typer.Argument(metavar="OUTDIR", help="A folder made by `slicesand run`.")],
     fmt: Annotated[Optional[str], typer.Option(
-        "--format", "-f", help="table (terminal summary), csv (the forecast per model), md (report.md with "
+        "--format", "-f", metavar="table|csv|md|html|json", rich_help_panel=OUTPUT_PANEL, help="table (terminal summary), csv (the forecast per model), md (report.md with "
                                "PNG figures beside it), html (one self-contained report.html) or json (facts, "
                                "no images). Default: table on a terminal, csv when piped, or what -o ends in.")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write the report here (md, html, json), - for stdout. Default: OUTDIR/report.md "
+        "--output", "-o", metavar="FILE", rich_help_panel=OUTPUT_PANEL, help="Write the report here (md, html, json), - for stdout. Default: OUTDIR/report.md "
                                "or OUTDIR/report.html; json goes to stdout.")] = None,
     quiet: Quiet = False,
 ) -> None:

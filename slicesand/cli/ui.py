@@ -334,7 +334,8 @@ def exit_status(exc: BaseException) -> tuple[int, str | None]:
         where = exc.filename if exc.filename is not None else "<stdout>"
         return EXIT_OUTPUT, f"{where}: {exc.strerror or exc}"
     if isinstance(exc, MemoryError):
-        return EXIT_INTERNAL, "out of memory (hint: a Parquet dump is read in chunks; try converting to Parquet)"
+        return EXIT_INTERNAL, ("out of memory (hint: a Parquet file, folder or glob is sliced out of core: convert a big "
+                                "CSV dump to Parquet, and lower --memory-budget)")
     return EXIT_INTERNAL, (f"internal error: {type(exc).__name__}: {exc} "
                            f"(set {DEBUG_VARIABLE}=1 for the traceback, and please report it)")
 
@@ -523,7 +524,7 @@ def _run_app(argv: list[str] | None) -> int:
     no_args = getattr(click_exceptions, "NoArgsIsHelpError", ())
     try:
         result = get_command(app).main(args=argv, prog_name="slicesand", standalone_mode=False)
-    except no_args as exc:  # `slicesand` alone: the help (rich prints it as it is made), then usage's code
+    except no_args as exc:  # `slicesand` alone: the help, then usage's exit code
         text = exc.format_message()
         if text:
             write_stdout(text + "\n")

@@ -134,7 +134,8 @@ def _sandwich_options(frame: pd.DataFrame, base: FitOptions) -> FitOptions:
     flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
     n_train = int((training_mask(flops, base.cut) & np.isfinite(flops)).sum())
     # The easy degree only locates the threshold: lower it rather than fail when there are few models.
-    return replace(base, auto=False, **{**AUTO, "easy_degree": max(1, min(SANDWICH["easy_degree"], n_train - 1))},
+    # ``auto`` stays as it was: fit.json then says these options came from the rule (fit_slices never reads it).
+    return replace(base, **{**AUTO, "easy_degree": max(1, min(SANDWICH["easy_degree"], n_train - 1))},
                    blend="sandwich")
 
 
