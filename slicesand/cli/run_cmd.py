@@ -59,7 +59,9 @@ def print_run(runs, fmt: str, ui, figures: bool) -> None:
     if runs.multitask:
         from slicesand.diagnostics import with_task
 
-        ui.warn_all([*(w for task, run in runs.runs.items() for w in with_task(run.warnings, task)),
+        # each warning says which task it is about: the same words from two tasks are two warnings
+        ui.warn_all([*(f"{w.task}: {w.render()}" for task, run in runs.runs.items()
+                       for w in with_task(run.warnings, task)),
                      *(cli_message(str(note)) for note in runs.notes)])  # a failed task's error names parameters
         render_tasks_report(runs.outdir, fmt)
         ui.info(f"one folder per task in {runs.outdir}/, with tasks.csv and report.md across tasks")

@@ -179,6 +179,9 @@ def out_of_range_warnings(fit: Fit, table: pd.DataFrame) -> list[Diagnostic]:
     return warnings
 
 
+MAX_GRID_POINTS = 10_000
+
+
 def parse_grid(text: str) -> np.ndarray:
     """``START:STOP:N`` in FLOPs, spaced evenly in log10; e.g. ``1e21:1e25:5``."""
     try:
@@ -189,6 +192,9 @@ def parse_grid(text: str) -> np.ndarray:
                          hint="for example `grid` 1e21:1e25:9") from None
     if not (start_f > 0 and stop_f > start_f and n >= 2):
         raise UsageError(None, "`grid` needs 0 < START < STOP and N >= 2", found=text)
+    if n > MAX_GRID_POINTS:  # every point is a row of predictions.csv and of each bootstrap draw
+        raise UsageError(None, f"`grid` asks for {n} points; at most {MAX_GRID_POINTS:,} are forecast", found=text,
+                         hint="a curve needs a few hundred points at most")
     return np.logspace(np.log10(start_f), np.log10(stop_f), n)
 
 

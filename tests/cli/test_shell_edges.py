@@ -68,3 +68,11 @@ def test_the_record_does_not_depend_on_how_options_were_typed(tmp_path):
         records.append((tmp_path / folder / "run.json").read_bytes())
     assert records[0] == records[1] == records[2]
     assert str(tmp_path).encode() not in records[0]
+
+
+def test_multitask_warnings_name_their_task(tmp_path):
+    result = slicesand("run", small_dump(tmp_path / "d.csv", tasks=["t1", "t2"]), *RUN_OPTIONS, "-o", tmp_path / "o")
+    assert result.returncode == 0
+    warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("warning: ")]
+    few = [line for line in warnings if "training models" in line]
+    assert sorted(line.split(": ")[1] for line in few) == ["t1", "t2"]  # one per task, each named
