@@ -58,8 +58,7 @@ def test_quiet_run_keeps_stderr_empty_and_stdout_data(tmp_path):
     quiet = slicesand("run", dump, *RUN_OPTIONS, "-o", tmp_path / "b", "-f", "json", "-q")
     assert quiet.returncode == 0 and quiet.stderr == b""
     quiet_facts, loud_facts = json.loads(quiet.stdout), json.loads(loud.stdout)
-    assert quiet_facts.pop("run")["command"].endswith(" -q") and loud_facts.pop("run")
-    assert quiet_facts == loud_facts
+    assert quiet_facts == loud_facts  # --quiet changes what is said on stderr, not one byte of the record
 
 
 def test_usage_errors_are_one_line():
