@@ -244,6 +244,7 @@ class DumpScanner:
         self._ranking: tuple | None = None  # what the table ranked_questions was ranked for
         self._n_ranked = 0
         self._tasks: list[str] | None = None
+        self._check_counts: list[int] | None = None  # the score checks' counts, from models()
 
     def source(self) -> Source:
         return Source(Path(self.name).name if len(self.files) == 1 else self.name.rstrip("/").split("/")[-1],
@@ -278,10 +279,16 @@ class DumpScanner:
         flops = (f", MIN({q(c.flops)}), MAX({q(c.flops)}), COUNT({q(c.flops)}), "
                  f"SUM(CASE WHEN NOT ({q(c.flops)} > 0 AND {q(c.flops)} < 'inf'::DOUBLE) THEN 1 ELSE 0 END)"
                  if self.has_flops else "")
+        # The score columns' checks ride along (one pass over the dump instead of two); they are acted on
+        # by :meth:`_check_scores`, after the model and FLOPs errors, as before.
+        checks, _ = self._score_checks()
         rows = self.connection.execute(
-            f"SELECT {q(c.model)}, COUNT(*){flops} FROM dump GROUP BY {q(c.model)} ORDER BY {q(c.model)}").fetchall()
+            f"SELECT {q(c.model)}, COUNT(*){flops}, {', '.join(checks)} FROM dump GROUP BY {q(c.model)} "
+            f"ORDER BY {q(c.model)}").fetchall()
         if not rows:
             raise InputDataError(self.name, "the dump has a header but no rows", hint=DUMP_HINT)
+        self._check_counts = [sum(int(r[i] or 0) for r in rows) for i in range(len(rows[0]) - len(checks), len(rows[0]))]
+        rows = [r[:len(r) - len(checks)] for r in rows]
         if any(r[0] is None for r in rows):
             self._fail(f"d.{q(c.model)} IS NULL", "empty value", c.model)
         names = np.array([str(r[0]) for r in rows], dtype=object)
@@ -296,8 +303,8 @@ class DumpScanner:
                                      "several values", column=c.flops, found=f"{low:g} .. {high:g}")
         return names, np.array([np.nan if r[4] == 0 else float(r[2]) for r in rows])
 
-    def _check_scores(self) -> None:
-        """One cheap aggregate over the score columns; a bad value is then located and named."""
+    def _score_checks(self) -> tuple[list[str], list[str]]:
+        """The aggregates counting bad score and question cells, and the conditions of an empty score."""
         c, q = self.columns, _quote
         parts = []
         if self.has_correct:
@@ -307,7 +314,15 @@ class DumpScanner:
         both = [f"{q(x)} IS NULL" for x, has in ((c.correct, self.has_correct), (c.p_correct, self.has_p_correct)) if has]
         parts += [f"SUM(CASE WHEN {' AND '.join(both)} THEN 1 ELSE 0 END)",
                   f"SUM(CASE WHEN {q(c.question)} IS NULL THEN 1 ELSE 0 END)"]
-        counts = list(self.connection.execute(f"SELECT {', '.join(parts)} FROM dump").fetchall()[0])
+        return parts, both
+
+    def _check_scores(self) -> None:
+        """The score columns' checks (counted by :meth:`models`, or by one cheap aggregate); a bad value
+        is then located and named."""
+        c, q = self.columns, _quote
+        parts, both = self._score_checks()
+        counts = (list(self._check_counts) if self._check_counts is not None
+                  else list(self.connection.execute(f"SELECT {', '.join(parts)} FROM dump").fetchall()[0]))
         if self.has_correct and counts.pop(0):
             self._fail(f"d.{q(c.correct)} NOT IN (0, 1)", "correct must be 0/1 or true/false", c.correct)
         if self.has_p_correct and counts.pop(0):

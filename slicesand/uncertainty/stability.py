@@ -89,7 +89,10 @@ def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, se
                 drawn[:, part] = (model_weights @ total) / (model_weights @ count)
     drawn = np.where(np.isfinite(drawn), drawn, base_difficulty)
     base = groups_by_position(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
-    changed = groups_by_position(drawn, question_counts, tie_rank, groups) != base[None, :]
+    # Ten draws at a time: the ranking's (draws x questions) temporaries stay small on big dumps; each
+    # draw is ranked on its own, so the result does not depend on the chunks.
+    changed = np.concatenate([groups_by_position(drawn[rows], question_counts[rows], tie_rank, groups) != base[None, :]
+                              for rows in (slice(r, r + 10) for r in range(0, draws, 10))] or [np.zeros((0, n_questions), bool)])
     per_group = [float(changed[:, base == g].mean()) if (base == g).any() else 0.0 for g in range(groups)]
     return Instability(float(changed.mean()), per_group, draws, seed)
 
