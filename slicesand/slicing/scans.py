@@ -245,6 +245,7 @@ class DumpScanner:
         self._n_ranked = 0
         self._tasks: list[str] | None = None
         self._check_counts: list[int] | None = None  # the score checks' counts, from models()
+        self._flops_gaps = False  # some model has rows with and rows without FLOPs (set by models())
 
     def source(self) -> Source:
         return Source(Path(self.name).name if len(self.files) == 1 else self.name.rstrip("/").split("/")[-1],
@@ -289,11 +290,14 @@ class DumpScanner:
             raise InputDataError(self.name, "the dump has a header but no rows", hint=DUMP_HINT)
         self._check_counts = [sum(int(r[i] or 0) for r in rows) for i in range(len(rows[0]) - len(checks), len(rows[0]))]
         rows = [r[:len(r) - len(checks)] for r in rows]
-        if any(r[0] is None for r in rows):
-            self._fail(f"d.{q(c.model)} IS NULL", "empty value", c.model)
+        if any(r[0] is None or str(r[0]) == "" for r in rows):  # "" is no name, as in the in-memory reader
+            self._fail(self._empty(c.model), "empty value", c.model)
         names = np.array([str(r[0]) for r in rows], dtype=object)
         if not self.has_flops:
             return names, None
+        # A model with FLOPs on some rows and none on others: the scans then take its scale per model
+        # (the models table), as the in-memory reader does, instead of dropping the rows without one.
+        self._flops_gaps = any(0 < r[4] < r[1] for r in rows)
         for name, _, low, high, known, bad in rows:
             if bad:
                 self._fail(f"NOT (d.{q(c.flops)} > 0 AND d.{q(c.flops)} < 'inf'::DOUBLE)",
@@ -313,8 +317,14 @@ class DumpScanner:
             parts += [f"SUM(CASE WHEN NOT ({q(c.p_correct)} BETWEEN 0 AND 1) THEN 1 ELSE 0 END)"]
         both = [f"{q(x)} IS NULL" for x, has in ((c.correct, self.has_correct), (c.p_correct, self.has_p_correct)) if has]
         parts += [f"SUM(CASE WHEN {' AND '.join(both)} THEN 1 ELSE 0 END)",
-                  f"SUM(CASE WHEN {q(c.question)} IS NULL THEN 1 ELSE 0 END)"]
+                  f"SUM(CASE WHEN {self._empty(c.question, prefix='')} THEN 1 ELSE 0 END)"]
         return parts, both
+
+    def _empty(self, column: str, prefix: str = "d.") -> str:
+        """SQL true for an empty name: null, or "" in a text column (an empty CSV cell)."""
+        name = f"{prefix}{_quote(column)}"
+        text = "VARCHAR" in str(self.types.get(column, "")).upper()
+        return f"({name} IS NULL OR {name} = '')" if text else f"{name} IS NULL"
 
     def _check_scores(self) -> None:
         """The score columns' checks (counted by :meth:`models`, or by one cheap aggregate); a bad value
@@ -332,7 +342,7 @@ class DumpScanner:
             self._fail(" AND ".join(f"d.{b}" for b in both), "no score on this row: both correct and p_correct "
                        "are empty", c.p_correct if self.has_p_correct else c.correct)
         if counts[1]:
-            self._fail(f"d.{q(c.question)} IS NULL", "empty value", c.question)
+            self._fail(self._empty(c.question), "empty value", c.question)
 
     def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
              task: str | None = None, dump_flops: np.ndarray | None = None, accuracy_from: str = "correct"
@@ -347,7 +357,8 @@ class DumpScanner:
             self._scores_checked = True
         if task is not None:
             self._restrict_to_task(task)
-        in_dump = dump_flops is not None and np.array_equal(dump_flops, flops_by_model, equal_nan=True)
+        in_dump = (dump_flops is not None and not self._flops_gaps
+                   and np.array_equal(dump_flops, flops_by_model, equal_nan=True))
         if not in_dump:
             self.connection.register("models_frame", pd.DataFrame({"model": model_names.astype(str),
                                                                      "flops": flops_by_model}))

@@ -89,10 +89,13 @@ def test_closed_stdin_when_reading_dash_is_exit_3(run_folder):
     assert result.returncode == 3 and b"<stdin>" in result.stderr and b"Traceback" not in result.stderr
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc to see the imports start")
 def test_ctrl_c_while_starting_is_exit_130_without_traceback():
     process = popen("slice", "sample_data/eval_dump.csv", "--models", "sample_data/models.csv",
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.15)  # inside the imports
+    # Inside slicesand's imports, not the interpreter's own start-up (which a loaded machine can stretch
+    # past any fixed sleep): wait until numpy's compiled core is mapped, then interrupt pandas and pyarrow's.
+    _wait_for(lambda: _has_loaded(process.pid, "numpy"), process, timeout=60)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     # ended by SIGINT after saying so (a shell shows 130), or before Python itself was up
@@ -109,6 +112,15 @@ def test_ctrl_c_during_a_command_is_exit_130_without_traceback(tmp_path):
     assert process.returncode == -signal.SIGINT and err.decode().strip().endswith("interrupted"), err.decode()
     assert b"Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # the staging folder went with it; no half-made out/
+
+
+def _has_loaded(pid: int, package: str) -> bool:
+    """Whether process ``pid`` has mapped a compiled library of ``package`` (Linux ``/proc/PID/maps``)."""
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+            return f"/{package}/" in maps.read()
+    except OSError:
+        return False
 
 
 def _wait_for(condition, process, timeout: float = 120) -> None:

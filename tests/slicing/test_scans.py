@@ -189,3 +189,23 @@ def test_emitted_script_runs_and_gives_the_slices(tmp_path):
     expected = slice_stage(path, SliceOptions(cut=1e21, groups=3), engine="numpy").result.slices.set_index("model")
     np.testing.assert_allclose((rows["score_sum"] / rows["answered"]).loc[expected.index], expected["group_1"],
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("cut", [None, 3e22])
+def test_a_row_without_flops_counts_in_both_engines(tmp_path, cut):
+    """A model whose FLOPs are on some rows only keeps every answer, in the scans as in memory."""
+    frame = _noisy()
+    frame.loc[5, "flops"] = np.nan
+    result = _same(frame, tmp_path, SliceOptions(cut=cut, groups=3))
+    assert result.slices.set_index("model").loc["m00", "n_answered"] == 60
+
+
+@pytest.mark.parametrize("column", ["model", "question"])
+def test_an_empty_name_is_an_empty_value_in_both_engines(tmp_path, column):
+    frame = _noisy()
+    frame.loc[7, column] = ""
+    path = tmp_path / "blank.parquet"
+    frame.to_parquet(path, index=False)
+    for engine in ("numpy", "auto"):
+        with pytest.raises(InputDataError, match=f"column '{column}', row 8: empty value"):
+            slice_stage(path, SliceOptions(groups=3), engine=engine)
