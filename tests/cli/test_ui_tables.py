@@ -8,7 +8,7 @@ and whole-number columns (a task table's model counts) show no decimals.
 from __future__ import annotations
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
@@ -34,6 +34,7 @@ def _in_order(needle: str, haystack: str) -> bool:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.tuples(names, st.floats(1e18, 1e27)), min_size=1, max_size=6),
        width=st.integers(20, 160))
+@example(rows=[("\U0001f3fb", 1e20)], width=20)
 def test_render_table_never_cuts_or_leaks_a_name(rows, width):
     cells = [[name, f"{flops:.3g}"] for name, flops in rows]
     text = render_table([("model", "left"), ("FLOPs", "right")], cells, width=width)
@@ -50,6 +51,7 @@ def test_render_table_never_cuts_or_leaks_a_name(rows, width):
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(tasks=st.lists(names, min_size=1, max_size=5, unique=True), width=st.integers(20, 120))
+@example(tasks=["\U0001f3fb"], width=20)  # a lone skin-tone modifier: zero cells wide, once dropped
 def test_the_multitask_table_keeps_task_names_and_counts(tasks, width, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", str(width))
     frame = pd.DataFrame({"task": tasks, "models": [40.0] * len(tasks), "accuracy": [0.61234] * len(tasks)})
