@@ -284,7 +284,7 @@ def render_vertical(names: list[str], rows: list[list[str]], title: str | None, 
     lines = [title, ""] if title else []
     for row in rows:
         for name, cell in zip(names, row):
-            chunks = chop_cells(cell, room)
+            chunks = chop_cells(cell, room) or [""]
             if "".join(chunks) != cell:  # rich drops a text of zero-width characters alone (a lone emoji modifier)
                 chunks = [cell]
             lines += [(name + " " * (pad - cell_len(name)) + chunks[0]).rstrip(), *(" " * pad + chunk for chunk in chunks[1:])]

@@ -62,3 +62,9 @@ def test_the_multitask_table_keeps_task_names_and_counts(tasks, width, capsys, m
     assert "40.0000" not in text and "40" in text  # a count is a count
     assert "0.6123" in text
     assert max(cell_len(line) for line in text.splitlines()) <= width
+
+
+def test_an_empty_cell_in_the_vertical_layout():
+    from slicesand.cli.ui import render_vertical
+
+    assert render_vertical(["model", "error"], [["m", ""]], None, 20).splitlines()[:2] == ["model  m", "error"]
