@@ -64,10 +64,18 @@ class Forked:
         self._read = read
         self.error: str | None = None  # why the child gave no result, when it gave none
 
-    def result(self) -> object | None:
-        """The child's result; ``None`` when it failed (``error`` says why)."""
+    def result(self, timeout: float = 300.0) -> object | None:
+        """The child's result; ``None`` when it failed (``error`` says why), or when it sent nothing within
+        ``timeout`` seconds: a child stuck on a lock some native thread held at the fork is killed, and
+        the caller computes the result itself."""
+        import select
+
         if self._pid is None:
             raise RuntimeError("Forked.result: the result was already read")
+        if not select.select([self._read], [], [], timeout)[0]:
+            self.stop()
+            self.error = f"the child sent nothing within {timeout:g} s"
+            return None
         with os.fdopen(self._read, "rb") as stream:
             payload = stream.read()
         _, status = os.waitpid(self._pid, 0)

@@ -42,3 +42,10 @@ def test_a_result_is_read_once():
         assert child.result() == 3
         with pytest.raises(RuntimeError, match="already read"):
             child.result()
+
+
+def test_a_stuck_child_is_killed_and_gives_none():
+    started = time.monotonic()
+    with Forked(lambda: time.sleep(60)) as child:
+        assert child.result(timeout=0.5) is None
+    assert "nothing within 0.5 s" in child.error and time.monotonic() - started < 30
