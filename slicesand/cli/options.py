@@ -199,39 +199,6 @@ _RUN_KEYWORDS = ("cut", "groups", "accuracy_from", "chance", "easy_degree", "har
                  "memory_budget")
 
 
-# Short options, as click reads a cluster such as ``-qo DIR``: these take a value, the rest are flags.
-_SHORT_WITH_VALUE = frozenset("ofg")
-# What does not change an artifact's bytes, so is not recorded in it: run quietly or not, the same run.
-_NOT_RECORDED = frozenset({"-q", "--quiet"})
-
-
-def recordable_argv(argv: list[str]) -> list[str]:
-    """The command line as ``run`` records it: short-option clusters written out one option a token (so
-    ``-qo DIR`` is ``-o DIR``, whose folder the record then leaves out), and ``--quiet`` dropped.
-
-    >>> recordable_argv(["slicesand", "run", "d.csv", "-qo", "/tmp/x", "-g4", "--cut", "-1"])
-    ['slicesand', 'run', 'd.csv', '-o', '/tmp/x', '-g', '4', '--cut', '-1']
-    """
-    out: list[str] = []
-    value_next = False
-    for token in argv:  # a command line: a few dozen tokens
-        if value_next or not token.startswith("-") or token.startswith("--") or len(token) <= 2 \
-                or not token[1].isalpha():
-            value_next = False if value_next else token in ("-o", "-f", "-g")
-            out.append(token)
-            continue
-        for i, letter in enumerate(token[1:], start=1):
-            out.append(f"-{letter}")
-            if letter in _SHORT_WITH_VALUE:
-                rest = token[i + 1:]
-                if rest:
-                    out.append(rest)
-                else:
-                    value_next = True
-                break
-    return [token for token in out if token not in _NOT_RECORDED]
-
-
 def from_cli(params: dict, command: list[str] | None = None):
     """The :class:`slicesand.config.RunConfig` of a command's parsed parameters (``ctx.params``).
 

@@ -9,7 +9,7 @@ import typer
 
 from slicesand.cli.options import (
     COLUMNS, FIT, FORECAST, IMPORT, INPUT, NO_METAVAR, OUTPUT_PANEL, SLICING, UNCERTAINTY, DumpArgument, Quiet, Strict,
-    cli_message, from_cli, recordable_argv, with_options,
+    cli_message, from_cli, with_options,
 )
 
 FORMATS = ("table", "csv", "md", "json")
@@ -41,8 +41,7 @@ def run_command(
 
     ui = Ui(quiet)
     fmt = stdout_format(fmt, FORMATS)
-    argv = ctx.meta.get("slicesand.argv")
-    config = from_cli(ctx.params, recordable_argv(argv) if argv is not None else None)
+    config = from_cli(ctx.params, ctx.meta.get("slicesand.argv"))
     with ui.status("slicing, fitting and forecasting"):
         runs = run_tasks(dump, output, config, force=force)
     print_run(runs, fmt, ui, config.report.figures)

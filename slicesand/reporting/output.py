@@ -40,25 +40,54 @@ def shell_command(argv: list[str]) -> str:
     return shlex.join(argv)
 
 
+# Short options, as click reads a cluster such as ``-qo DIR``: these take a value, the rest are flags.
+_SHORT_WITH_VALUE = frozenset("ofg")
+# What does not change an artifact's bytes, so is not recorded in it: run quietly or not, the same run.
+_NOT_RECORDED = frozenset({"-q", "--quiet"})
+
+
 def portable_argv(argv: list[str]) -> list[str]:
-    """argv with ``run``'s output folder written as ``OUTDIR``: where the report lives is not an input,
-    so the same dump and options give the same report in any folder.
+    """argv as ``run`` records it: the output folder written as ``OUTDIR`` (where the report lives is not
+    an input), short-option clusters one option a token, and ``--quiet`` left out; so the same dump and
+    options give the same record in any folder, however the options were typed.
 
     >>> portable_argv(["slicesand", "run", "d.csv", "-o", "/tmp/x", "--cut", "1e22"])
     ['slicesand', 'run', 'd.csv', '-o', 'OUTDIR', '--cut', '1e22']
     >>> portable_argv(["slicesand", "run", "d.csv", "--output=/tmp/x"])
     ['slicesand', 'run', 'd.csv', '--output=OUTDIR']
+    >>> portable_argv(["slicesand", "run", "d.csv", "-qo", "/tmp/x", "-g4", "--cut", "-1", "-o/tmp/y"])
+    ['slicesand', 'run', 'd.csv', '-o', 'OUTDIR', '-g', '4', '--cut', '-1', '-o', 'OUTDIR']
     """
     out: list[str] = []
-    for token in argv:  # a command line: a few dozen tokens
+    for token in _one_option_a_token(argv):  # a command line: a few dozen tokens
         if out and out[-1] in ("-o", "--output") and (len(out) < 2 or out[-2] not in ("-o", "--output")):
             out.append("OUTDIR")
         elif token.startswith("--output="):
             out.append("--output=OUTDIR")
-        elif token.startswith("-o") and len(token) > 2 and not token.startswith("--"):
-            out.append("-oOUTDIR")
-        else:
+        elif token not in _NOT_RECORDED:
             out.append(token)
+    return out
+
+
+def _one_option_a_token(argv: list[str]) -> list[str]:
+    """``-qo DIR`` as ``-q -o DIR`` and ``-g4`` as ``-g 4``, as click reads them."""
+    out: list[str] = []
+    value_next = False
+    for token in argv:
+        if value_next or not token.startswith("-") or token.startswith("--") or len(token) <= 2 \
+                or not token[1].isalpha():
+            value_next = False if value_next else token in ("-o", "-f", "-g")
+            out.append(token)
+            continue
+        for i, letter in enumerate(token[1:], start=1):
+            out.append(f"-{letter}")
+            if letter in _SHORT_WITH_VALUE:
+                rest = token[i + 1:]
+                if rest:
+                    out.append(rest)
+                else:
+                    value_next = True
+                break
     return out
 
 
