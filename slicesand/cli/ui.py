@@ -146,24 +146,6 @@ def write_stdout(text: str) -> None:
     sys.stdout.flush()
 
 
-def stdout_console(**options):
-    """A rich console on stdout whose broken pipe is an ordinary :class:`BrokenPipeError` (exit 0 through
-    :func:`exit_status`): rich's own ``Console.on_broken_pipe`` exits with status 1."""
-    global _PipeConsole
-    if _PipeConsole is None:
-        from rich.console import Console
-
-        class _PipeConsole(Console):  # noqa: N801 - made once, on first use
-            def on_broken_pipe(self) -> None:
-                self.quiet = True
-                raise BrokenPipeError(errno.EPIPE, "Broken pipe")
-
-    return _PipeConsole(file=sys.stdout, **options)
-
-
-_PipeConsole = None
-
-
 def terminal_width() -> int:
     """The terminal's width (``COLUMNS`` wins), 80 when stdout is not a terminal."""
     return max(20, shutil.get_terminal_size((80, 24)).columns)

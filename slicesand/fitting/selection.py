@@ -56,7 +56,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from slicesand.fitting.model import Fit, FitOptions, fit_slices, group_count, training_mask
+from slicesand.fitting.model import Fit, FitOptions, fit_slices, training_mask
 
 # The Slice-and-Sandwich settings of the rule (step 1) and its trend (step 2).
 SANDWICH = dict(variant="hard-lift", easy_degree=5, hard_degree=2, hard_average=True, baseline_floor=False,
@@ -73,15 +73,6 @@ LEAVE_ONE_TASK_OUT = {"data_sets": 23, "chosen_in_folds": 21, "geometric_mean_ra
 HOLDOUTS = (0.15, 0.25, 0.35)
 MIN_HOLDOUT = 3
 MIN_INNER = 4
-
-
-def complete_training(frame: pd.DataFrame, cut: float | None) -> pd.DataFrame:
-    """The training models with every score the fit needs (accuracy included), smallest first."""
-    n_groups = group_count(frame)
-    needed = ["tc_brier", "group_1", f"group_{n_groups}", "accuracy"]
-    flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
-    ok = training_mask(flops, cut) & frame[needed].notna().all(axis=1).to_numpy()
-    return frame.loc[ok].assign(flops=flops[ok]).sort_values("flops", kind="stable").reset_index(drop=True)
 
 
 def validation_cuts(flops: np.ndarray, holdouts: tuple[float, ...] = HOLDOUTS) -> list[float]:
