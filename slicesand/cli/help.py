@@ -32,7 +32,8 @@ def format_sections(command, ctx, formatter) -> None:
             continue
         if param.param_type_name == "argument":
             # typer's record names the argument with its Python type ("DUMP <str>"); the metavar says it all
-            arguments.append((param.display_name_raw + ("..." if param.nargs != 1 else ""), record[1]))
+            name = param.metavar or param.name.upper()
+            arguments.append((name + ("..." if param.nargs != 1 else ""), record[1]))
         else:
             sections.setdefault(getattr(param, "rich_help_panel", None) or DEFAULT_SECTION, []).append(record)
     if arguments:
