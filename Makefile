@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: demo test bench bench-big backtest-paper backtest-suite clean sample-data
+.PHONY: demo test bench bench-big bench-billion backtest-paper backtest-suite clean sample-data
 
 # pip's chatter goes to .venv/install.log, and is shown only if the install fails.
 $(STAMP): pyproject.toml
@@ -29,6 +29,10 @@ bench: $(STAMP)
 
 bench-big: $(STAMP)
 	$(BIN)/python bench/bench.py --data-dir $(BENCH_DATA) --big
+
+# slice of a 1e9-row folder of 40 Parquet files (6.7 GB of disk under BENCH_DATA; written once, ~5 min).
+bench-billion: $(STAMP)
+	$(BIN)/python bench/bench.py --data-dir $(BENCH_DATA) --billion --repeat 1 --table bench/RESULTS-billion.md
 
 # Test MSE of --paper, the automatic default and the baselines on the paper's tables, as Markdown.
 backtest-paper: $(STAMP)
