@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.polynomial import Polynomial
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.errors import InputDataError, UsageError
 from slicesand.fitting.baselines import PaperSigmoid, fit_baselines, paper_logit, trend_parts
 from slicesand.fitting.guards import accuracy_floor as floor_of
+
+if TYPE_CHECKING:  # imported where a fit needs it: `slice` builds FitOptions but never imports pandas
+    import pandas as pd
 
 VARIANTS = ("sandwich", "hard-lift")
 BLENDS = ("sandwich", "trend", "mean", "envelope")
@@ -176,6 +179,7 @@ class Fit:
 def group_columns_in(frame: pd.DataFrame) -> list[str]:
     """The ``group_k`` columns a table has, easiest (k = 1) first: the one parser of group column names.
 
+    >>> import pandas as pd
     >>> group_columns_in(pd.DataFrame(columns=["model", "group_10", "group_2", "group_1", "groups"]))
     ['group_1', 'group_2', 'group_10']
     """
@@ -319,6 +323,8 @@ def _checked_table(frame: pd.DataFrame, source: str | None) -> tuple[int, np.nda
     if missing:
         raise InputDataError(source, f"missing column(s) {', '.join(missing)} in the slices table",
                              found=", ".join(map(str, frame.columns)))
+    import pandas as pd
+
     flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(flops) & (flops > 0))
     if bad.any():
@@ -357,6 +363,8 @@ def _fit_accuracy(frame: pd.DataFrame, x: np.ndarray, train: np.ndarray, options
                   tc_lift: float, warnings: list, source: str | None) -> dict:
     """The TC Brier -> accuracy line, the accuracy shift and floor, and the baselines (all ``None`` /
     empty when fewer than 3 training models have an accuracy: then TC Brier alone is forecast)."""
+    import pandas as pd
+
     accuracy = (pd.to_numeric(frame["accuracy"], errors="coerce").to_numpy(dtype=float)
                 if "accuracy" in frame.columns else np.full(len(frame), np.nan))
     with_accuracy = train & np.isfinite(accuracy)

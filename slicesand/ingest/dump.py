@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -272,13 +271,28 @@ def _numeric(table: pa.Table, column: str, name: str, expected: str, *, native: 
     if pa.types.is_null(kind):
         return np.full(table.num_rows, np.nan)
     # A text column: name the first value that is not a number, and its row.
-    values = pd.to_numeric(pd.Series(chunked.to_pylist(), dtype=object), errors="coerce")
+    values, bad = text_as_numbers(chunked)
+    if bad is None:
+        return values
+    raise InputDataError(name, f"not a number; expected {expected}", column=column, row=bad + 1,
+                         found=chunked[bad].as_py())
+
+
+def text_as_numbers(chunked: pa.ChunkedArray) -> tuple[np.ndarray, int | None]:
+    """A text column read as numbers the way ``pandas.to_numeric`` reads them (float64, NaN for a
+    null), and the index of the first cell that is text but not a number (``None`` when there is none;
+    an empty cell is such text).
+
+    >>> values, bad = text_as_numbers(pa.chunked_array([["1e3", " 2", "x"]]))
+    >>> values.tolist()[:2], bad
+    ([1000.0, 2.0], 2)
+    """
+    import pandas as pd  # a column pyarrow could not read as numbers: rare, and then worth the import
+
     text = pd.Series(chunked.to_pylist(), dtype=object)
+    values = pd.to_numeric(text, errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & text.notna().to_numpy())
-    if bad.size == 0:
-        return values.to_numpy(dtype=float)
-    raise InputDataError(name, f"not a number; expected {expected}", column=column, row=int(bad[0]) + 1,
-                         found=text.iloc[bad[0]])
+    return values.to_numpy(dtype=float), (int(bad[0]) if bad.size else None)
 
 
 def _score_complete_probabilities(chunked: pa.ChunkedArray) -> np.ndarray | None:

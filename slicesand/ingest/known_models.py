@@ -22,9 +22,12 @@ import functools
 import re
 from collections.abc import Sequence
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # loaded by the functions that look models up: a dump whose scales are given needs none
+    import pandas as pd
 
 SCALE_SOURCE = "base_llm_scale.csv (ObsScaling)"
 """What :func:`lookup_scales` writes in ``scale_source`` for a matched model."""
@@ -61,6 +64,8 @@ def bare_model_name(name: str) -> str:
 
 @functools.cache
 def _known_models_cached() -> pd.DataFrame:
+    import pandas as pd
+
     path = resources.files("slicesand").joinpath("data/base_llm_scale.csv")
     with path.open("r", encoding="utf-8") as handle:
         # FLOPs exceed int64 range, so read every number as float64 (exact to ~16 digits, ample).
@@ -131,6 +136,8 @@ def _spellings(identifier: str) -> list[str]:
 @functools.cache
 def _match_keys() -> pd.DataFrame:
     """One row per (key, known model) pair that may identify a model; ambiguous keys removed."""
+    import pandas as pd
+
     table = _known_models_cached()
     rows = []
     for known, aliases in zip(table["model"], table["aliases"]):  # one pass over the table, not the dump
@@ -148,6 +155,8 @@ def _match(names: pd.Series) -> pd.Series:
     """The known model each name is, or NaN: by any spelling of an id or alias, then by a bare name
     (the part after the last ``/`` or ``__``) when a single known model has it and the name names no
     other organisation."""
+    import pandas as pd
+
     positions = np.arange(len(names))
     queries = pd.concat(
         [
@@ -185,6 +194,8 @@ def lookup_scales(models: Sequence[str]) -> pd.DataFrame:
     >>> lookup_scales(["eleutherai_pythia-1b@step71000"])["tokens"].item()
     148897792000.0
     """
+    import pandas as pd
+
     names = pd.Series(list(models), dtype=object, name="model").astype(str)
     known = _match(names)
     checkpoints = {i: parse_checkpoint(name) for i, name in enumerate(names) if pd.isna(known.iloc[i])}

@@ -15,15 +15,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-import pandas as pd
 
 from slicesand.ingest.dump import Dump, DumpColumns, dump_from_table, load_dump, select_task
 from slicesand.ingest.importers import ImportOptions, read_source, sniff_source
 from slicesand.ingest.scales import resolve_scales
 from slicesand.io.tables import STDIO, Source, display_name, tree_sha256
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -33,6 +32,9 @@ import pyarrow.parquet as pq
 from slicesand.errors import InputDataError
 from slicesand.io.atomic import atomic_path
 from slicesand.io.stdio import write_stdout
+
+if TYPE_CHECKING:  # pandas loads only where a DataFrame is written (or a bad number is looked for)
+    import pandas as pd
 
 STDIO = "-"
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -309,6 +311,8 @@ def _first_non_utf8_line(handle: Path | BinaryIO) -> int | None:
 
 def _first_bad_number_row(handle: Path | BinaryIO, column: str, column_types: dict) -> int | None:
     """pyarrow does not always say which row failed to parse: find it (1-based, counting the header)."""
+    import pandas as pd
+
     if not isinstance(handle, Path):
         handle.seek(0)
     types = {**column_types, column: pa.string()}
@@ -377,7 +381,8 @@ def _widen_numbers(table: pa.Table, column: str, wanted: pa.DataType) -> pa.Tabl
 
 
 def write_table(frame: pd.DataFrame, target: str | Path, *, stdout: BinaryIO | None = None) -> None:
-    """Write a DataFrame as CSV or Parquet (by extension), atomically; ``-`` writes CSV to stdout."""
+    """Write a DataFrame as CSV or Parquet (by extension), atomically; ``-`` writes CSV to stdout
+    (:func:`slicesand.io.columns.write_columns` writes the same bytes from numpy columns)."""
     if str(target) == STDIO:
         write_stdout(frame.to_csv(index=False, lineterminator="\n"), stdout)
         return

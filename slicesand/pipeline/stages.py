@@ -20,28 +20,29 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-import pandas as pd
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.artifacts.documents import artifact_header, dumps, file_source, fit_document, sidecar_path, write_json
 from slicesand.ingest.dump import Dump
 from slicesand.config import DumpOptions, RunConfig
 from slicesand.errors import InputDataError, UsageError
-from slicesand.fitting.model import Fit, FitOptions
-from slicesand.fitting.selection import fit as fit_with_rule
-from slicesand.forecast.predict import Forecast, predict
 from slicesand.io.atomic import write_text_atomic
+from slicesand.io.columns import write_columns
 from slicesand.io.stdio import write_stdout
 from slicesand.io.tables import STDIO, Source, sha256_file, write_table
 from slicesand.ingest.scales import ScaleResolution, read_models_table, resolve_scales
-from slicesand.artifacts.slices_table import SlicesTable
 from slicesand.slicing.difficulty import SliceOptions, SliceResult, slice_dump
 from slicesand.ingest.sources import load_source, restrict_to_task
-from slicesand.uncertainty.stability import dump_instability
-from slicesand.uncertainty.intervals import add_intervals
+
+if TYPE_CHECKING:  # the slice path imports none of these (nor pandas): `slice` starts in a fraction of a second
+    import pandas as pd
+
+    from slicesand.artifacts.slices_table import SlicesTable
+    from slicesand.fitting.model import Fit, FitOptions
+    from slicesand.forecast.predict import Forecast
 
 
 @dataclass
@@ -265,6 +266,8 @@ def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e
     elif stage.dump is None or stage.scales is None:
         return stage
     else:
+        from slicesand.uncertainty.stability import dump_instability
+
         instability = dump_instability(stage.dump, stage.scales, cut, groups, seed=seed, memory_budget=memory_budget)
     if instability is not None:
         stage.result.facts["group_instability"] = instability.facts()
@@ -278,8 +281,8 @@ def write_slice_stage(stage: SliceStage, slices_path: str | Path, questions_path
                       *, stdout: BinaryIO | None = None) -> None:
     """Write the slices table (and sidecar), and the questions table when asked."""
     if questions_path is not None:
-        write_table(stage.result.questions, questions_path, stdout=stdout)
-    write_table(stage.result.slices, slices_path, stdout=stdout)
+        write_columns(stage.result.questions_table, questions_path, stdout=stdout)
+    write_columns(stage.result.slices_table, slices_path, stdout=stdout)
     if str(slices_path) != STDIO:
         write_json(sidecar_path(slices_path), stage.document(sha256_file(Path(slices_path))))
 
@@ -292,6 +295,8 @@ def single_task(slice_facts: dict | None) -> str | None:
 
 def fit_stage(slices: SlicesTable, options: FitOptions) -> Fit:
     """Fit on a slices table, warning when the cut differs from the one its difficulty ranking used."""
+    from slicesand.fitting.selection import fit as fit_with_rule
+
     fit = fit_with_rule(slices.frame, options, source=slices.name)
     fit = replace(fit, task=single_task((slices.meta or {}).get("facts")))
     if slices.stale_meta:
@@ -366,6 +371,9 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
     draw resamples the training models and, from the dump, the questions (re-slicing them;
     slicesand.uncertainty.resampling). Returns the forecast and its bootstrap draws (or ``None``), which the
     figure's interval band reuses."""
+    from slicesand.forecast.predict import predict
+    from slicesand.uncertainty.intervals import add_intervals
+
     slices_frame, draws = stage.result.slices, config.uncertainty.draws
     questions, questions_note = None, None
     budget, seed = config.uncertainty.memory_budget * 1e9, config.uncertainty.seed
@@ -401,6 +409,8 @@ def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | N
     options give the same forecast. ``config.report.spectrum_groups`` slices the same dump a second time
     for the difficulty-spectrum figure.
     """
+    from slicesand.fitting.selection import fit as fit_with_rule
+
     stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded),
                           memory_budget=config.uncertainty.memory_budget * 1e9)
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),

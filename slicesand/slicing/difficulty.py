@@ -18,13 +18,19 @@ split into G groups at ``floor(linspace(0, Q, G + 1))`` as the paper's reference
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from slicesand.diagnostics import Diagnostic, diagnostic
-from slicesand.ingest.dump import Dump
 from slicesand.errors import InputDataError, UsageError
+from slicesand.io.columns import ColumnTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from slicesand.ingest.dump import Dump
 
 
 ACCURACY_FROM = ("correct", "p_correct")
@@ -52,13 +58,25 @@ class SliceOptions:
 
 @dataclass
 class SliceResult:
-    """The slices table (one row per model), the questions table, and facts about both."""
+    """The slices table (one row per model), the questions table, and facts about both.
 
-    slices: pd.DataFrame
-    questions: pd.DataFrame
+    The tables are numpy columns (``slices_table``, ``questions_table``: what ``slice`` writes without
+    pandas); ``slices`` and ``questions`` are the same tables as DataFrames, built on first use.
+    """
+
+    slices_table: ColumnTable
+    questions_table: ColumnTable
     options: SliceOptions
     facts: dict = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
+
+    @cached_property
+    def slices(self) -> pd.DataFrame:
+        return self.slices_table.to_frame()
+
+    @cached_property
+    def questions(self) -> pd.DataFrame:
+        return self.questions_table.to_frame()
 
     def metadata(self) -> dict:
         return {"parameters": asdict(self.options), "facts": self.facts, "warnings": self.warnings}
@@ -213,22 +231,24 @@ def slice_from_sums(sums: SliceSums, flops_by_model: np.ndarray, has_scale: np.n
         warnings.append(diagnostic("no-correct-column",
                                    "the dump has no 'correct' column: accuracy is unknown, so only TC Brier is forecast"))
 
-    slices = pd.DataFrame({"model": names, "flops": flops_by_model, "accuracy": accuracy, "tc_brier": tc_mean})
+    kept = np.flatnonzero(has_scale & ~silent)
+    kept = kept[np.lexsort((names[kept].astype(object), flops_by_model[kept]))]  # by flops, then name
+    slices = {"model": names[kept], "flops": flops_by_model[kept], "accuracy": accuracy[kept],
+              "tc_brier": tc_mean[kept]}
     for k, column in enumerate(group_columns(groups)):
-        slices[column] = group_mean[:, k]
-    slices["n_answered"] = sums.answered
-    slices["n_missing"] = n_questions - sums.answered
-    slices = slices[has_scale & ~silent].sort_values(["flops", "model"], kind="stable").reset_index(drop=True)
+        slices[column] = group_mean[kept, k]
+    slices["n_answered"] = sums.answered[kept]
+    slices["n_missing"] = n_questions - sums.answered[kept]
 
     bounds = group_boundaries(sums.order.size, groups)
     order = sums.order
-    questions = pd.DataFrame({
+    questions = {
         "question": sums.question_ids[order],
         "task": sums.question_tasks[order],
         "difficulty": sums.difficulty[order],
         "group": np.repeat(np.arange(1, groups + 1), np.diff(bounds)),
         "n_reference_answers": sums.reference_answers[order].astype(np.int64),
-    })
+    }
     facts = {
         "n_models": int((has_scale & ~silent).sum()),
         "n_reference_models": int(reference.sum()),
@@ -239,7 +259,7 @@ def slice_from_sums(sums: SliceSums, flops_by_model: np.ndarray, has_scale: np.n
         "has_accuracy": sums.correct_sum is not None,
         "tasks": sums.tasks,
     }
-    return SliceResult(slices, questions, options, facts, warnings)
+    return SliceResult(ColumnTable(slices), ColumnTable(questions), options, facts, warnings)
 
 
 def _p_correct_sums(dump: Dump, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,13 +31,16 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import DUMP_HINT, DumpColumns
 from slicesand.io.tables import Source, sha256_file
+
+if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scannable and needs no pandas
+    import pandas as pd
 
 DIALECTS = {"duckdb": ("DOUBLE", "VARCHAR", "BIGINT"), "trino": ("DOUBLE", "VARCHAR", "BIGINT"),
             "spark": ("DOUBLE", "STRING", "BIGINT"), "bigquery": ("FLOAT64", "STRING", "INT64")}
@@ -352,6 +355,8 @@ class DumpScanner:
         When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
         otherwise they join the ``models`` table.
         """
+        import pandas as pd
+
         if not self._scores_checked:  # once per dump: run's second scan (the spectrum) reads the same rows
             self._check_scores()
             self._scores_checked = True
@@ -394,6 +399,8 @@ class DumpScanner:
         :func:`slicesand.ingest.scoring.tc_brier` on the same probabilities, so the two paths give the
         same bits. Questions not in ``question_ids`` are skipped (a seeded subset of them).
         """
+        import pandas as pd
+
         from slicesand.ingest.scoring import tc_brier
 
         c, q = self.columns, _quote
@@ -447,6 +454,8 @@ class DumpScanner:
         """Each (model, question) once. A model that answered as many rows as there are questions, whose
         sum of question hashes equals that of the whole question set, answered each once (up to a hash
         collision: odds near 2^-64); any other model is checked exactly, with a grouped count."""
+        import pandas as pd
+
         c, q = self.columns, _quote
         task = f", {q(c.task)}" if self.has_task else ""
         everything = self.connection.execute(
@@ -491,6 +500,8 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
     """Slice a dump out of core: the two scans in DuckDB, then the same assembly as the numpy path
     (:func:`slicesand.slicing.difficulty.slice_from_sums`). ``model_names`` and ``flops_by_model`` come
     from :meth:`DumpScanner.models` and the scale resolution."""
+    import pandas as pd
+
     from slicesand.slicing.difficulty import SliceSums, check_rankable, reference_models, slice_from_sums
 
     flops_by_model = np.asarray(flops_by_model, dtype=float)

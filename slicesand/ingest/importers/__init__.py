@@ -22,24 +22,22 @@ Kinds of source:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.importers._common import DUMP_SCHEMA, ImportOptions, ImportResult, ReaderOutput
-from slicesand.ingest.importers.eee import read_eee
-from slicesand.ingest.importers.helm import read_helm
-from slicesand.ingest.importers.lmeval import read_lmeval
-from slicesand.ingest.importers.longtable import read_long
-from slicesand.ingest.importers.matrix import read_matrix_csv, read_pyirt
 from slicesand.ingest.importers.sniff import FROM_HINT, KINDS, sniff_source
 from slicesand.ingest.known_models import SCALE_COLUMNS, lookup_scales
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DUMP_SCHEMA",
@@ -53,13 +51,15 @@ __all__ = [
 
 _SINGLE_FILE_KINDS = ("matrix-csv", "py-irt", "long")
 
-_READERS: dict[str, Callable[[Path, ImportOptions], ReaderOutput]] = {
-    "lm-eval": read_lmeval,
-    "helm": read_helm,
-    "matrix-csv": read_matrix_csv,
-    "py-irt": read_pyirt,
-    "every-eval-ever": read_eee,
-    "long": read_long,
+# kind -> (module, reader): a reader's module (and pandas, which some use) loads only when that kind
+# is read, so the commands that read slicesand's own long table do not pay for six importers.
+_READERS: dict[str, tuple[str, str]] = {
+    "lm-eval": (".lmeval", "read_lmeval"),
+    "helm": (".helm", "read_helm"),
+    "matrix-csv": (".matrix", "read_matrix_csv"),
+    "py-irt": (".matrix", "read_pyirt"),
+    "every-eval-ever": (".eee", "read_eee"),
+    "long": (".longtable", "read_long"),
 }
 
 # Which options mean something for which kind; setting one for another kind is a contradiction.
@@ -96,7 +96,8 @@ def read_source(
     if kind in _SINGLE_FILE_KINDS and not path.is_file():
         raise InputDataError(str(path), f"a {kind} source is a single file, not a directory", hint=_FROM_HINT)
     _check_options_fit(kind, options)
-    output = _READERS[kind](path, options)
+    module, reader = _READERS[kind]
+    output: ReaderOutput = getattr(import_module(module, __name__), reader)(path, options)
     models = _model_table(output, options)
     notes = list(output.notes) + _scale_notes(models)
     return ImportResult(dump=output.dump, models=models, notes=notes, kind=kind)
@@ -120,6 +121,8 @@ def _model_table(output: ReaderOutput, options: ImportOptions) -> pd.DataFrame:
     The bundled table is preferred where it knows a model: its numbers are nominal sizes with
     tokens and FLOPs, so models from different sources stay on one footing.
     """
+    import pandas as pd
+
     models = pc.unique(output.dump.column("model")).to_pylist()
     if options.known_scales:
         table = lookup_scales(models)

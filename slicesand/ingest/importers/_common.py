@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from slicesand.errors import UsageError
 from slicesand.io.tables import read_file_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DUMP_SCHEMA = pa.schema(
     [

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-import pandas as pd
 import pyarrow as pa
 
 from slicesand.errors import InputDataError
@@ -198,6 +197,8 @@ def _correct_from_stats(
     instances = [str(entry.get("instance_id")) for entry in first_trial]
     correct = np.array([values.get(stat_name, np.nan) for values in values_by_name], dtype=np.float64)
     _check_zero_one(correct, instances, stat_name, stats_path, run, notes)
+    import pandas as pd  # reading HELM (not sniffing it) needs pandas
+
     duplicated = pd.Index(instances).duplicated()
     if duplicated.any():
         raise InputDataError(

@@ -30,7 +30,6 @@ from pathlib import Path
 from slicesand.errors import InputDataError
 from slicesand.ingest.importers.eee import looks_like_eee, looks_like_eee_record
 from slicesand.ingest.importers.helm import HELM_FILE_NAMES, looks_like_helm
-from slicesand.ingest.importers.lmeval import looks_like_lmeval
 from slicesand.io.tables import (
     csv_header, format_suffix, is_parquet, read_head, reject_lfs_pointer, reject_unreadable_twice,
 )
@@ -84,6 +83,8 @@ def _sniff_json(path: Path, head: bytes) -> str:
 
 
 def _sniff_folder(path: Path) -> str:
+    from slicesand.ingest.importers.lmeval import looks_like_lmeval  # and pandas: only a folder needs it
+
     found = [kind for kind, looks in (("helm", looks_like_helm), ("lm-eval", looks_like_lmeval),
                                       ("every-eval-ever", looks_like_eee)) if looks(path)]
     if not found:
