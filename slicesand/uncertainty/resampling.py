@@ -14,8 +14,10 @@ question multiplicities (how often each question is taken, multinomial with repl
    the drawn questions, weighted by their multiplicities.
 
 Everything is dense algebra on a (models x questions) matrix: the difficulties of all draws are one
-matrix product (draws x reference models) @ (reference models x questions), the ranks one batched
-``argsort`` (:func:`slicesand.slicing.difficulty.groups_by_position`), and the group means matrix products of (draws x questions) weights with the transposed
+matrix product (draws x reference models) @ (reference models x questions), the easiest and hardest
+groups one batched ``partition`` (:func:`edge_groups`, the first and last groups of
+:func:`slicesand.slicing.difficulty.groups_by_position`, without a sort), and the group means matrix
+products of (draws x questions) weights with the transposed
 score matrix. A complete dump sorted by model then question *is* that matrix (a reshape); any other
 dump is gathered into it with ``bincount``. When the matrices would not fit the memory budget
 (``memory_budget`` bytes, 2 GB by default; ``run --memory-budget``), a seeded subset of the questions
@@ -50,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slicesand.slicing.difficulty import groups_by_position, tie_rank
+from slicesand.slicing.difficulty import group_boundaries, groups_by_position, tie_rank
 
 #: Bytes the model x question matrices of the bootstrap may take (``run --memory-budget``).
 DEFAULT_MEMORY_BUDGET = 2e9
@@ -292,16 +294,19 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
             denominator = weights.sum(axis=1, keepdims=True) if ref_count is None else weights @ ref_count
             difficulty = (weights @ ref_score) / denominator
         # A question no drawn reference model answered keeps its full-data difficulty.
-        difficulty = np.where(np.isfinite(difficulty), difficulty, full)
+        undefined = ~np.isfinite(difficulty)
+        if undefined.any():
+            difficulty = np.where(undefined, full, difficulty)
         every = ranked.size == k.shape[1]  # every question ranked (the usual case): whole rows, no gathers
-        group = groups_by_position(difficulty, counts if every else counts[:, ranked], matrix.tie_rank[ranked],
-                                   matrix.groups)
+        # The columns are in tie order (QuestionMatrix.tie_rank is their position), and only the easy and
+        # hard groups enter the fits.
+        easy, hard = edge_groups(difficulty, counts if every else counts[:, ranked], matrix.groups)
         if every:
-            easy_w, hard_w = k * (group == 0), k * (group == matrix.groups - 1)
+            easy_w, hard_w = k * easy, k * hard
         else:
             easy_w, hard_w = np.zeros_like(k), np.zeros_like(k)
-            easy_w[:, ranked] = k[:, ranked] * (group == 0)
-            hard_w[:, ranked] = k[:, ranked] * (group == matrix.groups - 1)
+            easy_w[:, ranked] = k[:, ranked] * easy
+            hard_w[:, ranked] = k[:, ranked] * hard
         out[0, part] = _weighted_means(easy_w, score_t, count_t)
         out[1, part] = _weighted_means(hard_w, score_t, count_t)
         out[2, part] = _weighted_means(k, score_t, count_t)
@@ -312,6 +317,63 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         list(pool.map(one_block, range(0, draws, block)))
     return out
+
+
+def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw (rows), which questions (columns, in tie order) fall in the easiest and in the hardest
+    group: the first and last groups of :func:`slicesand.slicing.difficulty.groups_by_position`, without
+    sorting the rows.
+
+    A question's position is the number of drawn questions ranked before it, and the easiest group ends
+    at the first group boundary ``b``: it holds the questions ranked no later than the one at position
+    ``b - 1`` of the row with every question repeated as often as it was drawn. That one question is
+    found by ``numpy.partition`` (linear time, where a sort is n log n); a row holding other questions
+    of exactly its difficulty places them by their cumulated counts, as the tie order says. A question
+    drawn zero times is placed by the same rule. Rows whose counts do not add up to the number of
+    columns, or that hold NaN, are ranked by ``groups_by_position``
+    (``tests/uncertainty/test_resampling.py`` pins the two together).
+
+    >>> easy, hard = edge_groups(np.array([[-0.5, -0.1, -0.7, -0.9]]), np.array([[1, 1, 2, 0]]), 2)
+    >>> easy.astype(int).tolist(), hard.astype(int).tolist()
+    ([[1, 1, 0, 0]], [[0, 0, 1, 1]])
+    """
+    n_draws, n = difficulty.shape
+    inner = group_boundaries(n, groups)[1:-1]
+    if not inner.size:  # one group: it is both the easiest and the hardest
+        everything = np.ones(difficulty.shape, dtype=bool)
+        return everything, everything
+    if not (counts.sum(axis=1) == n).all() or np.isnan(difficulty).any():
+        group = groups_by_position(difficulty, counts, np.arange(n), groups)
+        return group == 0, group == groups - 1
+    repeated = np.repeat(difficulty.ravel(), counts.ravel()).reshape(n_draws, n)
+    # The question at position b - 1 (easiest first) is the b-th largest of the repeated row: at
+    # ascending index n - b. The first boundary's pivot splits the row, and the last boundary's is found
+    # among the smaller values (one partition each: numpy's partition with several kth is slower).
+    first, last = int(inner[0]), int(inner[-1])
+    pivots = {}
+    if 0 < first < n:
+        repeated = np.partition(repeated, n - first, axis=1)
+        pivots[first] = repeated[:, n - first, None]
+    if 0 < last < n and last not in pivots:
+        pivots[last] = np.partition(repeated[:, :n - first] if 0 < first < n else repeated, n - last,
+                                    axis=1)[:, n - last, None]
+
+    def ranked_before(boundary: int) -> np.ndarray:  # drawn questions whose position is below ``boundary``
+        if boundary <= 0 or boundary >= n:
+            return np.full(difficulty.shape, boundary >= n)
+        pivot = pivots[boundary]
+        within = difficulty >= pivot
+        tied = difficulty == pivot
+        rows = np.flatnonzero(tied.sum(axis=1) > 1)  # other questions as difficult as the pivot: rare
+        if rows.size:
+            easier, tied, row_counts = difficulty[rows] > pivot[rows], tied[rows], counts[rows]
+            tied_counts = np.where(tied, row_counts, 0)
+            before = (np.where(easier, row_counts, 0).sum(axis=1, keepdims=True)
+                      + np.cumsum(tied_counts, axis=1) - tied_counts)
+            within[rows] = easier | (tied & (before < boundary))
+        return within
+
+    return ranked_before(int(inner[0])), ~ranked_before(int(inner[-1]))
 
 
 def _weighted_means(weights: np.ndarray, sums_t: np.ndarray, counts_t: np.ndarray | None) -> np.ndarray:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import slicesand.uncertainty.resampling as qr
-from slicesand.slicing.difficulty import SliceOptions, slice_dump
+from slicesand.slicing.difficulty import SliceOptions, groups_by_position, slice_dump
 from tests.uncertainty.test_calibration import _noisy_dump
 
 
@@ -55,3 +56,31 @@ def test_stability_over_the_budget_notes_its_subset():
     full = dump_instability(dump, flops, 1e22, 3)
     part = dump_instability(dump, flops, 1e22, 3, memory_budget=1e4)
     assert "note" not in full.facts() and "seeded subset" in part.facts()["note"]
+
+
+@pytest.mark.parametrize("levels", [None, 4, 1])  # continuous difficulties, many ties, all equal
+@pytest.mark.parametrize("groups", [1, 2, 3, 5])
+def test_edge_groups_are_the_first_and_last_groups_by_position(levels, groups):
+    rng = np.random.default_rng(levels or 0)
+    n = 61
+    difficulty = -rng.random((200, n))
+    if levels is not None:
+        difficulty = np.round(difficulty * levels) / levels
+    difficulty[5, :10] = 0.0
+    difficulty[5, 10:20] = -0.0  # minus and plus zero are one difficulty
+    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(200)])
+    counts[7] = 1  # every question once: the slicing's own groups
+    group = groups_by_position(difficulty, counts, np.arange(n), groups)
+    easy, hard = qr.edge_groups(difficulty, counts, groups)
+    assert np.array_equal(easy, group == 0)  # questions not drawn included
+    assert np.array_equal(hard, group == groups - 1)
+    if levels == 4:
+        assert (difficulty[:, :, None] == difficulty[:, None, :]).sum() > 200 * n  # ties were exercised
+
+
+def test_edge_groups_fall_back_to_sorting_rows_it_cannot_partition():
+    difficulty = np.array([[-0.5, np.nan, -0.7, -0.1], [-0.5, -0.2, -0.7, -0.1]])
+    counts = np.array([[1, 1, 1, 1], [2, 2, 1, 1]])  # NaN; counts that do not add up to the questions
+    group = groups_by_position(difficulty, counts, np.arange(4), 2)
+    easy, hard = qr.edge_groups(difficulty, counts, 2)
+    assert np.array_equal(easy, group == 0) and np.array_equal(hard, group == 1)
