@@ -17,6 +17,15 @@ parent is written twice.
 ...     theirs = child.result()
 >>> mine, theirs
 (10, 45)
+
+With ``inbox=True`` the child can also wait for what the parent learns later: ``function`` is called
+with a ``receive`` function, which returns each object the parent :meth:`Forked.send` s, in order
+(pickled through a second pipe; ``EOFError`` when the parent stopped sending):
+
+>>> with Forked(lambda receive: receive() * 2, inbox=True) as child:
+...     child.send(21)
+...     child.result()
+42
 """
 
 from __future__ import annotations
@@ -43,15 +52,24 @@ class Forked:
     child whose result was not read, so no process outlives its parent's need for it.
     """
 
-    def __init__(self, function: Callable[[], object]) -> None:
+    def __init__(self, function: Callable[..., object], *, inbox: bool = False) -> None:
         read, write = os.pipe()
+        inbox_read, inbox_write = os.pipe() if inbox else (None, None)
+        if inbox_write is not None:
+            _widen(inbox_write)  # what the parent sends fits the pipe: send() does not wait for the child
         pid = os.fork()
         if pid == 0:  # the child: compute, send, leave at once
             code = 1
             try:
                 os.close(read)
                 try:
-                    payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
+                    if inbox_read is not None:
+                        os.close(inbox_write)
+                        messages = os.fdopen(inbox_read, "rb")
+                        value = function(lambda: pickle.load(messages))
+                    else:
+                        value = function()
+                    payload = pickle.dumps((True, value), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException as exc:  # noqa: BLE001 - every failure is reported, none raised here
                     payload = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
                 with os.fdopen(write, "wb") as stream:
@@ -62,7 +80,30 @@ class Forked:
         os.close(write)
         self._pid: int | None = pid
         self._read = read
+        self._inbox = None
+        if inbox_read is not None:
+            os.close(inbox_read)
+            self._inbox = os.fdopen(inbox_write, "wb")
         self.error: str | None = None  # why the child gave no result, when it gave none
+
+    def send(self, message: object) -> None:
+        """Pickle ``message`` to the child (``inbox=True``), which reads it with its ``receive``. A child
+        that is gone already is not an error here: :meth:`result` says what became of it."""
+        if self._inbox is None:
+            raise RuntimeError("Forked.send: the child has no inbox (Forked(..., inbox=True))")
+        try:
+            pickle.dump(message, self._inbox, protocol=pickle.HIGHEST_PROTOCOL)
+            self._inbox.flush()
+        except OSError:  # a broken pipe: the child has gone
+            pass
+
+    def _close_inbox(self) -> None:
+        if self._inbox is not None:
+            try:
+                self._inbox.close()
+            except OSError:  # a child gone before reading leaves a broken pipe
+                pass
+            self._inbox = None
 
     def result(self, timeout: float = 300.0) -> object | None:
         """The child's result; ``None`` when it failed (``error`` says why), or when it sent nothing within
@@ -72,6 +113,7 @@ class Forked:
 
         if self._pid is None:
             raise RuntimeError("Forked.result: the result was already read")
+        self._close_inbox()  # nothing more will come: a child still waiting for a message sees the end
         if not select.select([self._read], [], [], timeout)[0]:
             self.stop()
             self.error = f"the child sent nothing within {timeout:g} s"
@@ -91,6 +133,7 @@ class Forked:
 
     def stop(self) -> None:
         """Kill and reap the child if its result was not read."""
+        self._close_inbox()
         if self._pid is None:
             return
         try:
@@ -106,3 +149,13 @@ class Forked:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def _widen(fd: int, size: int = 1 << 20) -> None:
+    """Grow a pipe's buffer to ``size`` bytes where Linux allows it (``F_SETPIPE_SZ``); else leave it."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (ImportError, OSError):
+        pass

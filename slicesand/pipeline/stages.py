@@ -364,13 +364,16 @@ class RunResult:
     notes: list[Diagnostic] = field(default_factory=list)  # about the report only (e.g. no spectrum)
     spectrum: pd.DataFrame | None = None  # the same dump in ``spectrum_groups`` groups, for its figure
     band: pd.DataFrame | None = None  # the interval band on the forecast figure's grid (with figures only)
+    # The figures being drawn in a child process (slicesand.reporting.drawing), which write_run collects.
+    drawing: object | None = field(default=None, repr=False, compare=False)
 
 
-def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Forecast, object]:
+def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_forecast=None) -> tuple[Forecast, object]:
     """Predict on the slices, at ``config.predict``'s scales, with the bootstrap's 90% intervals; each
     draw resamples the training models and, from the dump, the questions (re-slicing them;
     slicesand.uncertainty.resampling). Returns the forecast and its bootstrap draws (or ``None``), which the
-    figure's interval band reuses."""
+    figure's interval band reuses. ``point_forecast(forecast)`` is called with the forecast before its
+    intervals are drawn (the figures that do not need them start from it)."""
     from slicesand.forecast.predict import predict
     from slicesand.uncertainty.intervals import add_intervals
 
@@ -391,6 +394,8 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
                                                     config.slicing.groups, seed=seed, memory_budget=budget)
     grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
     forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
+    if point_forecast is not None:
+        point_forecast(forecast)
     drawn = None
     if draws > 0 and fit.has_accuracy:  # drawn once: the predictions' intervals and the figure's band
         from slicesand.uncertainty.bootstrap import draw_bootstrap
@@ -402,30 +407,61 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig) -> tuple[Fore
 
 
 def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | None = None,
-                loaded: Loaded | None = None) -> RunResult:
+                loaded: Loaded | None = None, draw_early: bool = False) -> RunResult:
     """slice -> fit (the default rule unless the options fix it) -> predict, in memory; nothing is written.
 
     The command line's ``run`` and :func:`slicesand.run` both come through here, so the same input and
     options give the same forecast. ``config.report.spectrum_groups`` slices the same dump a second time
-    for the difficulty-spectrum figure.
+    for the difficulty-spectrum figure. ``draw_early`` (what :func:`run_all` does, which writes the
+    result at once) starts drawing the figures in a child process while this one computes
+    (:mod:`slicesand.reporting.drawing`); :func:`write_run` collects them.
     """
+    drawing = None
+    if draw_early and config.report.figures:
+        from slicesand.reporting.drawing import FigureDrawing
+
+        drawing = FigureDrawing.start()
+    try:
+        return _compute_run(dump_path, config, stdin, loaded, drawing)
+    except BaseException:
+        if drawing is not None:
+            drawing.stop()
+        raise
+
+
+def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunResult:
     from slicesand.fitting.selection import fit as fit_with_rule
 
     stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded),
                           memory_budget=config.uncertainty.memory_budget * 1e9)
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
                   task=single_task(stage.result.facts))
-    forecast, drawn = forecast_stage(stage, fit, config)
     groups = config.report.spectrum_groups
-    spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
+    spectrum: dict = {}
+
+    def figures_of(forecast: Forecast, band: pd.DataFrame | None):
+        partial = RunResult(None, stage, fit, forecast, spectrum=spectrum["table"], band=band)
+        return run_report(partial, config, run_document={}).figures
+
+    def point_forecast(forecast: Forecast) -> None:
+        # The spectrum is sliced once the bootstrap's question matrix is read (the scans then run in the
+        # same order with or without a drawing child), and the figures that need no bootstrap start.
+        spectrum["table"], spectrum["note"] = spectrum_slices(stage, groups) if groups else (None, None)
+        if drawing is not None:
+            drawing.early(figures_of(forecast, None))
+
+    forecast, drawn = forecast_stage(stage, fit, config, point_forecast=point_forecast)
     band = None
     if config.report.figures:
         from slicesand.reporting.facts import interval_band
 
         band = interval_band(fit, stage.result.slices, forecast.table, draws=config.uncertainty.draws,
                              seed=config.uncertainty.seed, drawn=drawn)
+    if drawing is not None:
+        drawing.final(figures_of(forecast, band))
+    note = spectrum["note"]
     return RunResult(None, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
-                     [diagnostic("report-note", spectrum_note)] if spectrum_note else [], spectrum, band)
+                     [diagnostic("report-note", note)] if note else [], spectrum["table"], band, drawing)
 
 
 def predict_parameters(config: RunConfig) -> dict:
@@ -472,12 +508,21 @@ def write_run(result: RunResult, outdir: str | Path, config: RunConfig) -> RunRe
         from slicesand.reporting.facts import BAND_FILE
 
         write_table(result.band, outdir / BAND_FILE)
-    write_markdown_report(outdir, figures=config.report.figures, report=run_report(result, config, run_document))
-    return replace(result, outdir=outdir)
+    # Figures drawn by a child (compute_run's draw_early); None if it failed, and they are drawn here.
+    images = result.drawing.files() if result.drawing is not None and config.report.figures else None
+    write_markdown_report(outdir, figures=config.report.figures, report=run_report(result, config, run_document),
+                          images=images)
+    return replace(result, outdir=outdir, drawing=None)
 
 
 def run_all(dump_path: str | Path, outdir: str | Path, config: RunConfig = RunConfig(), *,
             stdin: BinaryIO | None = None, loaded: Loaded | None = None) -> RunResult:
     """slice -> fit -> predict -> report, leaving every artifact in ``outdir``: :func:`compute_run`, then
-    :func:`write_run`. Everything is computed before anything is written."""
-    return write_run(compute_run(dump_path, config, stdin=stdin, loaded=loaded), outdir, config)
+    :func:`write_run`. Everything is computed before anything is written; the figures are drawn in a
+    child process meanwhile, where that is possible (:mod:`slicesand.reporting.drawing`)."""
+    result = compute_run(dump_path, config, stdin=stdin, loaded=loaded, draw_early=True)
+    try:
+        return write_run(result, outdir, config)
+    finally:
+        if result.drawing is not None:
+            result.drawing.stop()  # a no-op once its figures were read

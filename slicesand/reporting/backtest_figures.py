@@ -33,15 +33,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from slicesand.reporting.facts import format_flops
+from slicesand.reporting.figure_names import BACKTEST_TITLES
 from slicesand.reporting.figures import (
     PALETTE, STYLE, figure_bytes, figure_file_name, new_figure, small_multiples, titled,
 )
 
-BACKTEST_TITLES = {
-    "backtest_error": "Backtest: forecast error against extrapolation distance",
-    "backtest_calibration": "Backtest: interval calibration by horizon",
-    "backtest_cuts": "Backtest: forecast against observed, one panel per cut",
-}
 TABLE_FILE, MODELS_FILE = "backtest.csv", "backtest-models.csv"
 # Each method's label and style; lightness and line style part them in greyscale.
 METHOD_STYLES = {

@@ -49,15 +49,10 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from slicesand.fitting.model import Fit, group_columns_in, training_mask
 from slicesand.forecast.predict import curves
 from slicesand.reporting.facts import FigureInputs, figure_grid, format_flops
+from slicesand.reporting.figure_names import FIGURE_TITLES, figure_file_name, figure_keys, write_figures  # noqa: F401
 
 FIGURE_SIZE = (7.0, 5.0)  # inches: a two-column figure in a paper, legend below the axes
 DPI = 200  # so every PNG is 1400 x 1000 pixels
-FIGURE_TITLES = {
-    "spectrum": "Difficulty spectrum",
-    "fits": "Easy and hard groups: fitted curves",
-    "forecast": "Forecast of accuracy",
-    "tc_accuracy": "TC Brier score vs accuracy",
-}
 # Dark blue, burnt orange, purple and grey: every line has >= 3:1 contrast on white (WCAG non-text),
 # and blue / orange differ in lightness (relative luminance 0.04 vs 0.19), so they part in greyscale;
 # line styles and filled / hollow markers carry the rest.
@@ -71,17 +66,6 @@ STYLE = {"font.size": 9.0, "axes.titlesize": 10.0, "axes.labelsize": 9.0, "legen
          "font.family": "DejaVu Sans", "svg.fonttype": "none", "svg.hashsalt": "slicesand",
          "path.simplify": False}
 TC_RANGE = (-1.0, 0.0)  # TC Brier is minus a squared probability gap: it lives in [-1, 0]
-
-
-def figure_file_name(key: str, fmt: str = "png") -> str:
-    """File name of a figure beside the report: ``report-forecast.png``.
-
-    >>> figure_file_name("tc_accuracy", "svg")
-    'report-tc-accuracy.svg'
-    """
-    if key.startswith("backtest_"):  # the files `backtest --plot` writes
-        return f"{key.replace('_', '-')}.{fmt}"
-    return f"report-{key.replace('_', '-')}.{fmt}"
 
 
 def text_of(value: object) -> str:
@@ -375,19 +359,17 @@ def tc_accuracy_figure(inputs: FigureInputs) -> Figure:
     return figure
 
 
-def figure_keys(inputs: FigureInputs) -> list[str]:
-    """The figures the inputs allow, in report order (accuracy figures need accuracy)."""
-    spectrum = inputs.spectrum is not None and len(group_columns_of(inputs.spectrum)) >= 2
-    return (["spectrum"] if spectrum else []) + ["fits"] + (["forecast", "tc_accuracy"] if inputs.fit.has_accuracy else [])
+def draw_figure(key: str, inputs: FigureInputs) -> Figure:
+    """One of the report's figures (a key of :data:`FIGURE_TITLES`)."""
+    with matplotlib.rc_context(STYLE):
+        if key == "spectrum":
+            return spectrum_figure(inputs.spectrum, inputs.fit.options.cut, inputs.task)
+        return {"fits": fits_figure, "forecast": forecast_figure, "tc_accuracy": tc_accuracy_figure}[key](inputs)
 
 
 def make_figures(inputs: FigureInputs) -> dict[str, Figure]:
     """Every figure the inputs allow, in report order."""
-    draw = {"spectrum": lambda: spectrum_figure(inputs.spectrum, inputs.fit.options.cut, inputs.task),
-            "fits": lambda: fits_figure(inputs), "forecast": lambda: forecast_figure(inputs),
-            "tc_accuracy": lambda: tc_accuracy_figure(inputs)}
-    with matplotlib.rc_context(STYLE):
-        return {key: draw[key]() for key in figure_keys(inputs)}
+    return {key: draw_figure(key, inputs) for key in figure_keys(inputs)}
 
 
 def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
@@ -469,14 +451,3 @@ def png_dpi(data: bytes) -> float | None:
         return None
     x_per_metre, _, unit = struct.unpack(">IIB", data[at + 4:at + 13])
     return x_per_metre * 0.0254 if unit == 1 else None
-
-
-def write_figures(images: dict[str, bytes], folder: str | Path, fmt: str = "png") -> dict[str, str]:
-    """Write each image atomically into ``folder``; ``{key: file name}``."""
-    from slicesand.io.atomic import write_bytes_atomic
-
-    names = {}
-    for key, data in images.items():
-        names[key] = figure_file_name(key, fmt)
-        write_bytes_atomic(Path(folder) / names[key], data)
-    return names

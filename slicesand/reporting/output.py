@@ -229,26 +229,27 @@ def render_images(report: Report, formats: tuple[str, ...] = ("png",)) -> dict[s
 
 def figure_titles() -> dict[str, str]:
     """Every figure's title, the backtest's included."""
-    from slicesand.reporting.backtest_figures import BACKTEST_TITLES
-    from slicesand.reporting.figures import FIGURE_TITLES
+    from slicesand.reporting.figure_names import BACKTEST_TITLES, FIGURE_TITLES
 
     return {**FIGURE_TITLES, **BACKTEST_TITLES}
 
 
 def write_markdown_report(outdir: str | Path, target: str | Path | None = None, *,
                           figures: bool = True, facts: dict | None = None,
-                          report: Report | None = None) -> tuple[Path, str]:
+                          report: Report | None = None,
+                          images: dict[str, dict[str, bytes]] | None = None) -> tuple[Path, str]:
     """Write ``report.md`` (default: in the folder) with its figures beside it, as PNG (linked from the
     report) and SVG (for papers and slides); returns (path, text).
 
     ``report`` is the run's report already built (``run`` passes the one made in memory); without it
-    the folder is read once.
+    the folder is read once. ``images`` are its figures already drawn (``{key: {"png": ..., "svg": ...}}``,
+    :mod:`slicesand.reporting.drawing`); without them they are drawn here.
     """
-    from slicesand.reporting.figures import write_figures
+    from slicesand.reporting.figure_names import write_figures
 
     report = _report_of(outdir, report, facts)
     target = Path(target) if target is not None else Path(outdir) / "report.md"
-    files = render_images(report, ("png", "svg")) if figures else {}
+    files = (images if images is not None else render_images(report, ("png", "svg"))) if figures else {}
     names = write_figures({key: data["png"] for key, data in files.items()}, target.parent)
     write_figures({key: data["svg"] for key, data in files.items()}, target.parent, "svg")
     titles = figure_titles()
@@ -274,8 +275,7 @@ def write_html_report(outdir: str | Path, target: str | Path | None = None,
 
 def print_terminal_report(report: Report) -> None:
     """The terminal summary of a report, naming the figure files that sit beside ``report.md``."""
-    from slicesand.reporting.backtest_figures import BACKTEST_TITLES
-    from slicesand.reporting.figures import figure_file_name, figure_keys
+    from slicesand.reporting.figure_names import BACKTEST_TITLES, figure_file_name, figure_keys
     from slicesand.reporting.terminal import print_report
 
     keys = figure_keys(report.figures) if report.figures is not None else []

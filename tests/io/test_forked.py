@@ -49,3 +49,23 @@ def test_a_stuck_child_is_killed_and_gives_none():
     with Forked(lambda: time.sleep(60)) as child:
         assert child.result(timeout=0.5) is None
     assert "nothing within 0.5 s" in child.error and time.monotonic() - started < 30
+
+
+def test_the_child_receives_what_the_parent_sends_later_in_order():
+    def child_side(receive):
+        first = receive()
+        return os.getpid(), first, receive()
+
+    with Forked(child_side, inbox=True) as child:
+        child.send({"early": [1, 2]})
+        child.send("late" * 100_000)  # bigger than a default pipe buffer
+        pid, first, second = child.result()
+    assert pid != os.getpid() and first == {"early": [1, 2]} and second == "late" * 100_000
+
+
+def test_a_child_waiting_for_a_message_that_never_comes_ends_with_eof():
+    with Forked(lambda receive: receive(), inbox=True) as child:
+        assert child.result(timeout=30) is None
+    assert child.error.startswith("EOFError")
+    with Forked(lambda: 1) as child, pytest.raises(RuntimeError, match="no inbox"):
+        child.send(1)

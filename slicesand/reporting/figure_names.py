@@ -1,0 +1,50 @@
+"""What the report's figures are called and where they are written, without matplotlib: a run whose
+figures are drawn in a child process (:mod:`slicesand.reporting.drawing`) names and writes them
+without importing the drawing code.
+
+>>> figure_file_name("tc_accuracy", "svg"), figure_file_name("backtest_error")
+('report-tc-accuracy.svg', 'backtest-error.png')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slicesand.fitting.model import group_columns_in
+from slicesand.reporting.facts import FigureInputs
+
+FIGURE_TITLES = {
+    "spectrum": "Difficulty spectrum",
+    "fits": "Easy and hard groups: fitted curves",
+    "forecast": "Forecast of accuracy",
+    "tc_accuracy": "TC Brier score vs accuracy",
+}
+BACKTEST_TITLES = {
+    "backtest_error": "Backtest: forecast error against extrapolation distance",
+    "backtest_calibration": "Backtest: interval calibration by horizon",
+    "backtest_cuts": "Backtest: forecast against observed, one panel per cut",
+}
+
+
+def figure_file_name(key: str, fmt: str = "png") -> str:
+    """File name of a figure beside the report: ``report-forecast.png``."""
+    if key.startswith("backtest_"):  # the files `backtest --plot` writes
+        return f"{key.replace('_', '-')}.{fmt}"
+    return f"report-{key.replace('_', '-')}.{fmt}"
+
+
+def figure_keys(inputs: FigureInputs) -> list[str]:
+    """The figures the inputs allow, in report order (accuracy figures need accuracy)."""
+    spectrum = inputs.spectrum is not None and len(group_columns_in(inputs.spectrum)) >= 2
+    return (["spectrum"] if spectrum else []) + ["fits"] + (["forecast", "tc_accuracy"] if inputs.fit.has_accuracy else [])
+
+
+def write_figures(images: dict[str, bytes], folder: str | Path, fmt: str = "png") -> dict[str, str]:
+    """Write each image atomically into ``folder``; ``{key: file name}``."""
+    from slicesand.io.atomic import write_bytes_atomic
+
+    names = {}
+    for key, data in images.items():
+        names[key] = figure_file_name(key, fmt)
+        write_bytes_atomic(Path(folder) / names[key], data)
+    return names

@@ -1,0 +1,102 @@
+"""Figures drawn in a child while the run computes: the same bytes as drawing them at the end, from the
+final inputs; a figure drawn early reads only what FIGURE_READS says; a failed child is redrawn here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import slicesand.reporting.drawing as drawing
+from slicesand.config import run_config
+from slicesand.io.forked import fork_usable
+from slicesand.pipeline.stages import run_all
+from slicesand.reporting.figures import draw_figure, figure_bytes, figure_files, make_figures
+from slicesand.reporting.output import read_report
+from tests.reporting.report_fixtures import write_synthetic_dump
+
+needs_fork = pytest.mark.skipif(not fork_usable(), reason="fork not usable here (not Linux, threads or one core)")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("drawing")
+    dump = write_synthetic_dump(folder / "dump.csv")
+    run_all(dump, folder / "out", run_config(cut=1e22, easy_degree=3, hard_degree=2, at=[1e24], bootstrap=100))
+    return read_report(folder / "out").figures
+
+
+def _elsewhere(inputs, reads: tuple[str, ...]):
+    """The inputs with every field the figure does not read changed."""
+    predictions = inputs.predictions
+    if "predictions.flops" in reads:  # only that column
+        predictions = predictions[["flops"]].assign(split="none", pred_accuracy=np.nan, model="x")
+    elif "predictions" not in reads:
+        predictions = predictions.assign(flops=predictions["flops"] * 10, pred_accuracy=np.nan)
+    changes = {"predictions": predictions, "band": None, "intervals": {"level": 0.5, "interval": "made up"},
+               "threshold_flops": 3.3e21, "slices": inputs.slices.iloc[:3], "spectrum": None}
+    return replace(inputs, **{name: value for name, value in changes.items() if name not in reads})
+
+
+@pytest.mark.parametrize("key", sorted(drawing.FIGURE_READS))
+def test_an_early_figure_reads_nothing_but_what_figure_reads_says(inputs, key):
+    changed = _elsewhere(inputs, drawing.FIGURE_READS[key])
+    for fmt in ("png", "svg"):
+        assert figure_bytes(draw_figure(key, changed), fmt) == figure_bytes(draw_figure(key, inputs), fmt), key
+
+
+def test_stale_figures_are_those_whose_inputs_changed(inputs):
+    assert drawing.stale_figures(inputs, inputs) == []
+    assert drawing.stale_figures(inputs, replace(inputs, threshold_flops=None)) == ["fits"]
+    assert drawing.stale_figures(inputs, replace(inputs, band=None, intervals=None)) == []
+    assert drawing.stale_figures(inputs, replace(inputs, task="other")) == ["spectrum", "fits", "tc_accuracy"]
+    moved = inputs.predictions.assign(flops=inputs.predictions["flops"] * 2)
+    assert drawing.stale_figures(inputs, replace(inputs, predictions=moved)) == ["fits"]
+
+
+@needs_fork
+@pytest.mark.parametrize("threshold_changes", [False, True])
+def test_the_child_gives_the_bytes_of_drawing_the_final_inputs_here(inputs, threshold_changes):
+    early = replace(inputs, band=None, intervals=None, threshold_flops=inputs.threshold_flops * 2)
+    final = replace(inputs, threshold_flops=None) if threshold_changes else replace(
+        inputs, threshold_flops=early.threshold_flops)
+    child = drawing.FigureDrawing.start()
+    child.early(early)
+    child.final(final)
+    assert child.files() == figure_files(make_figures(final), ("png", "svg"), parallel=False)
+
+
+@needs_fork
+def test_a_run_whose_child_fails_draws_its_figures_itself(tmp_path, monkeypatch):
+    dump = write_synthetic_dump(tmp_path / "dump.csv")
+    config = run_config(cut=1e22, easy_degree=3, hard_degree=2, at=[1e24], bootstrap=100)
+    run_all(dump, tmp_path / "good", config)
+    parent, real = os.getpid(), drawing._draw
+
+    def fails_in_the_child(receive):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real(receive)
+
+    monkeypatch.setattr(drawing, "_draw", fails_in_the_child)
+    run_all(dump, tmp_path / "redrawn", config)
+    names = sorted(p.name for p in (tmp_path / "good").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "redrawn").iterdir()) and "report-forecast.svg" in names
+    for name in names:
+        assert (tmp_path / "good" / name).read_bytes() == (tmp_path / "redrawn" / name).read_bytes(), name
+
+
+def test_the_parent_does_not_import_matplotlib(tmp_path):
+    import subprocess
+    import sys
+
+    dump = write_synthetic_dump(tmp_path / "dump.csv")
+    script = ("import sys; from slicesand.config import run_config; from slicesand.pipeline.stages import run_all; "
+              f"run_all({str(dump)!r}, {str(tmp_path / 'out')!r}, run_config(cut=1e22, easy_degree=3, "
+              "hard_degree=2, at=[1e24], bootstrap=100)); print('matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ("False" if fork_usable() else "True")
+    assert Path(tmp_path / "out" / "report-forecast.png").exists()
