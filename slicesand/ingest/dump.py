@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError, UsageError
+from slicesand.io.columns import numpy_of
 from slicesand.io.tables import Source, display_name, preview, read_table
 from slicesand.ingest.scoring import tc_brier
 
@@ -220,7 +221,7 @@ def _encode(table: pa.Table, column: str, name: str, *, allow_blank: bool = True
         if not allow_blank and values[0] == "":
             raise InputDataError(name, "empty value", column=column, row=1)
         return np.zeros(table.num_rows, dtype=np.intp), values, True
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks])
+    codes = np.concatenate([numpy_of(chunk.indices) for chunk in chunks])
     if not allow_blank:
         _reject_blank(codes, values, column, name)
     return codes, values, not was_dictionary
@@ -263,11 +264,10 @@ def _numeric(table: pa.Table, column: str, name: str, expected: str, *, native: 
     kind = chunked.type
     if native and chunked.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)
                                               or pa.types.is_boolean(kind)):
-        values = np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunked.chunks]
-                                or [np.zeros(0)])
+        values = np.concatenate([numpy_of(c) for c in chunked.chunks] or [np.zeros(0)])
         return values.view(np.int8) if values.dtype == np.bool_ else values
     if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        return chunked.cast(pa.float64()).to_numpy()
+        return numpy_of(chunked.cast(pa.float64()))
     if pa.types.is_null(kind):
         return np.full(table.num_rows, np.nan)
     # A text column: name the first value that is not a number, and its row.
@@ -309,7 +309,7 @@ def _score_complete_probabilities(chunked: pa.ChunkedArray) -> np.ndarray | None
 
     def score_chunk(index: int) -> bool:
         target = out[bounds[index]:bounds[index + 1]]
-        tc_brier(chunked.chunks[index].to_numpy(zero_copy_only=False), out=target)
+        tc_brier(numpy_of(chunked.chunks[index]), out=target)
         return bool(np.isnan(target).any())
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -461,7 +461,7 @@ def _flops_by_runs(chunked: pa.ChunkedArray, model_code: np.ndarray, n_models: i
     for index, chunk in enumerate(chunked.chunks):  # a few dozen chunks, each a whole-array reduceat
         if lengths[index] == 0:
             continue
-        values = chunk.to_numpy(zero_copy_only=False)
+        values = numpy_of(chunk)
         local = starts[(starts >= bounds[index]) & (starts < bounds[index + 1])] - bounds[index]
         lows.append(np.minimum.reduceat(values, local).astype(np.float64))
         highs.append(np.maximum.reduceat(values, local).astype(np.float64))

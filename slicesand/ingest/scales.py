@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError
+from slicesand.io.columns import numpy_of, positions_in
 from slicesand.io.tables import display_name, read_table
 from slicesand.ingest.dump import text_as_numbers
 from slicesand.ingest.known_models import lookup_scales
@@ -60,20 +61,20 @@ def read_models_table(path: str | Path) -> ModelsTable:
     else:
         flops = numbers["flops"]
     models = table.column("model")
-    codes = pc.dictionary_encode(models, null_encoding="encode").combine_chunks().indices.to_numpy()
+    codes = numpy_of(pc.dictionary_encode(models, null_encoding="encode").combine_chunks().indices)
     first = np.zeros(len(codes), dtype=bool)
     first[np.unique(codes, return_index=True)[1]] = True
     if not first.all():
         row = int(np.flatnonzero(~first)[0])
         raise InputDataError(name, "model listed twice", column="model", row=row + 1, found=models[row].as_py())
-    return ModelsTable(models.to_numpy(), flops, name)
+    return ModelsTable(numpy_of(models), flops, name)
 
 
 def _positive_numbers(chunked: pa.ChunkedArray, name: str, column: str) -> np.ndarray:
     """A models-table column as float64 (NaN where empty); every number must be positive and finite."""
     kind = chunked.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        values = chunked.cast(pa.float64(), safe=False).to_numpy()  # integers beyond 2^53 round, as pandas does
+        values = numpy_of(chunked.cast(pa.float64(), safe=False))  # integers beyond 2^53 round, as pandas does
     elif pa.types.is_null(kind):
         values = np.full(len(chunked), np.nan)
     else:
@@ -99,9 +100,7 @@ def flops_for_models(
     A model in the table that the dump does not have is an error, since it usually means a typo or the
     wrong file; ``ignore_unknown`` allows a shared, larger table.
     """
-    names = pa.array(np.asarray(model_names, dtype=object), type=pa.string())
-    listed = pa.array(models_table.model, type=pa.string())
-    unknown = pc.is_null(pc.index_in(listed, value_set=names)).to_numpy(zero_copy_only=False)
+    unknown = positions_in(models_table.model, model_names) < 0
     if unknown.any() and not ignore_unknown:
         unknown_names = models_table.model[unknown].tolist()
         shown = ", ".join(repr(n) for n in unknown_names[:3]) + (
@@ -112,10 +111,9 @@ def flops_for_models(
             column="model",
             hint="check the names, or pass `ignore_unknown_models` to use a larger shared table",
         )
-    row = pc.index_in(names, value_set=listed).to_numpy(zero_copy_only=False)  # float, NaN where absent
-    found = ~np.isnan(row)
-    flops = np.full(len(names), np.nan)
-    flops[found] = models_table.flops[row[found].astype(np.int64)]
+    row = positions_in(model_names, models_table.model)
+    flops = np.full(len(row), np.nan)
+    flops[row >= 0] = models_table.flops[row[row >= 0]]
     return flops
 
 

@@ -92,6 +92,90 @@ def csv_fields(values: np.ndarray) -> np.ndarray:
     return fields
 
 
+def numpy_of(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An Arrow array (or chunked array) of numbers, booleans or text as a numpy array, as pyarrow's
+    ``to_numpy(zero_copy_only=False)`` gives it: numbers in their own type (float64 with NaN for
+    integers with nulls, NaN for null floats), booleans as ``bool`` and text as an object array (``None``
+    for a null).
+
+    Read straight from the Arrow buffers, because pyarrow's own conversion imports pandas (about 0.4 s)
+    whenever pandas is installed, and the ``slice`` command has no other use for it.
+
+    >>> import pyarrow as pa
+    >>> numpy_of(pa.chunked_array([[1, 2], [None, 4]])).tolist()
+    [1.0, 2.0, nan, 4.0]
+    >>> numpy_of(pa.chunked_array([[True, None]], type=pa.bool_())).tolist(), numpy_of(pa.chunked_array([["a", None]])).tolist()
+    ([True, None], ['a', None])
+    """
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        parts = [numpy_of(chunk) for chunk in values.chunks]
+        if not parts:
+            return np.zeros(0, dtype=_numpy_type(values.type) if _numpy_type(values.type) else object)
+        if len(parts) == 1:
+            return parts[0]
+        if len({part.dtype for part in parts}) > 1:  # some chunks had nulls: float64 (or object) for all
+            kind = object if any(part.dtype == object for part in parts) else np.float64
+            parts = [part.astype(kind) for part in parts]
+        return np.concatenate(parts)
+    kind, n = values.type, len(values)
+    if pa.types.is_dictionary(kind):
+        return numpy_of(values.dictionary_decode())
+    dtype = _numpy_type(kind)
+    if dtype is None:  # text and anything else: Python objects, as pyarrow makes them
+        return np.array(values.to_pylist() if n else [], dtype=object)
+    validity, data = values.buffers()[:2]
+    if pa.types.is_boolean(kind):
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+        result = bits[values.offset:values.offset + n].astype(bool)
+    else:
+        result = np.frombuffer(data, dtype=dtype, count=n, offset=values.offset * dtype.itemsize)
+    if values.null_count == 0:
+        return result
+    valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[values.offset:values.offset + n]
+    if pa.types.is_boolean(kind):
+        result = result.astype(object)
+        result[valid == 0] = None
+        return result
+    result = result.astype(np.float64 if dtype.kind in "iu" else dtype)
+    result[valid == 0] = np.nan
+    return result
+
+
+def positions_in(values: np.ndarray, universe: np.ndarray) -> np.ndarray:
+    """Where each of ``values`` is in ``universe`` (whose values are distinct), -1 where it is not; text
+    is compared as text, by a sort and a binary search (no pandas index, no Python loop). ``None`` is
+    nowhere.
+
+    >>> positions_in(np.array(["b", "x", None], dtype=object), np.array(["a", "b"], dtype=object)).tolist()
+    [1, -1, -1]
+    """
+    values, universe = np.asarray(values, dtype=object), np.asarray(universe, dtype=object)
+    result = np.full(len(values), -1, dtype=np.int64)
+    present, known = np.not_equal(values, None), np.flatnonzero(np.not_equal(universe, None))
+    if not known.size or not present.any():
+        return result
+    order = known[np.argsort(universe[known], kind="stable")]
+    wanted = values[present]
+    at = np.minimum(np.searchsorted(universe[order], wanted), order.size - 1)
+    hit = universe[order[at]] == wanted
+    result[np.flatnonzero(present)[hit]] = order[at[hit]]
+    return result
+
+
+def _numpy_type(kind) -> np.dtype | None:
+    """The numpy type of an Arrow integer, float or boolean type (None for any other)."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(kind):
+        return np.dtype(bool)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        letter = "f" if pa.types.is_floating(kind) else ("i" if pa.types.is_signed_integer(kind) else "u")
+        return np.dtype(f"{letter}{kind.bit_width // 8}")
+    return None
+
+
 def write_columns(table: ColumnTable, target: str | Path, *, stdout: BinaryIO | None = None) -> None:
     """Write a column table as CSV or Parquet (by extension), atomically; ``-`` writes CSV to stdout."""
     from slicesand.io.atomic import atomic_path

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from slicesand.errors import InputDataError
 from slicesand.io.atomic import atomic_path
@@ -331,6 +330,8 @@ def _csv_header(handle: Path | BinaryIO) -> list[str]:
 
 def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
                   columns: list[str] | None = None) -> pa.Table:
+    import pyarrow.parquet as pq  # with pyarrow's file systems and ssl: 25 ms a CSV does not need
+
     try:
         present = pq.read_schema(path).names
         selected = None if columns is None else [c for c in present if c in columns]
@@ -389,6 +390,8 @@ def write_table(frame: pd.DataFrame, target: str | Path, *, stdout: BinaryIO | N
     target = Path(target)
     with atomic_path(target) as tmp:
         if target.suffix.lower() in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
         else:
             frame.to_csv(tmp, index=False, lineterminator="\n")
@@ -404,6 +407,8 @@ def write_arrow_table(table: pa.Table, target: str | Path, *, stdout: BinaryIO |
     target = Path(target)
     with atomic_path(target) as tmp:
         if target.suffix.lower() in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
             pq.write_table(table, tmp)
         else:
             pa_csv.write_csv(table, tmp)

@@ -7,13 +7,14 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from slicesand.io.columns import ColumnTable, write_columns
+from slicesand.io.columns import ColumnTable, numpy_of, positions_in, write_columns
 
 FLOATS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, width=64),
@@ -85,3 +86,37 @@ def test_frame_keeps_the_column_types():
     frame = _table(2, [1.0, 2.0], [3, 4], ["a", "b"]).to_frame()
     assert [str(t) for t in frame.dtypes][1:] == ["float64", "int64", "float64"]
     assert isinstance(frame.index, pd.RangeIndex)
+
+
+ARROW_TYPES = [pa.int8(), pa.int32(), pa.int64(), pa.uint16(), pa.float32(), pa.float64(), pa.bool_(), pa.string()]
+
+
+@st.composite
+def arrow_chunks(draw):
+    kind = draw(st.sampled_from(ARROW_TYPES))
+    cell = (st.booleans() if kind == pa.bool_() else st.text(max_size=4) if kind == pa.string()
+            else st.floats(width=32, allow_nan=False) if pa.types.is_floating(kind)
+            else st.integers(0, 2**15 - 1) if kind == pa.uint16() else st.integers(-100, 100))
+    chunks = draw(st.lists(st.lists(st.one_of(st.none(), cell), max_size=20), min_size=1, max_size=3))
+    arrays = [pa.array(chunk, type=kind) for chunk in chunks]
+    offset = draw(st.integers(0, 3))  # slices start inside a byte of the validity bitmap
+    return pa.chunked_array([a.slice(min(offset, len(a))) for a in arrays], type=kind)
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrow_chunks())
+def test_numpy_of_is_pyarrows_to_numpy(chunked):
+    ours, theirs = numpy_of(chunked), chunked.to_numpy()
+    assert ours.dtype == theirs.dtype
+    assert ours.tolist() == theirs.tolist() or np.array_equal(ours, theirs, equal_nan=True)
+    for chunk in chunked.chunks:
+        assert np.array_equal(numpy_of(chunk), chunk.to_numpy(zero_copy_only=False),
+                              equal_nan=chunk.type not in (pa.string(), pa.bool_()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=12),
+       st.lists(st.text(max_size=3), max_size=12, unique=True))
+def test_positions_in_finds_each_value(values, universe):
+    found = positions_in(np.array(values, dtype=object), np.array(universe, dtype=object))
+    assert found.tolist() == [universe.index(v) if v in universe else -1 for v in values]
