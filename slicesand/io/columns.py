@@ -51,11 +51,14 @@ class ColumnTable:
         return pd.DataFrame(self.columns)
 
     def to_arrow(self) -> pa.Table:
-        """The same table as an Arrow table: text as ``large_string``, numbers in their numpy type."""
+        """The same table as an Arrow table, as ``pyarrow.Table.from_pandas(self.to_frame())`` makes it
+        but without pandas' metadata: text as ``large_string``, numbers in their numpy type, and NaN
+        (or ``None``) as null."""
         import pyarrow as pa
 
-        return pa.table({name: pa.array(values, type=pa.large_string()) if values.dtype == object
-                         else pa.array(values) for name, values in self.columns.items()})
+        return pa.table({name: pa.array(values, type=pa.large_string() if values.dtype == object else None,
+                                        from_pandas=True)
+                         for name, values in self.columns.items()})
 
     def write_csv(self, handle: TextIO) -> None:
         """Write the header and the rows to a text handle (opened with ``newline=""``)."""

@@ -74,11 +74,14 @@ def test_written_file_is_the_same_bytes_as_pandas(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".pq"])
-def test_parquet_holds_the_same_table_without_pandas_metadata(tmp_path, suffix):
+def test_parquet_holds_what_pandas_wrote_without_its_metadata(tmp_path, suffix):
     table = _table(3, [1e20, -0.0, float("nan")], [1, 2, 3], ["a", "b", None])
     write_columns(table, tmp_path / f"t{suffix}")
     read = pq.read_table(tmp_path / f"t{suffix}")
     assert read.schema.metadata is None  # no pandas version in the bytes
+    from_pandas = pa.Table.from_pandas(table.to_frame(), preserve_index=False).replace_schema_metadata(None)
+    assert read.equals(from_pandas)  # NaN written as null, as pandas had it
+    assert read.column("flops").null_count == 1 and read.column("model").null_count == 1
     pd.testing.assert_frame_equal(read.to_pandas(), table.to_frame(), check_exact=True)
 
 
