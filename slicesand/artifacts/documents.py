@@ -16,14 +16,16 @@ import hashlib
 import json
 import math
 from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from slicesand import __version__
 from slicesand.diagnostics import Diagnostic, as_diagnostic
-from slicesand.errors import ArtifactError
-from slicesand.fitting.baselines import baseline_from_dict
-from slicesand.fitting.model import Fit, FitOptions, LineFit, PolynomialFit
+from slicesand.artifacts.fields import Fields, shown
+from slicesand.errors import ArtifactError, UsageError
+from slicesand.fitting.baselines import BASELINES, baseline_from_dict, trend_parts
+from slicesand.fitting.model import BLENDS, EXTRAPOLATIONS, VARIANTS, Fit, FitOptions, LineFit, PolynomialFit
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import Source, read_stdin, sha256_file
 
@@ -153,69 +155,207 @@ def fit_document(fit: Fit, source: Source | None) -> dict:
     return document
 
 
-def _numbers(value: Any, field: str, count: int | None = None) -> tuple[float, ...]:
-    """``value`` as finite real numbers (JSON numbers, not strings or booleans), or a ValueError naming
-    the field."""
-    ok = isinstance(value, (list, tuple)) and (count is None or len(value) == count) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
-    if not ok:
-        raise ValueError(f"{field} must be {'a list of' if count is None else count} finite numbers; found {value!r}")
-    return tuple(float(v) for v in value)
+FIT_HINT = "re-create it with `slicesand fit`"
 
 
-def _integer(value: Any, field: str, minimum: int = 0) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{field} must be an integer >= {minimum}; found {value!r}")
-    return value
+def fit_options_from(fields: Fields) -> FitOptions:
+    """The :class:`FitOptions` in a document's ``parameters``, each one checked here: the options'
+    own checks speak of flags (``--chance``), which the user of an artifact never passed."""
+    p = fields.at("parameters")
+    known = {f.name for f in dataclass_fields(FitOptions)}
+    unknown = sorted(set(p.document) - known)
+    if unknown:
+        raise ArtifactError(fields.name, f"field parameters.{unknown[0]} is not a fit parameter (known: "
+                            f"{', '.join(sorted(known))})", hint=fields.hint)
+    for name in (f.name for f in dataclass_fields(FitOptions)):
+        p.get(name)  # present, even where null is allowed: a lost `cut` must not mean "no cut"
+    values = {
+        "cut": p.number("cut", low=0, low_open=True, optional=True),
+        "chance": p.number("chance", low=0, high=1, high_open=True),
+        "easy_degree": p.integer("easy_degree", 0, 12),
+        "hard_degree": p.integer("hard_degree", 0, 12),
+        "variant": p.string("variant", choices=VARIANTS),
+        "clip": p.boolean("clip"),
+        "extrapolation": p.string("extrapolation", choices=EXTRAPOLATIONS),
+        "hard_average": p.boolean("hard_average"),
+        "baseline_floor": p.boolean("baseline_floor"),
+        "blend": p.string("blend", choices=BLENDS),
+        "trend": _trend(p),
+        "trend_weight": p.number("trend_weight", low=0, high=1),
+        "auto": p.boolean("auto"),
+    }
+    assert set(values) == known, "every FitOptions field is checked here"
+    try:
+        return FitOptions(**values)
+    except UsageError as exc:  # a check FitOptions gained after this list: still the artifact's fault
+        raise ArtifactError(fields.name, f"field parameters: {exc.problem.replace('`', '')}", found=exc.found,
+                            hint=fields.hint) from None
+
+
+def _trend(p: Fields) -> str:
+    trend = p.string("trend")
+    try:
+        trend_parts(trend)
+    except ValueError as exc:
+        raise p.error("trend", f"baseline names joined by '+' ({exc})", trend) from None
+    return trend
+
+
+def _polynomial(fields: Fields) -> PolynomialFit:
+    degree = fields.integer("degree", 0, 12)
+    return PolynomialFit(fields.numbers("coef", degree + 1), fields.numbers("domain", 2, increasing=True),
+                         fields.numbers("window", 2, increasing=True), degree, fields.integer("n"),
+                         _nan(fields.number("r2", optional=True)),
+                         _nan(fields.number("residual_std", low=0, optional=True)))
+
+
+def _line(fields: Fields | None, *, nonzero_slope: bool = False) -> LineFit | None:
+    if fields is None:
+        return None
+    return LineFit(fields.number("intercept"), fields.number("slope", nonzero=nonzero_slope), fields.integer("n"),
+                   _nan(fields.number("r2", optional=True)), _nan(fields.number("residual_std", low=0, optional=True)))
+
+
+def _warning(fields: Fields) -> Diagnostic:
+    if isinstance(fields.document, str):  # a bare sentence (older artifacts)
+        return as_diagnostic(fields.document)
+    if not isinstance(fields.document, dict):
+        raise ArtifactError(fields.name, f"field {fields.prefix.rstrip('.')} must be a warning object or a "
+                            f"string; found {shown(fields.document)}", hint=fields.hint)
+    return Diagnostic(fields.string("code"), fields.string("category"), fields.string("message"),
+                      fields.string("task", optional=True), fields.string("model", optional=True))
+
+
+def _baselines(fields: Fields) -> dict:
+    """The fitted baselines by name, each field checked (:func:`baseline_from_dict` rebuilds them)."""
+    stored = fields.at("baselines", optional=True)
+    baselines = {}
+    for name in ([] if stored is None else list(stored.document)):
+        one = stored.at(name)
+        if name not in BASELINES or one.get("name", name) != name:
+            raise stored.error(name, f"a baseline named one of {', '.join(BASELINES)}", one.get("name", name))
+        values = {"name": name}
+        for f in dataclass_fields(BASELINES[name]):
+            if not f.init:
+                continue
+            if f.name == "chance":
+                values[f.name] = one.number("chance", low=0, high=1, high_open=True)
+            else:  # null is NaN (a fit that could not be made), except for the floor, where it means chance
+                values[f.name] = one.number(f.name, optional=True)
+        baselines[name] = baseline_from_dict(values)
+    return baselines
 
 
 def fit_from_document(document: dict, name: str) -> Fit:
-    """Rebuild a :class:`Fit` from its JSON document (as returned by :func:`read_json_artifact`); a
-    missing or ill-typed field is an :class:`ArtifactError` naming it (exit 4)."""
-    try:
-        def polynomial(d: dict, key: str) -> PolynomialFit:
-            degree = _integer(d["degree"], f"{key}.degree")
-            coef = _numbers(d["coef"], f"{key}.coef", degree + 1)
-            return PolynomialFit(coef, _numbers(d["domain"], f"{key}.domain", 2),
-                                 _numbers(d["window"], f"{key}.window", 2), degree,
-                                 _integer(d["n"], f"{key}.n"), _nan(d["r2"]), _nan(d["residual_std"]))
+    """Rebuild a :class:`Fit` from its JSON document (as returned by :func:`read_json_artifact`); every
+    field is checked as it is read, and a missing or wrong one is an :class:`ArtifactError` (exit 4)
+    naming the file and the field.
 
-        def line(d: dict | None, key: str) -> LineFit | None:
-            if d is None:
-                return None
-            intercept, slope = _numbers([d["intercept"], d["slope"]], f"{key}.intercept and slope", 2)
-            return LineFit(intercept, slope, _integer(d["n"], f"{key}.n"), _nan(d["r2"]), _nan(d["residual_std"]))
+    >>> fit_from_document({"parameters": {"chance": 0.25}}, "fit.json")
+    Traceback (most recent call last):
+    ...
+    slicesand.errors.ArtifactError: fit.json: has no field parameters.cut (hint: re-create it with `slicesand fit`)
+    """
+    fields = Fields(document, name, hint=FIT_HINT)
+    options = fit_options_from(fields)
+    n_groups = fields.integer("n_groups", 2)
+    easy_column = fields.string("easy_column", choices=("group_1",))
+    hard_column = fields.string("hard_column", choices=(f"group_{n_groups}",))
+    tc_to_accuracy = _line(fields.at("tc_to_accuracy", optional=True), nonzero_slope=True)
+    with_accuracy = tc_to_accuracy is not None
+    baseline = _line(fields.at("baseline", optional=not with_accuracy))
+    low, high = fields.numbers("training_x_range", 2)
+    if low > high:
+        raise fields.error("training_x_range", "a list [low, high] with low <= high", [low, high])
+    recorded_input = fields.at("input", optional=True)  # its sha256 is how staleness is checked
+    if recorded_input is not None:
+        recorded_input.string("sha256")
+    selection = fields.at("selection", optional=True)
+    if selection is not None:
+        selection.string("candidate", optional=True)
+        if selection.get("candidate", None) is not None:
+            selection.string("why")
+    return Fit(
+        options=options,
+        n_groups=n_groups,
+        easy_column=easy_column,
+        hard_column=hard_column,
+        easy=_polynomial(fields.at("easy")),
+        hard=_polynomial(fields.at("hard")),
+        tc_to_accuracy=tc_to_accuracy,
+        baseline=baseline,
+        tc_lift=fields.number("tc_lift"),
+        accuracy_shift=fields.number("accuracy_shift", optional=not with_accuracy),
+        training_models=fields.strings("training_models"),
+        test_models=fields.strings("test_models"),
+        training_x_range=(low, high),
+        warnings=[_warning(w) for w in fields.items("warnings", optional=True)],
+        selection=None if selection is None else selection.document,
+        accuracy_floor=fields.number("accuracy_floor", low=0, high=1, optional=True),
+        task=fields.string("task", optional=True),
+        baselines=_baselines(fields),
+        easy_curvature_p=fields.number("easy_curvature_p", low=0, high=1, optional=True),
+    )
 
-        easy, hard = polynomial(document["easy"], "easy"), polynomial(document["hard"], "hard")
-        n_groups = _integer(document["n_groups"], "n_groups", 2)
-        columns = (document["easy_column"], document["hard_column"])
-        if columns != ("group_1", f"group_{n_groups}"):
-            raise ValueError(f"easy_column and hard_column must be group_1 and group_{n_groups}; found {columns}")
-        return Fit(
-            options=FitOptions(**document["parameters"]),
-            n_groups=n_groups,
-            easy_column=columns[0],
-            hard_column=columns[1],
-            easy=easy,
-            hard=hard,
-            tc_to_accuracy=line(document["tc_to_accuracy"], "tc_to_accuracy"),
-            baseline=line(document["baseline"], "baseline"),
-            tc_lift=_numbers([document["tc_lift"]], "tc_lift", 1)[0],
-            accuracy_shift=document["accuracy_shift"],
-            training_models=list(document["training_models"]),
-            test_models=list(document["test_models"]),
-            training_x_range=_numbers(document["training_x_range"], "training_x_range", 2),
-            warnings=[as_diagnostic(w) for w in document.get("warnings", [])],
-            selection=document.get("selection"),
-            accuracy_floor=document.get("accuracy_floor"),
-            task=document.get("task"),
-            baselines={name: baseline_from_dict(d) for name, d in (document.get("baselines") or {}).items()},
-            easy_curvature_p=document.get("easy_curvature_p"),
-        )
-    except KeyError as exc:
-        raise ArtifactError(name, f"the fit artifact has no field {exc}", hint="re-run `slicesand fit`") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ArtifactError(name, f"the fit artifact is malformed: {exc}", hint="re-run `slicesand fit`") from None
+
+def _task_names(fields: Fields, field: str) -> None:
+    value = fields.get(field, None)
+    if value is not None and not (isinstance(value, list) and all(t is None or isinstance(t, str) for t in value)):
+        raise fields.error(field, "a list of task names or null", value)
+
+
+def check_slices_meta(document: dict, name: str) -> dict:
+    """The slices sidecar ``document`` (read from ``name``) with every field slicesand reads checked.
+
+    >>> check_slices_meta({"table": {"sha256": "ab"}, "n_groups": 3, "parameters": {"cut": -1}}, "s.csv.meta.json")
+    Traceback (most recent call last):
+    ...
+    slicesand.errors.ArtifactError: s.csv.meta.json: field parameters.cut must be a number > 0 or null; found -1 (hint: re-create it with `slicesand slice`)
+    """
+    fields = Fields(document, name, hint="re-create it with `slicesand slice`")
+    fields.at("table").string("sha256")
+    if fields.get("n_groups", None) is not None:
+        fields.integer("n_groups", 2)
+    fields.at("parameters").number("cut", low=0, low_open=True, optional=True)
+    facts = fields.at("facts", optional=True)
+    if facts is not None:
+        _task_names(facts, "tasks")
+    for warning in fields.items("warnings", optional=True):
+        _warning(warning)
+    fields.at("input", optional=True)
+    return document
+
+
+def check_predictions_meta(document: dict, name: str) -> dict:
+    """The predictions sidecar ``document`` with the fields a report reads checked."""
+    fields = Fields(document, name, hint="re-create it with `slicesand predict`")
+    fields.at("fit").string("sha256")
+    fields.at("table").string("sha256")
+    for warning in fields.items("warnings", optional=True):
+        _warning(warning)
+    for number in ("threshold_flops", "threshold_log10_flops", "turning_point_log10_flops"):
+        fields.number(number, optional=True)
+    if fields.get("threshold_search_range_flops", None) is not None:
+        fields.numbers("threshold_search_range_flops", 2)
+    for part in ("test_mse", "intervals"):
+        fields.at(part, optional=True)
+    return document
+
+
+def check_run_document(document: dict, name: str) -> dict:
+    """``run.json``'s ``document`` with the fields a report reads checked: the command and the versions.
+
+    >>> check_run_document({"command": 3}, "run.json")
+    Traceback (most recent call last):
+    ...
+    slicesand.errors.ArtifactError: run.json: field command must be a string or null; found 3 (hint: run `slicesand run` again)
+    """
+    fields = Fields(document, name, hint="run `slicesand run` again")
+    fields.string("command", optional=True)
+    versions = fields.at("versions", optional=True)
+    for library in [] if versions is None else list(versions.document):
+        versions.string(library)
+    return document
 
 
 def _nan(value: float | None) -> float:

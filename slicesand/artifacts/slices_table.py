@@ -21,7 +21,7 @@ from typing import BinaryIO
 import pandas as pd
 import pyarrow as pa
 
-from slicesand.artifacts.documents import read_json_artifact, sidecar_path
+from slicesand.artifacts.documents import check_slices_meta, read_json_artifact, sidecar_path
 from slicesand.errors import ArtifactError, InputDataError
 from slicesand.fitting.model import group_columns_in, group_count
 from slicesand.io.tables import STDIO, Source, display_name, read_table
@@ -68,7 +68,7 @@ def read_slices(path: str | Path, *, stdin: BinaryIO | None = None) -> SlicesTab
             frame[column] = values
     meta, stale = None, False
     if str(path) != STDIO and sidecar_path(path).exists():
-        meta = read_json_artifact(sidecar_path(path), "slicesand.slices")
+        meta = check_slices_meta(read_json_artifact(sidecar_path(path), "slicesand.slices"), str(sidecar_path(path)))
         recorded = (meta.get("table") or {}).get("sha256")
         if recorded != source.sha256:
             meta, stale = None, True

@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from slicesand import __version__
-from slicesand.artifacts.documents import dumps, fit_from_document, parse_json_artifact, sidecar_path
+from slicesand.artifacts.documents import (check_predictions_meta, check_run_document, check_slices_meta, dumps,
+                                          fit_from_document, parse_json_artifact, sidecar_path)
 from slicesand.artifacts.run_folder import check_manifest
 from slicesand.errors import ArtifactError, InputDataError
 from slicesand.io.atomic import write_text_atomic
@@ -138,7 +139,7 @@ def read_run(outdir: str | Path) -> dict | None:
             raise ValueError("not a slicesand.run document")
     except (ValueError, UnicodeDecodeError) as exc:  # truncated or edited: a damaged artifact (exit 4)
         raise ArtifactError(str(path), f"not a readable run record: {exc}", hint="run `slicesand run` again") from None
-    return run_facts(document)
+    return run_facts(check_run_document(document, str(path)))
 
 
 def _read_json(path: Path, schema: str) -> tuple[dict, str]:
@@ -174,6 +175,7 @@ def read_report(outdir: str | Path) -> Report:
     fit_document, fit_sha256 = _read_json(fit_path, "slicesand.fit")
     fit = fit_from_document(fit_document, str(fit_path))
     predictions_meta, _ = _read_json(sidecar_path(predictions_path), "slicesand.predictions")
+    check_predictions_meta(predictions_meta, str(sidecar_path(predictions_path)))
     if predictions_meta["fit"]["sha256"] != fit_sha256:
         raise ArtifactError(str(predictions_path), "stale: made from another fit.json than the one in the folder",
                             hint="run `slicesand predict` again, or `slicesand run`")
@@ -193,6 +195,7 @@ def read_report(outdir: str | Path) -> Report:
                                 hint="run `slicesand fit` again, or `slicesand run`")
         if sidecar_path(slices_path).exists():
             slices_meta, _ = _read_json(sidecar_path(slices_path), "slicesand.slices")
+            check_slices_meta(slices_meta, str(sidecar_path(slices_path)))
     spectrum_path = outdir / SPECTRUM_FILE
     spectrum = _read_frame(spectrum_path, "spectrum")[0] if slices is not None and spectrum_path.exists() else None
     band_path = outdir / BAND_FILE

@@ -1,0 +1,174 @@
+"""Every field read from an artifact is checked where it is read: a damaged or hand-edited fit.json,
+slices sidecar, predictions sidecar or run.json is exit 4 with one line naming the file and the field,
+never an internal error, a numpy warning, or a complaint about a flag the user never passed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slicesand.artifacts.documents import check_run_document, check_slices_meta, fit_from_document
+from slicesand.cli import app
+from slicesand.errors import ArtifactError
+from tests.cli.shell_helpers import slicesand, small_dump
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A slices table (with its sidecar) and the default fit of it."""
+    folder = tmp_path_factory.mktemp("fit")
+    dump = small_dump(folder / "d.csv")
+    assert slicesand("slice", dump, "--cut", "1e22", "-q", "-o", folder / "slices.csv").returncode == 0
+    done = slicesand("fit", folder / "slices.csv", "-q", "-o", folder / "fit.json")
+    assert done.returncode == 0, done.stderr
+    return folder, json.loads((folder / "fit.json").read_text())
+
+
+def _paths(value, prefix=()):
+    """Every place in a JSON document: the keys of objects and the items of lists, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from _paths(item, (*prefix, index))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.sampled_from([0, 1, -1, 0.5, 5, 13, 1e308, -1e-300])
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8) | st.sampled_from(["group_1", "linear"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6)
+DELETE = object()
+
+
+def _corrupt(document, path, value):
+    document = json.loads(json.dumps(document))
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    if value is DELETE:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return document
+
+
+def _one_error_line(result, name: str) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {name}") and "Traceback" not in result.stderr
+    return lines[0]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_corrupted_fit_json_is_exit_4_or_works(made, runner, tmp_path_factory, data):
+    folder, document = made
+    paths = [p for p in _paths(document) if p[0] not in ("schema", "schema_version")]  # those have their own test
+    path = data.draw(st.sampled_from(paths))
+    value = data.draw(st.just(DELETE) | JSON_VALUES)
+    broken = folder / "broken.json"
+    broken.write_text(json.dumps(_corrupt(document, path, value)))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning is the symptom of an unchecked field
+        result = runner.invoke(app, ["predict", str(broken), str(folder / "slices.csv"), "--bootstrap", "0",
+                                     "-q", "--format", "csv"])
+    assert result.exit_code in (0, 4), (path, value, result.stderr, result.exception)
+    if result.exit_code == 4:
+        line = _one_error_line(result, str(broken))
+        assert "--" not in line.split("(hint")[0], line  # no flag named for a value the user never passed
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: d["easy"].update(domain=[1, 1]), "field easy.domain must be a list of 2 increasing finite numbers"),
+    (lambda d: d["parameters"].update(chance=5), "field parameters.chance must be a number in [0, 1); found 5"),
+    (lambda d: d["parameters"].update(cut=-1), "field parameters.cut must be a number > 0 or null; found -1"),
+    (lambda d: d["parameters"].update(chance="abc"), 'field parameters.chance must be a number in [0, 1); found "abc"'),
+    (lambda d: d["parameters"].pop("cut"), "has no field parameters.cut"),
+    (lambda d: d["tc_to_accuracy"].update(slope=0), "field tc_to_accuracy.slope must be a non-zero number"),
+    (lambda d: d.update(selection=3), "field selection must be an object or null; found 3"),
+    (lambda d: d.update(task="\x1b[31mred"), None),  # a task name is any string
+])
+def test_reviewers_fit_json_edits_through_a_process(made, tmp_path, edit, expected):
+    folder, document = made
+    document = json.loads(json.dumps(document))
+    edit(document)
+    path = tmp_path / "f1.json"
+    path.write_text(json.dumps(document))
+    result = slicesand("predict", path, folder / "slices.csv", "--bootstrap", "0", "-q", "-o", tmp_path / "p.csv")
+    stderr = result.stderr.decode()
+    if expected is None:
+        assert result.returncode == 0 and stderr == "", stderr
+        return
+    assert result.returncode == 4, stderr
+    assert stderr.count("\n") == 1 and "Warning" not in stderr, stderr
+    assert stderr.startswith(f"error: {path}: {expected}") and "(hint: re-create it with `slicesand fit`)" in stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_sidecar_cut_is_checked_as_the_sidecars_not_as_a_flag(made, tmp_path):
+    folder, _ = made
+    table = tmp_path / "slices.csv"
+    table.write_bytes((folder / "slices.csv").read_bytes())
+    meta = json.loads((folder / "slices.csv.meta.json").read_text())
+    meta["parameters"]["cut"] = -1
+    (tmp_path / "slices.csv.meta.json").write_text(json.dumps(meta))
+    result = slicesand("fit", table, "-q", "-o", tmp_path / "fit.json")
+    assert result.returncode == 4
+    assert result.stderr.decode() == (f"error: {table}.meta.json: field parameters.cut must be a number > 0 or "
+                                      "null; found -1 (hint: re-create it with `slicesand slice`)\n")
+
+
+@pytest.mark.parametrize("meta, problem", [
+    ({"n_groups": 3, "parameters": {"cut": None}}, "has no field table"),
+    ({"table": {"sha256": 5}, "parameters": {"cut": None}}, "field table.sha256 must be a string; found 5"),
+    ({"table": {"sha256": "x"}, "n_groups": 1.5, "parameters": {"cut": None}}, "field n_groups must be an integer"),
+    ({"table": {"sha256": "x"}, "parameters": {"cut": "1e22"}}, 'field parameters.cut must be a number > 0 or null'),
+    ({"table": {"sha256": "x"}, "parameters": {}, "facts": {"tasks": "t"}}, "field facts.tasks must be a list"),
+    ({"table": {"sha256": "x"}, "parameters": {}, "warnings": [{"code": "c"}]}, "has no field warnings[0].category"),
+])
+def test_slices_sidecar_fields(meta, problem):
+    with pytest.raises(ArtifactError, match="^s.meta.json: " + problem.replace("[", r"\[")):
+        check_slices_meta(meta, "s.meta.json")
+
+
+def test_run_json_fields():
+    assert check_run_document({"command": "slicesand run d.csv", "versions": {"numpy": "2"}}, "run.json")
+    with pytest.raises(ArtifactError, match=r"^run.json: field versions.numpy must be a string; found \[2\]"):
+        check_run_document({"command": None, "versions": {"numpy": [2]}}, "run.json")
+
+
+def test_found_values_are_escaped_and_shortened(made):
+    _, document = made
+    document = _corrupt(document, ("training_models",), "\x1b]0;title\x07" + "x" * 500)
+    with pytest.raises(ArtifactError) as caught:
+        fit_from_document(document, "fit.json")
+    message = str(caught.value)
+    assert "\x1b" not in message and "\\u001b" in message and len(message) < 200
+
+
+def test_report_checks_run_json_and_the_predictions_sidecar(tmp_path):
+    from tests.cli.shell_helpers import RUN_OPTIONS
+
+    out = tmp_path / "out"
+    assert slicesand("run", small_dump(tmp_path / "d.csv"), *RUN_OPTIONS, "-q", "-o", out).returncode == 0
+    (out / "manifest.json").unlink()  # a folder without a manifest: the artifacts' own fields are all there is
+    run = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**run, "versions": {"numpy": 2}}))
+    result = slicesand("report", out, "-q")
+    assert result.returncode == 4
+    assert result.stderr.decode().startswith(f"error: {out / 'run.json'}: field versions.numpy must be a string")
+    (out / "run.json").write_text(json.dumps(run))
+    meta = json.loads((out / "predictions.csv.meta.json").read_text())
+    del meta["fit"]
+    (out / "predictions.csv.meta.json").write_text(json.dumps(meta))
+    result = slicesand("report", out, "-q")
+    assert result.returncode == 4 and "predictions.csv.meta.json: has no field fit" in result.stderr.decode()
