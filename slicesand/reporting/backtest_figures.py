@@ -33,12 +33,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from slicesand.reporting.facts import format_flops
-from slicesand.reporting.figure_names import BACKTEST_TITLES
+from slicesand.reporting.figure_names import BACKTEST_TITLES, MODELS_FILE, TABLE_FILE, read_backtest  # noqa: F401
 from slicesand.reporting.figures import (
     PALETTE, STYLE, figure_bytes, figure_file_name, new_figure, small_multiples, titled,
 )
 
-TABLE_FILE, MODELS_FILE = "backtest.csv", "backtest-models.csv"
 # Each method's label and style; lightness and line style part them in greyscale.
 METHOD_STYLES = {
     "forecast": ("slicesand forecast", {"color": PALETTE["forecast"], "linestyle": "-", "marker": "o"}),
@@ -152,18 +151,6 @@ def backtest_facts(table: pd.DataFrame) -> dict:
                                "mae": float(overall[f"mae_{name}"])} for name in methods},
             "coverage_90": None if pd.isna(overall["coverage_90"]) else float(overall["coverage_90"]),
             "width_90": None if pd.isna(overall["width_90"]) else float(overall["width_90"])}
-
-
-def read_backtest(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The backtest tables ``backtest --plot`` left in ``folder`` (table, models), or ``None``."""
-    from slicesand.io.tables import read_table
-
-    folder = Path(folder)
-    if not ((folder / TABLE_FILE).exists() and (folder / MODELS_FILE).exists()):
-        return None
-    table = read_table(folder / TABLE_FILE, what="backtest table")[0].to_pandas()
-    models = read_table(folder / MODELS_FILE, what="backtest models")[0].to_pandas()
-    return table, models
 
 
 def make_backtest_figures(models: pd.DataFrame, task: str | None = None) -> dict[str, Figure]:

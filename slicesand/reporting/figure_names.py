@@ -1,6 +1,6 @@
-"""What the report's figures are called and where they are written, without matplotlib: a run whose
-figures are drawn in a child process (:mod:`slicesand.reporting.drawing`) names and writes them
-without importing the drawing code.
+"""What the report's figures are called and where they (and the backtest's tables) are written, without
+matplotlib: a run whose figures are drawn in a child process (:mod:`slicesand.reporting.drawing`), and
+a report read back from its folder, name and write them without importing the drawing code.
 
 >>> figure_file_name("tc_accuracy", "svg"), figure_file_name("backtest_error")
 ('report-tc-accuracy.svg', 'backtest-error.png')
@@ -9,9 +9,13 @@ without importing the drawing code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slicesand.fitting.model import group_columns_in
 from slicesand.reporting.facts import FigureInputs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FIGURE_TITLES = {
     "spectrum": "Difficulty spectrum",
@@ -24,6 +28,7 @@ BACKTEST_TITLES = {
     "backtest_calibration": "Backtest: interval calibration by horizon",
     "backtest_cuts": "Backtest: forecast against observed, one panel per cut",
 }
+TABLE_FILE, MODELS_FILE = "backtest.csv", "backtest-models.csv"  # what `backtest --plot` leaves beside its figures
 
 
 def figure_file_name(key: str, fmt: str = "png") -> str:
@@ -48,3 +53,15 @@ def write_figures(images: dict[str, bytes], folder: str | Path, fmt: str = "png"
         names[key] = figure_file_name(key, fmt)
         write_bytes_atomic(Path(folder) / names[key], data)
     return names
+
+
+def read_backtest(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The backtest tables ``backtest --plot`` left in ``folder`` (table, models), or ``None``."""
+    from slicesand.io.tables import read_table
+
+    folder = Path(folder)
+    if not ((folder / TABLE_FILE).exists() and (folder / MODELS_FILE).exists()):
+        return None
+    table = read_table(folder / TABLE_FILE, what="backtest table")[0].to_pandas()
+    models = read_table(folder / MODELS_FILE, what="backtest models")[0].to_pandas()
+    return table, models

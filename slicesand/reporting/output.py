@@ -200,7 +200,7 @@ def read_report(outdir: str | Path) -> Report:
     spectrum = _read_frame(spectrum_path, "spectrum")[0] if slices is not None and spectrum_path.exists() else None
     band_path = outdir / BAND_FILE
     band = read_table(band_path, what="interval band")[0].to_pandas() if band_path.exists() else None
-    from slicesand.reporting.backtest_figures import read_backtest
+    from slicesand.reporting.figure_names import read_backtest
 
     return build_report(fit, predictions, predictions_meta, slices_meta, run=read_run(outdir), slices=slices,
                         spectrum=spectrum, band=band, backtest=read_backtest(outdir))

@@ -88,10 +88,20 @@ def _weighted_polyfit(t: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int) 
     return np.linalg.solve(gram + ridge, rhs[..., None])[..., 0]
 
 
-def _evaluate(coef: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Polynomials (draws, d + 1) at points ``t`` (draws, m) or (m,) -> (draws, m)."""
-    powers = np.asarray(t)[..., None] ** np.arange(coef.shape[1])
+def _evaluate(coef: np.ndarray, t: np.ndarray, powers: np.ndarray | None = None) -> np.ndarray:
+    """Polynomials (draws, d + 1) at points ``t`` (draws, m) or (m,) -> (draws, m); ``powers`` are those
+    of ``t`` already computed (:func:`_edge_powers`; at least d + 1 of them)."""
+    powers = np.asarray(t)[..., None] ** np.arange(coef.shape[1]) if powers is None else powers[..., :coef.shape[1]]
     return np.einsum("...mi,bi->bm", powers, coef) if powers.ndim == 2 else np.einsum("bmi,bi->bm", powers, coef)
+
+
+def _edge_powers(edge: np.ndarray, t: np.ndarray, low: np.ndarray, high: np.ndarray, k: int) -> np.ndarray:
+    """``edge[..., None] ** arange(k)`` for ``edge = clip(t, low, high)`` per draw, raising only the
+    m + 2 x draws values it takes (``pow`` is most of the cost on (draws, m, k) elements): the same numbers."""
+    exponents = np.arange(k)
+    inside, below, above = t[:, None] ** exponents, low[:, None] ** exponents, high[:, None] ** exponents
+    return np.where((edge == low[:, None])[..., None], below[:, None, :],
+                    np.where((edge == high[:, None])[..., None], above[:, None, :], inside[None, :, :]))
 
 
 def _derivative(coef: np.ndarray) -> np.ndarray:
@@ -105,10 +115,12 @@ def extend_per_draw(coef: np.ndarray, t: np.ndarray, low: np.ndarray, high: np.n
     by ``tests/uncertainty/test_twins.py``."""
     if mode == "polynomial":
         return _evaluate(coef, t)
+    t = np.asarray(t, dtype=float)
     edge = np.clip(t[None, :], low[:, None], high[:, None])
-    values = _evaluate(coef, edge)
+    powers = _edge_powers(edge, t, np.asarray(low, dtype=float), np.asarray(high, dtype=float), coef.shape[1])
+    values = _evaluate(coef, edge, powers)
     if mode == "linear":
-        values = values + _evaluate(_derivative(coef), edge) * (t[None, :] - edge)
+        values = values + _evaluate(_derivative(coef), edge, powers) * (t[None, :] - edge)
     return values
 
 
