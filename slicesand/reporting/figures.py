@@ -43,6 +43,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -372,12 +373,23 @@ def make_figures(inputs: FigureInputs) -> dict[str, Figure]:
     return {key: draw_figure(key, inputs) for key in figure_keys(inputs)}
 
 
+def fix_layout(figure: Figure) -> None:
+    """Lay the figure out once (its constrained layout, at :data:`DPI` on its Agg canvas) and keep that
+    layout: matplotlib would otherwise lay it out again at every save (most of a save's cost), and the
+    SVG (saved at 72 dpi) would get a layout of its own. So each format, in any order, shows one layout."""
+    engine = figure.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.execute(figure)
+        figure.set_layout_engine("none")
+
+
 def figure_bytes(figure: Figure, fmt: str = "png") -> bytes:
     """The figure as PNG or SVG bytes, identical for identical figures (no dates, versions or random ids);
     SVG text stays text (``svg.fonttype: none``)."""
     metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
     buffer = io.BytesIO()
     with matplotlib.rc_context(STYLE):
+        fix_layout(figure)
         figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
     return buffer.getvalue()
 
