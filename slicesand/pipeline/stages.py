@@ -438,6 +438,11 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
                   task=single_task(stage.result.facts))
     groups = config.report.spectrum_groups
     spectrum: dict = {}
+    if drawing is not None:  # the TC Brier figure reads the fit and the slices only
+        from slicesand.reporting.facts import FigureInputs, report_task
+
+        drawing.draw(FigureInputs(fit=fit, slices=stage.result.slices, predictions=stage.result.slices,
+                                  task=report_task(stage.document(None))), ["tc_accuracy"])
 
     def figures_of(forecast: Forecast, band: pd.DataFrame | None):
         partial = RunResult(None, stage, fit, forecast, spectrum=spectrum["table"], band=band)
@@ -448,7 +453,7 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
         # same order with or without a drawing child), and the figures that need no bootstrap start.
         spectrum["table"], spectrum["note"] = spectrum_slices(stage, groups) if groups else (None, None)
         if drawing is not None:
-            drawing.early(figures_of(forecast, None))
+            drawing.draw(figures_of(forecast, None), ["spectrum", "fits"])
 
     forecast, drawn = forecast_stage(stage, fit, config, point_forecast=point_forecast)
     band = None

@@ -4,13 +4,14 @@
 computing the bootstrap, and most figures do not depend on the bootstrap. So :meth:`FigureDrawing.start`
 forks a child (:class:`slicesand.io.forked.Forked`) before the run has its results; the child imports
 matplotlib on the other core while the parent slices and fits. The parent then sends the figures'
-inputs twice:
+inputs as they become known:
 
-1. :meth:`FigureDrawing.early`, with the point forecast, before the bootstrap: the child draws and
-   saves every figure that reads nothing the bootstrap changes (:data:`FIGURE_READS`) while the parent
-   draws the bootstrap;
+1. :meth:`FigureDrawing.draw`: the figures some inputs already settle, drawn at once, while the
+   parent goes on (``run``: the TC Brier figure once the fit is made, the spectrum and the fits with
+   the point forecast, while the parent draws the bootstrap);
 2. :meth:`FigureDrawing.final`, with the run's final inputs (intervals, band, a threshold the bootstrap
-   may have withdrawn): the child draws the rest, and redraws an early figure whose inputs changed.
+   may have withdrawn): the child draws the rest, and redraws an early figure whose inputs changed
+   (:data:`FIGURE_READS`, :func:`stale_figures`).
 
 :meth:`FigureDrawing.files` returns every figure as PNG and SVG bytes, the same bytes as drawing them
 all from the final inputs in this process (``tests/reporting/test_drawing.py``); ``None`` when the child
@@ -49,28 +50,32 @@ def stale_figures(early: FigureInputs, final: FigureInputs) -> list[str]:
             return np.array_equal(early.predictions["flops"].to_numpy(dtype=float),
                                   final.predictions["flops"].to_numpy(dtype=float), equal_nan=True)
         a, b = getattr(early, field), getattr(final, field)
-        return a is b or (isinstance(a, (str, float, int, type(None))) and a == b)
+        scalars = (str, float, int, type(None))
+        return a is b or (isinstance(a, scalars) and isinstance(b, scalars) and a == b)
 
     return [key for key, fields in FIGURE_READS.items() if not all(same(field) for field in fields)]
 
 
 def _draw(receive) -> dict[str, dict[str, bytes]]:
-    """The child: matplotlib's import first (while the parent still slices), then the early figures,
-    then the rest from the final inputs."""
+    """The child: matplotlib's import first (while the parent still slices), then each message's
+    figures, then the rest from the final inputs."""
     from slicesand.reporting.figures import draw_figure, figure_bytes, figure_keys
 
     def save(key: str, inputs: FigureInputs) -> dict[str, bytes]:
         figure = draw_figure(key, inputs)
         return {fmt: figure_bytes(figure, fmt) for fmt in FORMATS}
 
-    early = receive()
-    files = {key: save(key, early) for key in figure_keys(early) if key in FIGURE_READS}
-    final, stale = receive()
-    keys = figure_keys(final)
-    for key in keys:
-        if key not in files or key in stale:
-            files[key] = save(key, final)
-    return {key: files[key] for key in keys}
+    files = {}
+    while True:
+        final, inputs, keys = receive()
+        if not final:
+            files.update((key, save(key, inputs)) for key in keys)
+            continue
+        wanted = figure_keys(inputs)
+        for key in wanted:
+            if key not in files or key in keys:  # keys: the early figures the final inputs changed
+                files[key] = save(key, inputs)
+        return {key: files[key] for key in wanted}
 
 
 class FigureDrawing:
@@ -78,7 +83,7 @@ class FigureDrawing:
 
     def __init__(self, child) -> None:
         self._child = child
-        self._early: FigureInputs | None = None
+        self._drawn: dict[str, FigureInputs] = {}  # the inputs each early figure was drawn from
 
     @classmethod
     def start(cls) -> FigureDrawing | None:
@@ -87,16 +92,22 @@ class FigureDrawing:
 
         return cls(Forked(_draw, inbox=True)) if fork_usable() else None
 
-    def early(self, inputs: FigureInputs) -> None:
-        """The inputs before the bootstrap: the child draws the figures that do not wait for it."""
-        self._early = inputs
-        self._child.send(inputs)
+    def draw(self, inputs: FigureInputs, keys: list[str]) -> None:
+        """Draw the figures ``keys`` (of :data:`FIGURE_READS`: they must not wait for the final inputs)
+        from ``inputs`` now; the final inputs redraw any of them whose inputs they change."""
+        from slicesand.reporting.figure_names import figure_keys
+
+        keys = [key for key in keys if key in figure_keys(inputs) and key not in self._drawn]
+        if any(key not in FIGURE_READS for key in keys):
+            raise ValueError(f"FigureDrawing.draw: {keys} must be figures of FIGURE_READS")
+        if keys:
+            self._drawn.update(dict.fromkeys(keys, inputs))
+            self._child.send((False, inputs, keys))
 
     def final(self, inputs: FigureInputs) -> None:
         """The run's final inputs: the child draws the rest (and redraws what they changed)."""
-        if self._early is None:
-            raise RuntimeError("FigureDrawing.final: early() was not sent")
-        self._child.send((inputs, stale_figures(self._early, inputs)))
+        stale = [key for key, early in self._drawn.items() if key in stale_figures(early, inputs)]
+        self._child.send((True, inputs, stale))
 
     def files(self) -> dict[str, dict[str, bytes]] | None:
         """``{key: {format: bytes}}`` in report order, once the child is done; ``None`` if it failed."""

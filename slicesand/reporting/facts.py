@@ -126,6 +126,15 @@ def _number(value) -> float | None:
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else float(value)
 
 
+def report_task(slices_meta: dict | None) -> str | None:
+    """The task(s) a report names, from the slicing's facts (``None`` for a dump without task names).
+
+    >>> report_task({"facts": {"tasks": ["mmlu"]}}), report_task(None)
+    ('mmlu', None)
+    """
+    return ", ".join(t for t in ((slices_meta or {}).get("facts", {}).get("tasks") or []) if t) or None
+
+
 def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta: dict | None) -> dict:
     """Every fact a report shows, as plain JSON-ready values."""
     rows = predictions.replace({np.nan: None}).to_dict(orient="records")
@@ -137,7 +146,7 @@ def build_facts(fit: Fit, predictions: pd.DataFrame, summary: dict, slices_meta:
     return {
         "tool": {"name": "slicesand", "version": __version__},
         "input": (slices_meta or {}).get("input"),
-        "task": ", ".join(t for t in ((slices_meta or {}).get("facts", {}).get("tasks") or []) if t) or None,
+        "task": report_task(slices_meta),
         "settings": {
             "cut_flops": fit.options.cut,
             "chance": fit.options.chance,

@@ -53,6 +53,7 @@ def test_stale_figures_are_those_whose_inputs_changed(inputs):
     assert drawing.stale_figures(inputs, replace(inputs, threshold_flops=None)) == ["fits"]
     assert drawing.stale_figures(inputs, replace(inputs, band=None, intervals=None)) == []
     assert drawing.stale_figures(inputs, replace(inputs, task="other")) == ["spectrum", "fits", "tc_accuracy"]
+    assert drawing.stale_figures(replace(inputs, spectrum=None), inputs) == ["spectrum"]
     moved = inputs.predictions.assign(flops=inputs.predictions["flops"] * 2)
     assert drawing.stale_figures(inputs, replace(inputs, predictions=moved)) == ["fits"]
 
@@ -64,7 +65,8 @@ def test_the_child_gives_the_bytes_of_drawing_the_final_inputs_here(inputs, thre
     final = replace(inputs, threshold_flops=None) if threshold_changes else replace(
         inputs, threshold_flops=early.threshold_flops)
     child = drawing.FigureDrawing.start()
-    child.early(early)
+    child.draw(early, ["tc_accuracy"])
+    child.draw(early, ["spectrum", "fits"])
     child.final(final)
     assert child.files() == figure_files(make_figures(final), ("png", "svg"), parallel=False)
 
@@ -100,3 +102,9 @@ def test_the_parent_does_not_import_matplotlib(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ("False" if fork_usable() else "True")
     assert Path(tmp_path / "out" / "report-forecast.png").exists()
+
+
+def test_only_figures_that_need_no_bootstrap_are_drawn_early(inputs):
+    child = drawing.FigureDrawing(child=None)
+    with pytest.raises(ValueError, match="FIGURE_READS"):
+        child.draw(inputs, ["forecast"])
