@@ -32,6 +32,9 @@ baseline but the paper's sigmoid forecasts inside [floor, 1].
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -40,6 +43,32 @@ LOGIT_EPS = 1e-6
 # Steepest bounded sigmoid: 4 per decade rises from 12% to 88% of its range within one decade.
 MAX_SLOPE = 4.0
 FLAT_LAST = 3
+
+
+def prefetch_least_squares() -> Callable[[], None]:
+    """Import :mod:`scipy.optimize` (for the bounded sigmoid's ``least_squares``: about 0.3 s, the run's
+    costliest import) in a background thread from now on; returns the function that waits for it.
+
+    ``run`` starts it before slicing, whose DuckDB scans and numpy work release the GIL, and waits for
+    it before fitting, so no scipy module is ever imported by two threads at once. A failed import is
+    left to the fit, which imports it again and reports what is wrong.
+
+    >>> wait = prefetch_least_squares()
+    >>> wait(); "scipy.optimize" in sys.modules
+    True
+    """
+    if "scipy.optimize" in sys.modules:
+        return lambda: None
+    thread = threading.Thread(target=_import_scipy_optimize, name="slicesand-import-scipy.optimize", daemon=True)
+    thread.start()
+    return thread.join
+
+
+def _import_scipy_optimize() -> None:
+    try:
+        import scipy.optimize  # noqa: F401
+    except Exception:  # noqa: BLE001 - the fit's own import says what is wrong
+        pass
 
 
 def expit(z):

@@ -430,10 +430,13 @@ def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | N
 
 
 def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunResult:
+    from slicesand.fitting.baselines import prefetch_least_squares
     from slicesand.fitting.selection import fit as fit_with_rule
 
+    scipy_imported = prefetch_least_squares()  # while the slicing's scans run; the fit needs it
     stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded),
                           memory_budget=config.uncertainty.memory_budget * 1e9)
+    scipy_imported()
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
                   task=single_task(stage.result.facts))
     groups = config.report.spectrum_groups
