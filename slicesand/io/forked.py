@@ -57,10 +57,15 @@ class Forked:
         inbox_read, inbox_write = os.pipe() if inbox else (None, None)
         if inbox_write is not None:
             _widen(inbox_write)  # what the parent sends fits the pipe: send() does not wait for the child
+        # Ctrl-C during the fork would raise KeyboardInterrupt inside an at-fork handler (logging's),
+        # which Python prints and swallows: the run would go on. So SIGINT is only noted over the fork
+        # (by whichever thread, DuckDB's included, receives it) and handled once the child is known.
+        held = _HeldSigint()
         pid = os.fork()
         if pid == 0:  # the child: compute, send, leave at once
             code = 1
             try:
+                held.release(raise_now=False)
                 os.close(read)
                 try:
                     if inbox_read is not None:
@@ -85,6 +90,11 @@ class Forked:
             os.close(inbox_read)
             self._inbox = os.fdopen(inbox_write, "wb")
         self.error: str | None = None  # why the child gave no result, when it gave none
+        try:
+            held.release()  # a Ctrl-C held back is handled here
+        except BaseException:
+            self.stop()
+            raise
 
     def send(self, message: object) -> None:
         """Pickle ``message`` to the child (``inbox=True``), which reads it with its ``receive``. A child
@@ -159,3 +169,28 @@ def _widen(fd: int, size: int = 1 << 20) -> None:
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
     except (ImportError, OSError):
         pass
+
+
+
+class _HeldSigint:
+    """SIGINT noted, not acted on, until :meth:`release` (main thread only; elsewhere a no-op)."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, signum, frame) -> None:
+        self.received = True
+
+    def release(self, raise_now: bool = True) -> None:
+        """Put the previous handler back and, if SIGINT came meanwhile, act on it as it would have."""
+        if self.previous is None:
+            return
+        signal.signal(signal.SIGINT, self.previous)
+        if self.received and raise_now:
+            if callable(self.previous):
+                self.previous(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt
+            elif self.previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)

@@ -69,3 +69,24 @@ def test_a_child_waiting_for_a_message_that_never_comes_ends_with_eof():
     assert child.error.startswith("EOFError")
     with Forked(lambda: 1) as child, pytest.raises(RuntimeError, match="no inbox"):
         child.send(1)
+
+
+def test_ctrl_c_during_the_fork_reaches_the_parent_and_stops_the_child(monkeypatch):
+    import signal
+
+    import slicesand.io.forked as forked
+
+    real_fork, children = os.fork, []
+
+    def fork_interrupted():  # SIGINT arrives while the fork is under way
+        os.kill(os.getpid(), signal.SIGINT)
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(forked.os, "fork", fork_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Forked(lambda: time.sleep(60))
+    with pytest.raises(ChildProcessError):  # killed and reaped
+        os.waitpid(children[0], os.WNOHANG)
