@@ -230,6 +230,19 @@ def _size(n_bytes: float) -> str:
     return f"{n_bytes:.0f} B"
 
 
+def one_blas_thread():
+    """A context in which BLAS (numpy's OpenBLAS) runs on one thread (:mod:`threadpoolctl`).
+
+    The bootstrap's matrix products are many and small: OpenBLAS's own threads cost more CPU than they
+    save (the bootstrap spreads its blocks over the cores itself, :data:`THREADS`), and how OpenBLAS
+    splits a product between its threads changes the last bits of the sums, so without this the
+    intervals' last digits would depend on the machine's number of cores.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: int = 0) -> np.ndarray:
     """(draws, Q) multiplicities of draws ``first`` .. ``first + draws - 1``: ranked questions drawn among themselves, unranked ones among themselves.
 
@@ -314,7 +327,7 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
 
     # Both cores: numpy releases the GIL in its sorts and matrix products, and every block writes its
     # own rows of ``out`` from its own seeded streams, so the result does not depend on the threads.
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=THREADS) as pool:
         list(pool.map(one_block, range(0, draws, block)))
     return out
 

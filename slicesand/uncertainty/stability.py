@@ -28,6 +28,7 @@ import numpy as np
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.slicing.difficulty import groups_by_position
+from slicesand.uncertainty.resampling import one_blas_thread
 
 DRAWS = 40
 MAX_SHARE = 0.20
@@ -75,6 +76,22 @@ def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, se
     question_counts = rng.multinomial(n_questions, np.full(n_questions, 1.0 / n_questions), size=draws)
     base_difficulty = np.empty(n_questions)
     drawn = np.empty((draws, n_questions))
+    with one_blas_thread():  # the same bits on any number of cores (and less CPU)
+        _drawn_difficulties(scores, model_weights, base_difficulty, drawn)
+    drawn = np.where(np.isfinite(drawn), drawn, base_difficulty)
+    base = groups_by_position(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
+    # Ten draws at a time: the ranking's (draws x questions) temporaries stay small on big dumps; each
+    # draw is ranked on its own, so the result does not depend on the chunks.
+    changed = np.concatenate([groups_by_position(drawn[rows], question_counts[rows], tie_rank, groups) != base[None, :]
+                              for rows in (slice(r, r + 10) for r in range(0, draws, 10))] or [np.zeros((0, n_questions), bool)])
+    per_group = [float(changed[:, base == g].mean()) if (base == g).any() else 0.0 for g in range(groups)]
+    return Instability(float(changed.mean()), per_group, draws, seed)
+
+
+def _drawn_difficulties(scores: np.ndarray, model_weights: np.ndarray, base_difficulty: np.ndarray,
+                        drawn: np.ndarray) -> None:
+    """Fill the full-data and the drawn difficulties, block of columns by block of columns."""
+    n_models, n_questions = scores.shape
     for part in _column_blocks(n_models, n_questions):  # blocks of columns; each block is dense algebra
         block = scores[:, part].astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -87,14 +104,6 @@ def group_instability(scores: np.ndarray, groups: int, *, draws: int = DRAWS, se
                 base_difficulty[part] = total.sum(axis=0) / count.sum(axis=0)
                 # A question no drawn model answered keeps its full-data difficulty (no information to move it).
                 drawn[:, part] = (model_weights @ total) / (model_weights @ count)
-    drawn = np.where(np.isfinite(drawn), drawn, base_difficulty)
-    base = groups_by_position(base_difficulty[None, :], np.ones((1, n_questions), dtype=np.int64), tie_rank, groups)[0]
-    # Ten draws at a time: the ranking's (draws x questions) temporaries stay small on big dumps; each
-    # draw is ranked on its own, so the result does not depend on the chunks.
-    changed = np.concatenate([groups_by_position(drawn[rows], question_counts[rows], tie_rank, groups) != base[None, :]
-                              for rows in (slice(r, r + 10) for r in range(0, draws, 10))] or [np.zeros((0, n_questions), bool)])
-    per_group = [float(changed[:, base == g].mean()) if (base == g).any() else 0.0 for g in range(groups)]
-    return Instability(float(changed.mean()), per_group, draws, seed)
 
 
 def _column_blocks(n_models: int, n_questions: int) -> list[slice]:

@@ -84,3 +84,18 @@ def test_edge_groups_fall_back_to_sorting_rows_it_cannot_partition():
     group = groups_by_position(difficulty, counts, np.arange(4), 2)
     easy, hard = qr.edge_groups(difficulty, counts, 2)
     assert np.array_equal(easy, group == 0) and np.array_equal(hard, group == 1)
+
+
+def test_the_draws_do_not_depend_on_how_many_threads_blas_may_use():
+    from threadpoolctl import threadpool_limits
+
+    dump, flops = _noisy_dump(n_models=60, n_questions=14000)
+    frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
+    matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
+    models = frame["model"].to_numpy()[frame["flops"] < 1e22]
+    weights = np.random.default_rng(1).multinomial(len(models), np.full(len(models), 1 / len(models)), 200) * 1.0
+    drawn = {}
+    for threads in (1, 2):  # what the machine (or OPENBLAS_NUM_THREADS) would give BLAS
+        with threadpool_limits(limits=threads, user_api="blas"):
+            drawn[threads] = qr.question_draws(matrix, models, weights, seed=3)
+    assert np.array_equal(drawn[1], drawn[2], equal_nan=True)
