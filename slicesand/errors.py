@@ -51,7 +51,9 @@ class SlicesandError(Exception):
             text += f"; found {self.found!r}" if not isinstance(self.found, (int, float)) else f"; found {self.found}"
         if self.hint:
             text += f" (hint: {self.hint})"
-        return text
+        from slicesand.io.binary import printable  # one line, whatever bytes a file or stream held
+
+        return printable(text, limit=None)
 
 
 class UsageError(SlicesandError):

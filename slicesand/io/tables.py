@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 
 from slicesand.errors import InputDataError
 from slicesand.io.atomic import atomic_path
+from slicesand.io.binary import COMPRESSIONS, SUFFIXES, binary_format, printable
 from slicesand.io.stdio import write_stdout
 
 if TYPE_CHECKING:  # pandas loads only where a DataFrame is written (or a bad number is looked for)
@@ -130,6 +131,24 @@ def reject_lfs_pointer(path: str | Path, head: bytes) -> None:
         raise InputDataError(str(path), "the file holds no data", hint=LFS_HINT)
 
 
+def reject_binary(name: str, head: bytes, *, stdin: bool = False) -> None:
+    """Refuse compressed or binary data (by its magic bytes) where plain CSV is read."""
+    kind = binary_format(head)
+    if kind is None:
+        return
+    if stdin:
+        raise InputDataError(name, f"looks like {kind} data; stdin takes plain CSV",
+                             hint="pass the file's name instead of -" + (", or decompress it into the pipe"
+                                                                          if kind in COMPRESSIONS else ""))
+    suffix = SUFFIXES.get(kind)
+    if suffix:
+        raise InputDataError(name, f"looks like {kind} data, but its name has no {suffix} suffix",
+                             hint=f"rename it to {Path(name).name}{suffix}, or decompress it")
+    raise InputDataError(name, f"looks like {kind} data, which slicesand does not read",
+                         hint="extract it" if kind == "zip" else "decompress it" if kind in COMPRESSIONS
+                         else "convert it to CSV or Parquet")
+
+
 def _first_line(error: BaseException) -> str:
     text = getattr(error, "strerror", None) or str(error) or type(error).__name__
     return text.splitlines()[0]
@@ -213,6 +232,7 @@ def read_table(
         data = read_stdin(stdin)
         source = Source(name, hashlib.sha256(data).hexdigest())
         reject_lfs_pointer(name, data[: len(LFS_POINTER)])
+        reject_binary(name, data[:32], stdin=True)
         table = _read_csv(io.BytesIO(data), name, column_types, hint)
     else:
         path = Path(path)
@@ -223,7 +243,10 @@ def read_table(
         reject_unreadable_twice(path, name)
         if path.stat().st_size == 0:
             raise InputDataError(name, "the file is empty", hint=hint)
-        reject_lfs_pointer(name, read_head(path, len(LFS_POINTER)))
+        head = read_head(path, max(len(LFS_POINTER), 32))
+        reject_lfs_pointer(name, head)
+        if not is_parquet(path):
+            reject_binary(name, head)
         # Hash while pyarrow parses: hashlib releases the GIL, so a big file costs little extra.
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(sha256_file, path)
@@ -292,7 +315,7 @@ def _read_csv(
             raise InputDataError(
                 name, detail, column=column, row=int(row) - 1 if row else None
             ) from None
-        raise InputDataError(name, f"not a readable CSV file: {message.splitlines()[0]}") from None
+        raise InputDataError(name, f"not a readable CSV file: {printable(message.splitlines()[0])}") from None
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
     return table

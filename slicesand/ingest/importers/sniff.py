@@ -31,7 +31,7 @@ from slicesand.errors import InputDataError
 from slicesand.ingest.importers.eee import looks_like_eee, looks_like_eee_record
 from slicesand.ingest.importers.helm import HELM_FILE_NAMES, looks_like_helm
 from slicesand.io.tables import (
-    csv_header, format_suffix, is_parquet, read_head, reject_lfs_pointer, reject_unreadable_twice,
+    csv_header, format_suffix, is_parquet, read_head, reject_binary, reject_lfs_pointer, reject_unreadable_twice,
 )
 
 KINDS = ("lm-eval", "helm", "matrix-csv", "py-irt", "every-eval-ever", "long")
@@ -60,6 +60,7 @@ def sniff_source(path: str | PathLike, long_columns: tuple[str, ...] = LONG_COLU
         return "long"  # an empty file gets the long reader's "the file is empty"
     head = read_head(path)
     reject_lfs_pointer(path, head)
+    reject_binary(str(path), head)  # a .csv that is gzip or zip inside: say so, do not parse the bytes
     suffix = format_suffix(path)
     if suffix in JSON_SUFFIXES:
         return _sniff_json(path, head)

@@ -1,0 +1,50 @@
+"""Binary formats recognised by their first bytes, and text made safe to quote in a message.
+
+A CSV reader handed gzip or Parquet bytes fails with a parse error that quotes the bytes. Looking at
+the magic numbers first gives a message that says what the data is and what to do instead.
+
+>>> binary_format(b"\\x1f\\x8b\\x08\\x00"), binary_format(b"PAR1\\x15\\x04"), binary_format(b"model,question")
+('gzip', 'Parquet', None)
+>>> printable("Expected 1 columns, got 2: \\x1f\\ufffd\\udc8b ok")
+'Expected 1 columns, got 2: \\\\x1f\\\\ufffd\\\\udc8b ok'
+"""
+
+from __future__ import annotations
+
+# The first bytes of the binary formats a table is likely to arrive in instead of CSV.
+MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"PAR1", "Parquet"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+    (b"ARROW1", "Arrow IPC"),
+    (b"\x89HDF", "HDF5"),
+    (b"SQLite format 3\x00", "SQLite"),
+)
+# The compressions a file's name can ask for (slicesand.io.tables.COMPRESSION_SUFFIXES: data.csv.gz is
+# read as CSV); xz and lz4 data must be decompressed first.
+SUFFIXES = {"gzip": ".gz", "zstd": ".zst", "bzip2": ".bz2"}
+COMPRESSIONS = ("gzip", "zstd", "bzip2", "xz", "lz4")
+
+
+def binary_format(head: bytes) -> str | None:
+    """The binary format ``head`` (a file's first bytes) starts with, or ``None`` for anything else."""
+    for magic, name in MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def printable(text: str, limit: int | None = 120) -> str:
+    """``text`` with every character that is not printable (control characters, the replacement
+    character of an undecodable byte, lone surrogates) as a backslash escape, cut to ``limit``."""
+    if text.isprintable() and "\ufffd" not in text:  # the common case: nothing to escape
+        escaped = text
+    else:
+        escaped = "".join(c if c.isprintable() and c != "\ufffd" else c.encode("unicode_escape").decode("ascii")
+                          for c in text)
+    return escaped if limit is None or len(escaped) <= limit else escaped[: limit - 3] + "..."
