@@ -378,6 +378,10 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_fore
     from slicesand.uncertainty.intervals import add_intervals
 
     slices_frame, draws = stage.result.slices, config.uncertainty.draws
+    grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
+    forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
+    if point_forecast is not None:
+        point_forecast(forecast)
     questions, questions_note = None, None
     budget, seed = config.uncertainty.memory_budget * 1e9, config.uncertainty.seed
     if draws > 0 and fit.has_accuracy and stage.scanned is not None:
@@ -392,10 +396,6 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_fore
 
         questions, questions_note = question_matrix(stage.dump, stage.scales, config.slicing.cut,
                                                     config.slicing.groups, seed=seed, memory_budget=budget)
-    grid = None if config.predict.grid is None else np.asarray(config.predict.grid, dtype=float)
-    forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
-    if point_forecast is not None:
-        point_forecast(forecast)
     drawn = None
     if draws > 0 and fit.has_accuracy:  # drawn once: the predictions' intervals and the figure's band
         from slicesand.uncertainty.bootstrap import draw_bootstrap
@@ -436,27 +436,26 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
     scipy_imported = prefetch_least_squares()  # while the slicing's scans run; the fit needs it
     stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded),
                           memory_budget=config.uncertainty.memory_budget * 1e9)
+    groups = config.report.spectrum_groups
+    spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
     scipy_imported()
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),
                   task=single_task(stage.result.facts))
-    groups = config.report.spectrum_groups
-    spectrum: dict = {}
-    if drawing is not None:  # the TC Brier figure reads the fit and the slices only
+
+    def figures_of(forecast: Forecast, band: pd.DataFrame | None):
+        partial = RunResult(None, stage, fit, forecast, spectrum=spectrum, band=band)
+        return run_report(partial, config, run_document={}).figures
+
+    if drawing is not None:  # the TC Brier figure and the spectrum read the fit and the slicings only
         from slicesand.reporting.facts import FigureInputs, report_task
 
         drawing.draw(FigureInputs(fit=fit, slices=stage.result.slices, predictions=stage.result.slices,
-                                  task=report_task(stage.document(None))), ["tc_accuracy"])
+                                  spectrum=spectrum, task=report_task(stage.document(None))),
+                     ["tc_accuracy", "spectrum"])
 
-    def figures_of(forecast: Forecast, band: pd.DataFrame | None):
-        partial = RunResult(None, stage, fit, forecast, spectrum=spectrum["table"], band=band)
-        return run_report(partial, config, run_document={}).figures
-
-    def point_forecast(forecast: Forecast) -> None:
-        # The spectrum is sliced once the bootstrap's question matrix is read (the scans then run in the
-        # same order with or without a drawing child), and the figures that need no bootstrap start.
-        spectrum["table"], spectrum["note"] = spectrum_slices(stage, groups) if groups else (None, None)
+    def point_forecast(forecast: Forecast) -> None:  # the fits figure needs the point forecast's threshold
         if drawing is not None:
-            drawing.draw(figures_of(forecast, None), ["spectrum", "fits"])
+            drawing.draw(figures_of(forecast, None), ["fits"])
 
     forecast, drawn = forecast_stage(stage, fit, config, point_forecast=point_forecast)
     band = None
@@ -467,9 +466,8 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
                              seed=config.uncertainty.seed, drawn=drawn)
     if drawing is not None:
         drawing.final(figures_of(forecast, band))
-    note = spectrum["note"]
     return RunResult(None, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
-                     [diagnostic("report-note", note)] if note else [], spectrum["table"], band, drawing)
+                     [diagnostic("report-note", spectrum_note)] if spectrum_note else [], spectrum, band, drawing)
 
 
 def predict_parameters(config: RunConfig) -> dict:
