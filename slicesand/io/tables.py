@@ -288,6 +288,8 @@ def _reject_repeated_columns(names: list[str], name: str) -> None:
 
 
 _CSV_ERROR = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?(.*)", re.DOTALL)
+_RECORD = re.compile(r"Row #(\d+)")
+_FIELD_COUNT = re.compile(r"Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
 
 
 def _read_csv(
@@ -300,48 +302,45 @@ def _read_csv(
         message = str(exc)
         if "Empty CSV file" in message:
             raise InputDataError(name, "the file is empty", hint=hint) from None
+        row = _data_row(message, handle, convert)
         match = _CSV_ERROR.search(message)
         if match and "invalid UTF8" in message:
-            raise InputDataError(name, "the file is not UTF-8 text (Latin-1 or another legacy encoding?)",
-                                 row=_first_non_utf8_line(handle),
+            raise InputDataError(name, "the file is not UTF-8 text (Latin-1 or another legacy encoding?)", row=row,
                                  hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
         if match:
-            column_index, row, detail = match.groups()
+            column_index, _, detail = match.groups()
             header = _csv_header(handle)
             column = header[int(column_index)] if int(column_index) < len(header) else f"#{column_index}"
             detail = detail.strip().replace("CSV conversion error to double", "not a number")
-            if row is None and column in column_types:
-                row = _first_bad_number_row(handle, column, column_types)
+            raise InputDataError(name, detail, column=column, row=row) from None
+        fields = _FIELD_COUNT.search(message)
+        if fields:
+            expected, got, text = int(fields[1]), int(fields[2]), fields[3].strip()
             raise InputDataError(
-                name, detail, column=column, row=int(row) - 1 if row else None
-            ) from None
+                name, f"{got} fields on this row, but the header has {expected}", row=row, found=text[:80],
+                hint='quote a cell that holds a comma ("a,b"), or remove the extra field' if got > expected
+                else "give every row a field for each column of the header (an empty field is ,,)") from None
         raise InputDataError(name, f"not a readable CSV file: {printable(message.splitlines()[0])}") from None
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
     return table
 
 
-def _first_non_utf8_line(handle: Path | BinaryIO) -> int | None:
-    """The 1-based line (the header is line 1) holding the first byte that is not UTF-8."""
-    data = read_file_bytes(handle) if isinstance(handle, Path) else handle.getvalue()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return data.count(b"\n", 0, error.start) + 1
-    return None
+def _data_row(message: str, handle: Path | BinaryIO, convert: pa_csv.ConvertOptions) -> int | None:
+    """The data row (1 is the first row after the header, as in every message) of a CSV read error.
 
-
-def _first_bad_number_row(handle: Path | BinaryIO, column: str, column_types: dict) -> int | None:
-    """pyarrow does not always say which row failed to parse: find it (1-based, counting the header)."""
-    import pandas as pd
-
-    if not isinstance(handle, Path):
-        handle.seek(0)
-    types = {**column_types, column: pa.string()}
-    text = pa_csv.read_csv(handle, convert_options=pa_csv.ConvertOptions(
-        column_types=types, include_columns=[column])).column(column).to_pandas()
-    bad = pd.to_numeric(text, errors="coerce").isna() & text.notna() & (text.str.strip() != "")
-    return int(bad.to_numpy().nonzero()[0][0]) + 2 if bad.any() else None
+    pyarrow numbers records (the header is record 1, and a quoted newline does not start a new one), but
+    only when it reads on one thread: on the error path, read again that way to learn it.
+    """
+    record = _RECORD.search(message)
+    if record is None:
+        if not isinstance(handle, Path):
+            handle.seek(0)
+        try:
+            pa_csv.read_csv(handle, read_options=pa_csv.ReadOptions(use_threads=False), convert_options=convert)
+        except pa.ArrowInvalid as again:
+            record = _RECORD.search(str(again))
+    return int(record[1]) - 1 if record else None
 
 
 def _csv_header(handle: Path | BinaryIO) -> list[str]:

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError
 from slicesand.ingest.importers._common import DUMP_SCHEMA, ImportOptions, Notes, ReaderOutput
-from slicesand.io.tables import is_parquet, read_table
+from slicesand.io.tables import read_table
 
 ID_COLUMNS = ("model", "question", "task")
 VALUE_COLUMNS = ("correct", "p_correct")
@@ -42,8 +42,8 @@ def read_long(path: Path, options: ImportOptions) -> ReaderOutput:
     if extra:
         notes.add(f"{path.name}: ignored columns {', '.join(map(str, extra[:5]))}"
                   + (f" and {len(extra) - 5} more" if len(extra) > 5 else ""))
-    # Rows are reported as the CSV's line numbers (the header is line 1), or 1-based Parquet rows.
-    first_row = 1 if is_parquet(path) else 2
+    # Rows are data rows, as in every message: 1 is the first row after a CSV's header, or Parquet's first.
+    first_row = 1
     columns = {name: _ids(table, name, path, first_row) for name in ("model", "question")}
     columns["task"] = (_ids(table, "task", path, first_row) if "task" in table.column_names
                        else pa.array([options.task_name or ""] * table.num_rows, pa.string()))

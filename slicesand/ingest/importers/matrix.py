@@ -100,7 +100,7 @@ class _Grid:
         column_ids = (_ids(first_line.slice(1 if has_ids else 0), path, "header row") if has_header
                       else np.arange(1, n_columns + 1).astype(str).astype(object))
         values, missing = cells.block(int(has_header), int(has_ids))
-        _check_zero_one(path, values, missing, row_ids, column_ids, 1 + int(has_header),
+        _check_zero_one(path, values, missing, row_ids, column_ids,
                         lambda r, c: cells.token(r + int(has_header), c + int(has_ids)))
         corner = str(first_line[0]).strip() if has_header and has_ids else ""
         generated = tuple(side for side, has in (("rows", has_ids), ("columns", has_header)) if not has)
@@ -180,8 +180,9 @@ def _read_cells(path: Path) -> _Lines | _Columns:
         if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
             raise InputDataError(str(path), f"not a readable CSV file ({str(error).splitlines()[0]})",
                                  hint=MATRIX_HINT) from None
-        raise InputDataError(str(path), "the file is not UTF-8 text (Latin-1 or another legacy encoding?)",
-                             row=_first_non_utf8_line(data),
+        # Before the header is known, the physical line is all there is to name: say "line", not "row".
+        raise InputDataError(str(path), f"line {_first_non_utf8_line(data)} is not UTF-8 text (Latin-1 or another "
+                             "legacy encoding?)",
                              hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
     cells = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r"), ",")
     return _Lines(cells, path)
@@ -248,15 +249,15 @@ def _require_unique_ids(path: Path, ids: np.ndarray, where: str) -> None:
 
 
 def _check_zero_one(path: Path, values: np.ndarray, missing: np.ndarray, row_ids: np.ndarray,
-                    column_ids: np.ndarray, first_line: int, token) -> None:
-    """Every cell is 0, 1 or missing; the first other one is an error naming its ids and line."""
+                    column_ids: np.ndarray, token) -> None:
+    """Every cell is 0, 1 or missing; the first other one is an error naming its ids and data row."""
     bad = ~missing & ~np.isin(values, (0.0, 1.0))
     if bad.any():
         row, column = divmod(int(np.flatnonzero(bad)[0]), values.shape[1])
         raise InputDataError(
             str(path),
             f"cell at row/column '{row_ids[row]}' x '{column_ids[column]}' must be 0 or 1 (or empty when unknown)",
-            row=row + first_line,  # the file's line number
+            row=row + 1,  # the data row: 1 is the first line after the header (if any)
             found=token(row, column),
         )
 

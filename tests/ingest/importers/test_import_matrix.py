@@ -92,7 +92,7 @@ def test_a_cell_that_is_not_zero_or_one_is_an_error_naming_it(fixtures_dir):
     with pytest.raises(InputDataError) as caught:
         read_source(fixtures_dir / "matrix" / "bad_cell.csv")
     message = str(caught.value)
-    assert "row 3" in message and "'m2' x 'q2'" in message and "0.5" in message
+    assert "row 2" in message and "'m2' x 'q2'" in message and "0.5" in message
 
 
 def test_repeated_ids_are_an_error(tmp_path):
@@ -205,7 +205,7 @@ def test_long_p_correct_out_of_range_is_an_error(tmp_path):
     path.write_text("model,question,task,correct,p_correct\nm,1,t,1,0.5\nm,2,t,0,1.5\n")
     with pytest.raises(InputDataError) as caught:
         read_source(path)
-    assert "column 'p_correct', row 3" in str(caught.value)
+    assert "column 'p_correct', row 2" in str(caught.value)
 
 
 def test_long_table_without_task_takes_task_name(tmp_path):

@@ -258,7 +258,7 @@ def test_latin1_bytes_in_a_csv(tmp_path):
         result = cli(command, str(tmp_path / "d.csv"), "-o", "-")
         assert result.returncode == 3, result.stderr
         line = error_line(result)
-        assert "not UTF-8" in line and "row 3" in line and "iconv" in line
+        assert "not UTF-8" in line and "row 2" in line and "iconv" in line
 
 
 def test_duplicate_column(tmp_path):

@@ -1,0 +1,71 @@
+"""One numbering in every input error: ``row N`` is the N-th data row (1 is the first row after the header),
+whichever reader and whichever problem (bad bytes, a bad value, a field too many or too few)."""
+
+from __future__ import annotations
+
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+from slicesand.cli import app
+
+HEADER = b"model,question,correct,flops\n"
+GOOD = b"m1,q1,1,1e20\n"
+# The bad row is always data row 2 (line 3); the row before it is sometimes quoted across two lines.
+CASES = {
+    "not UTF-8": (b"m1,q\xff2,1,1e20\n", "row 2: the file is not UTF-8 text"),
+    "not 0 or 1": (b"m1,q2,7,1e20\n", "column 'correct', row 2: correct must be 0"),
+    "not a number": (b"m1,q2,x,1e20\n", "column 'correct', row 2: not a number"),
+    "a field too many": (b"m1,q2,1,1e20,x\n", "row 2: 5 fields on this row, but the header has 4; found 'm1,q2,1,1e20,x' "
+                                              "(hint: quote a cell that holds a comma"),
+    "a field too few": (b"m1,q2,1\n", "row 2: 3 fields on this row, but the header has 4; found 'm1,q2,1' "
+                                      "(hint: give every row a field for each column"),
+    "an empty name": (b",q2,1,1e20\n", "column 'model', row 2: "),
+}
+
+
+def _run(runner, args, stdin=None):
+    result = runner.invoke(app, args, input=stdin)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 3 and len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("how", ["slice FILE", "slice -", "import FILE"])
+def test_every_reader_names_the_same_data_row(runner, tmp_path, case, how):
+    bad, expected = CASES[case]
+    data = HEADER + GOOD + bad + b"m2,q1,1,1e21\n"
+    path = tmp_path / "d.csv"
+    path.write_bytes(data)
+    command, source = how.split()
+    if source == "-":
+        line = _run(runner, [command, "-", "-o", str(tmp_path / "out.csv")], stdin=data)
+        assert line.startswith("error: <stdin>: ")
+    else:
+        line = _run(runner, [command, str(path), "-o", str(tmp_path / "out.csv")])
+        assert line.startswith(f"error: {path}: ")
+    if how == "import FILE" and case == "not 0 or 1":
+        expected = expected.replace("must be 0", "must be 0 or 1")
+    assert expected in line, line
+
+
+def test_a_quoted_line_break_does_not_start_a_row(runner, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(HEADER + b'"m1\nsecond line",q1,1,1e20\n' + b"m1,q2,1,1e20,x\n")
+    assert "row 2: 5 fields on this row" in _run(runner, ["slice", str(path), "-o", str(tmp_path / "o.csv")])
+
+
+def test_parquet_rows_count_the_same_way(runner, tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_bytes(HEADER + GOOD + b"m1,q2,7,1e20\n")
+    pq.write_table(pa_csv.read_csv(csv), tmp_path / "d.parquet")
+    for command in ("slice", "import"):
+        line = _run(runner, [command, str(tmp_path / "d.parquet"), "-o", str(tmp_path / "o.csv")])
+        assert "column 'correct', row 2:" in line, line
+
+
+def test_a_matrix_counts_rows_after_its_header(runner, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("model,q1,q2\nm1,0,1\nm2,1,7\n")
+    assert "row 2: cell at row/column 'm2' x 'q2'" in _run(runner, ["import", str(path), "-o", str(tmp_path / "o.csv")])
