@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +26,24 @@ from slicesand.errors import OutputError, UsageError
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto ``target`` if the block succeeds."""
-    target = Path(target)
-    if target.is_dir():
-        raise UsageError(str(target), "is a folder; expected a file name to write",
+    """Yield a temporary path in the target's folder; rename it onto ``target`` if the block succeeds.
+
+    A symbolic link is followed (the file it points to is replaced; the link stays). A target that is
+    not a regular file (``/dev/stdout``, a device, a named pipe) is written through, as the shell's
+    ``>`` would, once the block has succeeded. An existing file we may not write is refused.
+    """
+    named = Path(target)  # what the user typed: messages name it
+    if named.is_dir():
+        raise UsageError(str(named), "is a folder; expected a file name to write",
                          hint="give a file name, e.g. out.csv")
+    if not is_regular_target(named):
+        with _written_through(named) as tmp:
+            yield tmp
+        return
+    target = Path(os.path.realpath(named)) if named.is_symlink() else named
+    if target.exists() and not os.access(target, os.W_OK):
+        raise OutputError(str(named), "cannot write: the file is read-only",
+                          hint="choose another file, or make it writable first")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".tmp", dir=target.parent)
@@ -37,7 +51,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     except FileExistsError:
         raise UsageError(str(target.parent), "is a file; expected a folder to write into") from None
     except OSError as exc:
-        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
+        raise OutputError(str(named), f"cannot write: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
         yield tmp
@@ -45,10 +59,40 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, target)
     except OSError as exc:
-        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
+        raise OutputError(str(named), f"cannot write: {exc.strerror or exc}") from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _written_through(target: Path) -> Iterator[Path]:
+    """A device or a named pipe cannot be renamed over: build the bytes in a private temporary file,
+    then copy them into ``target`` (a full device then fails here, naming it)."""
+    folder = Path(tempfile.mkdtemp(prefix="slicesand-"))
+    tmp = folder / "out"
+    try:
+        yield tmp
+        with open(tmp, "rb") as source, open(target, "wb") as sink:
+            shutil.copyfileobj(source, sink)
+    except OSError as exc:
+        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def is_regular_target(target: str | os.PathLike[str]) -> bool:
+    """False for a stream of bytes rather than a file to replace: a device, a named pipe, or a name
+    under ``/dev`` or ``/proc`` (``/dev/stdout`` may point at a pipe or at the shell's redirect). Nothing
+    should be written beside one.
+
+    >>> is_regular_target("/dev/null"), is_regular_target("slices.csv")
+    (False, True)
+    """
+    path = Path(target)
+    if path.is_absolute() and path.parts[1:2] in (("dev",), ("proc",)):
+        return False
+    return not path.exists() or path.is_file()
 
 
 def _current_umask() -> int:
