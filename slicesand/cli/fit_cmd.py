@@ -28,7 +28,7 @@ def fit_command(
     from slicesand.pipeline.stages import fit_stage, write_fit
 
     ui = Ui(quiet)
-    check_output(output, (".json",))
+    check_output(output, (".json",), inputs=(slices,))
     fit_options = from_cli(ctx.params).fit
     table = read_slices(slices)
     if cut is None and table.cut is not None:

@@ -41,7 +41,7 @@ def import_command(
     from slicesand.io.tables import write_arrow_table, write_table
 
     ui = Ui(quiet)
-    check_output(output, (".csv", ".parquet", ".pq"))
+    check_output(output, (".csv", ".parquet", ".pq"), inputs=(source,))
     if source == STDIO:
         raise UsageError(None, "import reads files and folders, not stdin", hint="`slice -` reads a long CSV on stdin")
     with ui.status("importing"):

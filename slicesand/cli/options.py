@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -232,7 +233,21 @@ def flops_list(values: list[str] | None) -> list[float]:
     return out
 
 
-def check_output(path: str, allowed: tuple[str, ...], option: str = "-o") -> None:
-    """Refuse an output name whose suffix the command cannot write."""
+def check_output(path: str, allowed: tuple[str, ...], option: str = "-o", *, inputs: tuple = ()) -> None:
+    """Refuse an output name whose suffix the command cannot write, or that names one of the command's
+    ``inputs`` (an atomic write would silently replace the file being read)."""
     if path != STDIO and Path(path).suffix.lower() not in allowed:
         raise UsageError(None, f"{option} must end in {', '.join(allowed)} (or be - for stdout)", found=path)
+    if path == STDIO:
+        return
+    for source in inputs:
+        if source is not None and str(source) != STDIO and _same_file(Path(path), Path(source)):
+            raise UsageError(None, f"{option} names the input {source}; writing it would replace what is read",
+                             found=path, hint="write to another file")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet)
+        return False

@@ -46,7 +46,7 @@ def predict_command(
     ui = Ui(quiet)
     fmt = stdout_format(fmt)
     if output is not None:
-        check_output(output, (".csv", ".parquet", ".pq"))
+        check_output(output, (".csv", ".parquet", ".pq"), inputs=(fit_path, slices))
         if output == STDIO:
             raise UsageError(None, "predictions go to stdout already; give -o a file name")
     config = from_cli(ctx.params)

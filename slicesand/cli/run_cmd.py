@@ -44,13 +44,13 @@ def run_command(
     config = from_cli(ctx.params, ctx.meta.get("slicesand.argv"))
     with ui.status("slicing, fitting and forecasting"):
         runs = run_tasks(dump, output, config, force=force)
-    print_run(runs, fmt, ui, config.report.figures)
+    print_run(runs, fmt, ui)
     if runs.multitask and runs.failed is not None:  # tasks.csv is written and says why; CI must see it
         raise runs.failed
     check_strict(strict, [w for run in runs.runs.values() for w in run.warnings])
 
 
-def print_run(runs, fmt: str, ui, figures: bool) -> None:
+def print_run(runs, fmt: str, ui) -> None:
     """Print what a run made. Warnings are messages: stderr (silenced by --quiet), whatever the format."""
     from slicesand.cli.report_cmd import render_report, render_tasks_report
     from slicesand.cli.ui import write_stdout
@@ -71,5 +71,12 @@ def print_run(runs, fmt: str, ui, figures: bool) -> None:
         write_stdout((result.outdir / "report.md").read_text(encoding="utf-8"))
     else:
         render_report(result.outdir, fmt, ui, warn=False)
-    ui.info(f"artifacts in {result.outdir}/: slices.csv, questions.csv, fit.json, predictions.csv, report.md"
-            + (" and figures" if figures else ""))
+    ui.info(artifact_summary(result.outdir))
+
+
+def artifact_summary(outdir: Path) -> str:
+    """What the folder holds, in one line: every artifact by name, the figures counted."""
+    files = sorted(path.name for path in Path(outdir).iterdir() if path.is_file())
+    figures = [name for name in files if name.endswith((".png", ".svg"))]
+    named = ", ".join(name for name in files if name not in figures)
+    return f"artifacts in {outdir}/: {named}" + (f" and {len(figures)} figure files" if figures else "")

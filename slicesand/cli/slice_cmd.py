@@ -35,9 +35,10 @@ def slice_command(
     from slicesand.pipeline.stages import slice_stage, write_slice_stage
 
     ui = Ui(quiet)
-    check_output(output, (".csv", ".parquet", ".pq"))
+    inputs = (dump, options.get("models"))
+    check_output(output, (".csv", ".parquet", ".pq"), inputs=inputs)
     if questions is not None:
-        check_output(questions, (".csv", ".parquet", ".pq"), "--questions")
+        check_output(questions, (".csv", ".parquet", ".pq"), "--questions", inputs=inputs)
         if questions == STDIO and output == STDIO:
             raise UsageError(None, "only one of --output and --questions can be stdout")
         if questions != STDIO and output != STDIO and Path(questions).resolve() == Path(output).resolve():

@@ -21,7 +21,7 @@ EVIL_ESCAPED = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
 def html_report(tmp_path, monkeypatch) -> Path:
     # A model name that is markup: it must reach the page as text, never as an element.
     run_synthetic(tmp_path, monkeypatch, rename={"model-14": EVIL})
-    result = CliRunner().invoke(app, ["report", "out", "--format", "html"])
+    result = CliRunner().invoke(app, ["report", "out", "--format", "html", "-o", "out/report.html"])
     assert result.exit_code == 0, result.output
     return tmp_path / "out" / "report.html"
 
