@@ -29,7 +29,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -46,14 +45,12 @@ FORMATS = ("table", "csv", "json")
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_OUTPUT, EXIT_STRICT, EXIT_INTERRUPTED = 0, 1, 2, 5, 6, 130
 DEBUG_VARIABLE = "SLICESAND_DEBUG"
 
-# C0 and C1 control characters except tab and newline, and the Unicode bidi overrides that can make a
-# name display as another ("Trojan source").
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def clean_text(text: object) -> str:
-    """``text`` as a string that is safe to print on a terminal: control characters removed."""
-    return _CONTROL.sub("", str(text))
+    """``text`` as a string that is safe to print on a terminal, on one line: control characters removed,
+    newlines and tabs made spaces (:func:`slicesand.reporting.printable.printable`)."""
+    from slicesand.reporting.printable import printable
+
+    return printable(text)
 
 
 # ---- messages on stderr -----------------------------------------------------------------------------
@@ -70,7 +67,9 @@ class Ui:
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            _stderr_line(f"warning: {message}", style="yellow")
+            from slicesand.cli.options import cli_message  # the core names parameters; show the flags
+
+            _stderr_line(f"warning: {cli_message(message)}", style="yellow")
 
     def warn_all(self, messages) -> None:
         for message in dict.fromkeys(str(m) for m in messages):

@@ -33,7 +33,7 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 # C0 and C1 controls (ESC, ...) other than tab and newline: never meaningful in a name.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # controls and bidi overrides
 
 
 def _e(value) -> str:

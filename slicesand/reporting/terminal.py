@@ -10,22 +10,15 @@ ESC sequence in a name cannot recolour, move or clear the terminal).
 
 from __future__ import annotations
 
-import re
 import sys
 
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from slicesand.reporting.printable import printable
 from slicesand.reporting.sections import Bullets, Code, Images, Paragraph, Section, Table, report_sections
 
-# C0 and C1 controls, and the bidirectional overrides that reorder what a terminal shows.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(value: object) -> str:
-    """``value`` as text a terminal shows as typed: control characters removed, newlines made spaces."""
-    return _CONTROL.sub("", str(value).replace("\n", " ").replace("\t", " "))
 
 
 def _text(value: object, style: str = "") -> Text:

@@ -46,6 +46,7 @@ HOSTILE = [
     "[/x]",
     "evil\x1b[2J\x1b]0;title\x07name",
     "line\nbreak",
+    "bidi\u202eeman\u2066x",  # a right-to-left override would show the name reversed
 ]
 ALLOWED_MD_TAGS = {"h1", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "pre", "ul", "li", "img"}
 ALLOWED_TASKS_TAGS = ALLOWED_MD_TAGS | {"a"}  # the cross-task table links each task's own report
@@ -75,9 +76,13 @@ def parse(page: str) -> _Page:
     return parser
 
 
+BIDI = "[\u202a-\u202e\u2066-\u2069]"  # overrides that make a name display as another
+BIDI_AND_CONTROLS = r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+
+
 def words(text: str) -> str:
-    """What survives of a name as text: controls dropped or made spaces, whitespace collapsed."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text).split())
+    """What survives of a name as text: controls and bidi overrides made spaces, whitespace collapsed."""
+    return " ".join(re.sub(BIDI_AND_CONTROLS, " ", text).split())
 
 
 def terminal_words(text: str) -> str:
@@ -130,6 +135,7 @@ def test_markdown_shows_hostile_names_as_text(facts, name):
     assert text.count(words(name)) >= 4, (name, text[:300])  # title, model cell, warning, input name
     first_row = [tag for tag, _ in page.tags].count("td") // len(facts["predictions"])
     assert first_row == 7  # a | in a name did not add a column
+    assert not re.search(BIDI, " ".join(page.text))
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -137,6 +143,7 @@ def test_html_shows_hostile_names_as_text(facts, name):
     page = parse(render_html(with_names(facts, name), {"fits": ("fits", b"\x89PNG")}))
     assert_nothing_executable(page, ALLOWED_HTML_TAGS)
     assert words(" ".join(page.text)).count(words(name)) >= 4
+    assert not re.search(BIDI, " ".join(page.text))
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -172,6 +179,7 @@ def test_random_names_survive_every_renderer_as_text(facts, name):
     html_page = parse(render_html(hostile, {"fits": ("fits", b"\x89PNG")}))
     assert_nothing_executable(html_page, ALLOWED_HTML_TAGS)
     assert words(" ".join(html_page.text)).count(words(name)) >= 4
+    assert not re.search(BIDI, " ".join(md_page.text + html_page.text))
     shown = terminal_output(hostile)
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", shown)
     plain = terminal_words(name)
