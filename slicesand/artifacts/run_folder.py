@@ -184,7 +184,8 @@ def write_manifest(folder: str | Path) -> Path:
 def check_manifest(folder: str | Path) -> None:
     """Refuse (exit 4) a run folder whose artifacts are not the ones its manifest lists.
 
-    Folders without a manifest (made by the single commands) are left to the artifacts' own checks.
+    Folders without a manifest (made by the single commands) are left to the artifacts' own checks; a
+    folder that ``run`` made (it holds ``run.json`` or ``tasks.json``) without its manifest is refused.
     ``report.md``, ``report.html`` and the figures are the report's own outputs and may be rewritten.
     """
     from slicesand.io.tables import sha256_file
@@ -192,6 +193,9 @@ def check_manifest(folder: str | Path) -> None:
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
+        if (folder / "run.json").is_file() or (folder / "tasks.json").is_file():
+            raise ArtifactError(str(path), "missing: `slicesand run` seals its folder with it, so the "
+                                "artifacts cannot be checked", hint="run `slicesand run` again")
         return
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

@@ -105,9 +105,9 @@ def test_report_refuses_a_run_folder_whose_artifacts_changed(tmp_path, damage):
     result = slicesand("report", out, "-f", "json")
     line = result.stderr.decode().strip()
     assert result.returncode == 4 and line.startswith("error: ") and len(line.splitlines()) == 1, line
-    (out / "manifest.json").unlink()  # without the manifest the artifacts' own checks still refuse
-    if damage in ("sidecar", "truncated run.json"):
-        assert slicesand("report", out, "-f", "json").returncode == 4
+    (out / "manifest.json").unlink()  # a run's folder without its manifest cannot be checked: refused too
+    missing = slicesand("report", out, "-f", "json")
+    assert missing.returncode == 4 and "manifest.json: missing" in missing.stderr.decode()
 
 
 def test_numeric_looking_and_hostile_names_stay_as_typed(tmp_path):
