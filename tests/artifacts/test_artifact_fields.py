@@ -160,9 +160,11 @@ def test_report_checks_run_json_and_the_predictions_sidecar(tmp_path):
 
     out = tmp_path / "out"
     assert slicesand("run", small_dump(tmp_path / "d.csv"), *RUN_OPTIONS, "-q", "-o", out).returncode == 0
-    (out / "manifest.json").unlink()  # a folder without a manifest: the artifacts' own fields are all there is
+    from slicesand.artifacts.run_folder import write_manifest
+
     run = json.loads((out / "run.json").read_text())
     (out / "run.json").write_text(json.dumps({**run, "versions": {"numpy": 2}}))
+    write_manifest(out)  # sealed again after the edit: the artifacts' own field checks must catch it
     result = slicesand("report", out, "-q")
     assert result.returncode == 4
     assert result.stderr.decode().startswith(f"error: {out / 'run.json'}: field versions.numpy must be a string")
@@ -170,5 +172,6 @@ def test_report_checks_run_json_and_the_predictions_sidecar(tmp_path):
     meta = json.loads((out / "predictions.csv.meta.json").read_text())
     del meta["fit"]
     (out / "predictions.csv.meta.json").write_text(json.dumps(meta))
+    write_manifest(out)
     result = slicesand("report", out, "-q")
     assert result.returncode == 4 and "predictions.csv.meta.json: has no field fit" in result.stderr.decode()
