@@ -139,7 +139,7 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         raw_question_code, raw_question_ids, task_code, task_names
     )
 
-    correct, score = _scores(table, columns, name, has_correct, has_p)
+    correct, score, score_notes = _scores(table, columns, name, has_correct, has_p)
     dense = is_dense_layout(model_code, question_code, len(model_names), len(question_ids))
     if not dense and not (models_complete and questions_complete):
         model_code, model_names = _drop_unused(model_code, model_names)
@@ -163,18 +163,38 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         correct=correct,
         flops_by_model=flops_by_model,
         has_p_correct=has_p,
+        notes=score_notes,
         dense=dense,
     )
 
 
+def partial_score_notes(without_p: int, without_correct: int) -> list[str]:
+    """What a dump with both score columns says about rows that fill only one (both engines' words).
+
+    >>> partial_score_notes(3, 0)
+    ['answers without p_correct: 3, scored from their 0/1 correct instead (TC Brier 0 or -1)']
+    """
+    notes = []
+    if without_p:
+        notes.append(f"answers without p_correct: {without_p:,}, scored from their 0/1 correct instead "
+                     "(TC Brier 0 or -1)")
+    if without_correct:
+        notes.append(f"answers without a correct value: {without_correct:,}; accuracy counts only the others")
+    return notes
+
+
 def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool, has_p: bool
-            ) -> tuple[np.ndarray | None, np.ndarray]:
-    """(correct or None, TC Brier per row): ``p_correct`` where given, else the row's 0/1 correctness."""
+            ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
+    """(correct or None, TC Brier per row, notes): ``p_correct`` where given, else the row's 0/1
+    correctness; the notes count the rows that fill only one of the two columns."""
     correct = _read_correct(table, columns.correct, name) if has_correct else None
+    without_p = 0
+    without_correct = (int(np.isnan(correct).sum()) if has_p and correct is not None and correct.dtype.kind == "f"
+                       else 0)
     # Fast path: every row has a valid probability, so score the column directly.
     score = _score_complete_probabilities(table.column(columns.p_correct)) if has_p else None
     if score is not None:
-        return correct, score
+        return correct, score, partial_score_notes(0, without_correct)
     p_correct = _read_p_correct(table, columns.p_correct, name) if has_p else None
     if p_correct is None:
         p_effective = correct
@@ -184,13 +204,16 @@ def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool,
         # Rows without a probability (e.g. a generative task) fall back to their 0/1 correctness.
         no_p = np.isnan(p_correct)
         p_effective = np.where(no_p, correct, p_correct) if no_p.any() else p_correct
+        without_p = int((no_p & ~np.isnan(p_effective)).sum())
+        without_correct -= int((no_p & np.isnan(p_effective)).sum())  # rows with neither are refused below
     if _may_hold_nan(table, columns):
         missing = np.flatnonzero(np.isnan(p_effective))
         if missing.size:
             column = columns.p_correct if has_p else columns.correct
             raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
                                  column=column, row=int(missing[0]) + 1)
-    return correct, tc_brier(p_effective)
+    notes = partial_score_notes(without_p, without_correct) if has_p and correct is not None else []
+    return correct, tc_brier(p_effective), notes
 
 
 def _encode(table: pa.Table, column: str, name: str, *, allow_blank: bool = True

@@ -223,7 +223,8 @@ def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options
         result = _scan_slices(scanned, slice_options, dump_options.task)
     except duckdb.Error as exc:
         return _scan_failed(dump_path, exc)
-    result.warnings[:0] = list(scanned.notes)
+    # as the in-memory path: what the reader noticed about the input, then where the scales came from
+    result.warnings[:0] = [*(diagnostic("input-note", note) for note in scanned.scanner.notes), *scanned.notes]
     return SliceStage(result, scanned.scanner.source(), dump_options, scanned=scanned)
 
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
-from slicesand.ingest.dump import DUMP_HINT, DumpColumns
+from slicesand.ingest.dump import DUMP_HINT, DumpColumns, partial_score_notes
 from slicesand.io.tables import Source, sha256_file
 
 if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scannable and needs no pandas
@@ -248,6 +248,7 @@ class DumpScanner:
         self._n_ranked = 0
         self._tasks: list[str] | None = None
         self._check_counts: list[int] | None = None  # the score checks' counts, from models()
+        self.notes: list[str] = []  # about the input, once the scores are checked (as Dump.notes)
         self._flops_gaps = False  # some model has rows with and rows without FLOPs (set by models())
 
     def source(self) -> Source:
@@ -321,6 +322,9 @@ class DumpScanner:
         both = [f"{q(x)} IS NULL" for x, has in ((c.correct, self.has_correct), (c.p_correct, self.has_p_correct)) if has]
         parts += [f"SUM(CASE WHEN {' AND '.join(both)} THEN 1 ELSE 0 END)",
                   f"SUM(CASE WHEN {self._empty(c.question, prefix='')} THEN 1 ELSE 0 END)"]
+        if self.has_correct and self.has_p_correct:  # rows that fill only one score column: noted
+            parts += [f"SUM(CASE WHEN {q(c.p_correct)} IS NULL AND {q(c.correct)} IS NOT NULL THEN 1 ELSE 0 END)",
+                      f"SUM(CASE WHEN {q(c.correct)} IS NULL AND {q(c.p_correct)} IS NOT NULL THEN 1 ELSE 0 END)"]
         return parts, both
 
     def _empty(self, column: str, prefix: str = "d.") -> str:
@@ -346,6 +350,7 @@ class DumpScanner:
                        "are empty", c.p_correct if self.has_p_correct else c.correct)
         if counts[1]:
             self._fail(self._empty(c.question), "empty value", c.question)
+        self.notes = partial_score_notes(*counts[2:4]) if len(counts) == 4 else []
 
     def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
              task: str | None = None, dump_flops: np.ndarray | None = None, accuracy_from: str = "correct"

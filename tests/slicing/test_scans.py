@@ -82,10 +82,16 @@ def test_accuracy_from_p_correct(tmp_path):
     _same(_noisy().drop(columns="correct"), tmp_path, SliceOptions(cut=1e21, groups=3, accuracy_from="p_correct"))
 
 
-def test_missing_probabilities_fall_back_to_correct(tmp_path):
+def test_missing_probabilities_fall_back_to_correct_and_say_so(tmp_path):
     frame = _noisy()
     frame.loc[frame.index % 7 == 0, "p_correct"] = np.nan
-    _same(frame, tmp_path, SliceOptions(cut=1e21, groups=3))
+    frame.loc[frame.index % 7 == 3, "correct"] = np.nan
+    result = _same(frame, tmp_path, SliceOptions(cut=1e21, groups=3))
+    notes = [w.message for w in result.warnings if w.code == "input-note"]
+    assert notes == [f"answers without p_correct: {(frame.index % 7 == 0).sum()}, scored from their 0/1 correct "
+                     "instead (TC Brier 0 or -1)",
+                     f"answers without a correct value: {(frame.index % 7 == 3).sum()}; accuracy counts only the "
+                     "others"]
 
 
 def test_ties_break_by_id_as_text_even_for_integer_ids(tmp_path):
