@@ -248,17 +248,25 @@ def _require_unique_ids(path: Path, ids: np.ndarray, where: str) -> None:
                                   "(see the README's matrix layouts)")
 
 
+# Most cells are not 0/1, and each lies strictly between: probabilities, which a wide dump may hold.
+WIDE_HINT = ("the cells look like probabilities: a table of one row per question and one column per model is a "
+             "wide dump; read it with `slicesand slice --layout wide`, its question ids in a column named question "
+             "or named by --question-column")
+
+
 def _check_zero_one(path: Path, values: np.ndarray, missing: np.ndarray, row_ids: np.ndarray,
                     column_ids: np.ndarray, token) -> None:
     """Every cell is 0, 1 or missing; the first other one is an error naming its ids and data row."""
     bad = ~missing & ~np.isin(values, (0.0, 1.0))
     if bad.any():
         row, column = divmod(int(np.flatnonzero(bad)[0]), values.shape[1])
+        others = values[bad]
         raise InputDataError(
             str(path),
             f"cell at row/column '{row_ids[row]}' x '{column_ids[column]}' must be 0 or 1 (or empty when unknown)",
             row=row + 1,  # the data row: 1 is the first line after the header (if any)
             found=token(row, column),
+            hint=WIDE_HINT if 2 * others.size >= (~missing).sum() and np.all((others > 0) & (others < 1)) else None,
         )
 
 
