@@ -154,8 +154,11 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None, digi
     """Print a DataFrame to stdout as a table, CSV or JSON records."""
     if fmt == "csv":
         write_stdout(frame.to_csv(index=False, lineterminator="\n"))
-    elif fmt == "json":
-        write_stdout(frame.to_json(orient="records", indent=2, double_precision=15) + "\n")
+    elif fmt == "json":  # pandas for the values (NaN as null), json for the text: no escaped slashes
+        import json
+
+        records = json.loads(frame.to_json(orient="records", double_precision=15))
+        write_stdout(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     else:
         import pandas as pd
 
