@@ -358,6 +358,31 @@ def check_run_document(document: dict, name: str) -> dict:
     return document
 
 
+TASK_NUMBERS = ("cut_flops", "forecast_accuracy", "largest_flops", "threshold_flops", "test_mse", "baseline_mse")
+
+
+def check_tasks_index(document: dict, name: str) -> dict:
+    """``tasks.json`` (the index of a multi-task run) with the fields its report reads checked.
+
+    >>> check_tasks_index({"tasks": [{"task": "mmlu", "error": None, "folder": "mmlu", "models": "12"}]}, "tasks.json")
+    Traceback (most recent call last):
+    ...
+    slicesand.errors.ArtifactError: tasks.json: field tasks[0].models must be an integer >= 0; found "12" (hint: run `slicesand run` again)
+    """
+    fields = Fields(document, name, hint="run `slicesand run` again")
+    fields.string("overview", optional=True)
+    for row in fields.items("tasks"):
+        row.string("task")
+        if row.string("error", optional=True):
+            continue
+        row.string("folder")
+        if row.get("models", None) is not None:
+            row.integer("models")
+        for number in TASK_NUMBERS:
+            row.number(number, optional=True)
+    return document
+
+
 def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 

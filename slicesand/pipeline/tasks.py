@@ -25,7 +25,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from slicesand.artifacts.documents import artifact_header, dumps, read_json_artifact
+from slicesand.artifacts.documents import artifact_header, check_tasks_index, dumps, read_json_artifact
 from slicesand.artifacts.run_folder import check_manifest, check_run_target, staged_run_folder, write_manifest
 from slicesand.diagnostics import Diagnostic, diagnostic, with_task
 from slicesand.errors import SlicesandError
@@ -173,4 +173,4 @@ def is_multitask_folder(outdir: str | Path) -> bool:
 
 def read_tasks_index(outdir: str | Path) -> dict:
     check_manifest(outdir)
-    return read_json_artifact(Path(outdir) / INDEX, "slicesand.tasks")
+    return check_tasks_index(read_json_artifact(Path(outdir) / INDEX, "slicesand.tasks"), str(Path(outdir) / INDEX))

@@ -5,6 +5,7 @@ never an internal error, a numpy warning, or a complaint about a flag the user n
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -175,3 +176,38 @@ def test_report_checks_run_json_and_the_predictions_sidecar(tmp_path):
     write_manifest(out)
     result = slicesand("report", out, "-q")
     assert result.returncode == 4 and "predictions.csv.meta.json: has no field fit" in result.stderr.decode()
+
+
+@pytest.fixture(scope="module")
+def multitask(tmp_path_factory):
+    """The folder of a two-task run."""
+    from tests.cli.shell_helpers import RUN_OPTIONS
+
+    folder = tmp_path_factory.mktemp("multitask")
+    dump = small_dump(folder / "d.csv", tasks=["a", "b"])
+    assert slicesand("run", dump, *RUN_OPTIONS, "-q", "-o", folder / "out").returncode == 0
+    return folder / "out"
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda d: d["tasks"][0].update(models="12"), 'field tasks[0].models must be an integer >= 0; found "12"'),
+    (lambda d: d["tasks"][0].update(threshold_flops="big"), 'field tasks[0].threshold_flops must be a number or null'),
+    (lambda d: d["tasks"][0].pop("folder"), "has no field tasks[0].folder"),
+    (lambda d: d.update(tasks={"a": 1}), "field tasks must be a list"),
+])
+@pytest.mark.parametrize("fmt", ["md", "table"])
+def test_report_checks_tasks_json(multitask, tmp_path, edit, problem, fmt):
+    import shutil
+
+    from slicesand.artifacts.run_folder import write_manifest
+
+    out = Path(shutil.copytree(multitask, tmp_path / "out"))
+    index = json.loads((out / "tasks.json").read_text())
+    edit(index)
+    (out / "tasks.json").write_text(json.dumps(index))
+    write_manifest(out)
+    result = slicesand("report", out, "-q", "-f", fmt)
+    stderr = result.stderr.decode()
+    assert result.returncode == 4, stderr
+    assert stderr.startswith(f"error: {out / 'tasks.json'}: {problem}") and stderr.count("\n") == 1
+    assert stderr.endswith("(hint: run `slicesand run` again)\n"), stderr
