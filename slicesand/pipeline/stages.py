@@ -12,8 +12,8 @@ single commands use.
 >>> _ = dump.write_text("\\n".join(rows) + "\\n")
 >>> from slicesand.config import run_config
 >>> result = run_all(dump, out / "run", run_config(easy_degree=2, hard_degree=2, bootstrap=0))
->>> sorted(p.name for p in (out / "run").iterdir())[:3]
-['fit.json', 'predictions.csv', 'predictions.csv.meta.json']
+>>> sorted(p.name for p in (out / "run").iterdir())[:4]
+['fit.json', 'manifest.json', 'predictions.csv', 'predictions.csv.meta.json']
 """
 
 from __future__ import annotations
