@@ -369,12 +369,14 @@ class RunResult:
     drawing: object | None = field(default=None, repr=False, compare=False)
 
 
-def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_forecast=None) -> tuple[Forecast, object]:
+def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_forecast=None,
+                   bootstrap_threads: int | None = None) -> tuple[Forecast, object]:
     """Predict on the slices, at ``config.predict``'s scales, with the bootstrap's 90% intervals; each
     draw resamples the training models and, from the dump, the questions (re-slicing them;
     slicesand.uncertainty.resampling). Returns the forecast and its bootstrap draws (or ``None``), which the
     figure's interval band reuses. ``point_forecast(forecast)`` is called with the forecast before its
-    intervals are drawn (the figures that do not need them start from it)."""
+    intervals are drawn (the figures that do not need them start from it); ``bootstrap_threads`` share
+    the draws (slicesand.uncertainty.resampling.THREADS by default)."""
     from slicesand.forecast.predict import predict
     from slicesand.uncertainty.intervals import add_intervals
 
@@ -401,7 +403,8 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_fore
     if draws > 0 and fit.has_accuracy:  # drawn once: the predictions' intervals and the figure's band
         from slicesand.uncertainty.bootstrap import draw_bootstrap
 
-        drawn = draw_bootstrap(fit, slices_frame, draws=draws, seed=config.uncertainty.seed, questions=questions)
+        drawn = draw_bootstrap(fit, slices_frame, draws=draws, seed=config.uncertainty.seed, questions=questions,
+                               threads=bootstrap_threads)
     forecast = add_intervals(forecast, fit, slices_frame, draws=draws, seed=config.uncertainty.seed,
                              questions=questions, questions_note=questions_note, drawn=drawn)
     return forecast, drawn
@@ -458,7 +461,9 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
         if drawing is not None:
             drawing.draw(figures_of(forecast, None), ["fits"])
 
-    forecast, drawn = forecast_stage(stage, fit, config, point_forecast=point_forecast)
+    # The drawing child has the other core: the draws take one (they are the same on any number).
+    forecast, drawn = forecast_stage(stage, fit, config, point_forecast=point_forecast,
+                                     bootstrap_threads=1 if drawing is not None else None)
     band = None
     if config.report.figures:
         from slicesand.reporting.facts import interval_band

@@ -194,7 +194,7 @@ class BootstrapDraws:
 
 
 def draw_bootstrap(fit: Fit, frame: pd.DataFrame, *, draws: int = 1000, seed: int = 0, level: float = LEVEL,
-                   questions=None) -> BootstrapDraws:
+                   questions=None, threads: int | None = None) -> BootstrapDraws:
     """Draw and refit: ``draws`` resamples of the training models of ``frame`` (and, with ``questions``,
     of the questions), each refitted; evaluate them with :meth:`BootstrapDraws.at` (the module's example
     shows that this is :func:`bootstrap`). BLAS runs on one thread meanwhile
@@ -202,10 +202,11 @@ def draw_bootstrap(fit: Fit, frame: pd.DataFrame, *, draws: int = 1000, seed: in
     from slicesand.uncertainty.resampling import one_blas_thread
 
     with one_blas_thread():
-        return _draw_bootstrap(fit, frame, draws, seed, level, questions)
+        return _draw_bootstrap(fit, frame, draws, seed, level, questions, threads)
 
 
-def _draw_bootstrap(fit: Fit, frame: pd.DataFrame, draws: int, seed: int, level: float, questions) -> BootstrapDraws:
+def _draw_bootstrap(fit: Fit, frame: pd.DataFrame, draws: int, seed: int, level: float, questions,
+                    threads: int | None) -> BootstrapDraws:
     options = fit.options
     flops = frame["flops"].to_numpy(dtype=float)
     needed = frame[[fit.easy_column, fit.hard_column, "tc_brier", "accuracy"]].to_numpy(dtype=float)
@@ -219,7 +220,7 @@ def _draw_bootstrap(fit: Fit, frame: pd.DataFrame, draws: int, seed: int, level:
     resampled = "models"
     if questions is not None:
         models = frame["model"].astype(str).to_numpy()[train]
-        responses, resampled = _with_question_draws(responses, questions, models, w, seed), "models and questions"
+        responses, resampled = _with_question_draws(responses, questions, models, w, seed, threads), "models and questions"
 
     easy = _weighted_polyfit(t, responses[0], w, options.easy_degree)
     line = _accuracy_line(fit, easy, t, w, responses)
@@ -227,12 +228,12 @@ def _draw_bootstrap(fit: Fit, frame: pd.DataFrame, draws: int, seed: int, level:
     return BootstrapDraws(fit, draws, seed, level, resampled, centre, half, t, easy, line, baseline)
 
 
-def _with_question_draws(responses: np.ndarray, questions, models: np.ndarray, w: np.ndarray, seed: int
-                         ) -> np.ndarray:
+def _with_question_draws(responses: np.ndarray, questions, models: np.ndarray, w: np.ndarray, seed: int,
+                         threads: int | None = None) -> np.ndarray:
     """The (4, draws, n) responses recomputed on each draw's resampled questions."""
     from slicesand.uncertainty.resampling import question_draws
 
-    drawn = question_draws(questions, models, w, seed=seed)
+    drawn = question_draws(questions, models, w, seed=seed, threads=threads)
     # A value a draw leaves undefined (a model with no answer among that draw's questions of a group)
     # carries no information from the draw: keep the full-data value there.
     return np.where(np.isfinite(drawn), drawn, responses)

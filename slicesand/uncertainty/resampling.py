@@ -271,11 +271,13 @@ def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: in
     return counts
 
 
-def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np.ndarray, *, seed: int
-                   ) -> np.ndarray:
+def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np.ndarray, *, seed: int,
+                   threads: int | None = None) -> np.ndarray:
     """Per-draw (easy, hard, tc_brier, accuracy) of ``models`` (names, in the order of the bootstrap's
     training rows) as a (4, draws, n) array; ``model_weights`` (draws, n) are the draws' model
-    multiplicities. NaN where a draw leaves a model no answer to average."""
+    multiplicities. NaN where a draw leaves a model no answer to average. ``threads`` (default
+    :data:`THREADS`) share the blocks of draws: one when another process has the other core (``run``'s
+    figures), as the draws do not depend on it."""
     index = {name: i for i, name in enumerate(matrix.models)}
     rows = np.array([index[str(m)] for m in models], dtype=np.int64)
     draws = model_weights.shape[0]
@@ -332,7 +334,7 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
 
     # Both cores: numpy releases the GIL in its sorts and matrix products, and every block writes its
     # own rows of ``out`` from its own seeded streams, so the result does not depend on the threads.
-    with one_blas_thread(), ThreadPoolExecutor(max_workers=THREADS) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=threads or THREADS) as pool:
         list(pool.map(one_block, range(0, draws, block)))
     return out
 
