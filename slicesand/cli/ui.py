@@ -76,10 +76,12 @@ class Ui:
             self.warn(message)
 
     def status(self, message: str):
-        """A transient spinner on a terminal; nothing otherwise (a log should not fill with frames)."""
+        """A transient status line on a terminal, cleared when the block ends; nothing otherwise (a log
+        should not fill with it). It is static, not a spinner: a spinner's thread would keep ``run`` from
+        forking its figure process (:func:`slicesand.io.forked.fork_usable` needs one thread)."""
         if self.quiet or not _isatty(sys.stderr):
             return _NullContext()
-        return _stderr_console().status(clean_text(message))
+        return _StatusLine(clean_text(message))
 
 
 def error_line(message: str) -> None:
@@ -89,6 +91,7 @@ def error_line(message: str) -> None:
 
 def _stderr_line(message: str, style: str | None = None) -> None:
     text = clean_text(message)
+    _StatusLine.erase()
     try:
         if style and _isatty(sys.stderr):
             from rich.text import Text
@@ -117,6 +120,38 @@ def _isatty(stream) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):
         return False
+
+
+class _StatusLine:
+    """``message...`` on stderr without a newline; erased (carriage return, erase line) at the end, or
+    before any other message is written."""
+
+    shown = False
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __enter__(self):
+        _write_stderr(f"{self.message}...")
+        _StatusLine.shown = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _StatusLine.erase()
+
+    @staticmethod
+    def erase() -> None:
+        if _StatusLine.shown:
+            _StatusLine.shown = False
+            _write_stderr("\r\x1b[K")
+
+
+def _write_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class _NullContext:
