@@ -98,7 +98,8 @@ def backtest_command(
     else:
         table = read_slices(source, stdin=None if stdin is None else io.BytesIO(stdin))
         result = backtest(table.frame, cut_list, chance=chance, options=fixed, draws=draws, seed=seed)
-    ui.warn_all(result.notes)
+    for note in dict.fromkeys(str(note) for note in result.notes):  # how to read the table, not warnings
+        ui.info(f"note: {note}")
     if plot is not None:
         from slicesand.reporting.backtest_figures import write_backtest_plots
 
