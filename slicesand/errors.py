@@ -51,9 +51,9 @@ class SlicesandError(Exception):
             text += f"; found {self.found!r}" if not isinstance(self.found, (int, float)) else f"; found {self.found}"
         if self.hint:
             text += f" (hint: {self.hint})"
-        from slicesand.io.binary import printable  # one line, whatever bytes a file or stream held
+        from slicesand.printable import escaped  # one line, whatever bytes a file or stream held
 
-        return printable(text, limit=None)
+        return escaped(text, limit=None)
 
 
 class UsageError(SlicesandError):

@@ -47,8 +47,8 @@ DEBUG_VARIABLE = "SLICESAND_DEBUG"
 
 def clean_text(text: object) -> str:
     """``text`` as a string that is safe to print on a terminal, on one line: control characters removed,
-    newlines and tabs made spaces (:func:`slicesand.reporting.printable.printable`)."""
-    from slicesand.reporting.printable import printable
+    newlines and tabs made spaces (:func:`slicesand.printable.printable`)."""
+    from slicesand.printable import printable
 
     return printable(text)
 

@@ -1,12 +1,10 @@
-"""Binary formats recognised by their first bytes, and text made safe to quote in a message.
+"""Binary formats recognised by their first bytes.
 
 A CSV reader handed gzip or Parquet bytes fails with a parse error that quotes the bytes. Looking at
 the magic numbers first gives a message that says what the data is and what to do instead.
 
 >>> binary_format(b"\\x1f\\x8b\\x08\\x00"), binary_format(b"PAR1\\x15\\x04"), binary_format(b"model,question")
 ('gzip', 'Parquet', None)
->>> printable("Expected 1 columns, got 2: \\x1f\\ufffd\\udc8b ok")
-'Expected 1 columns, got 2: \\\\x1f\\\\ufffd\\\\udc8b ok'
 """
 
 from __future__ import annotations
@@ -37,14 +35,3 @@ def binary_format(head: bytes) -> str | None:
         if head.startswith(magic):
             return name
     return None
-
-
-def printable(text: str, limit: int | None = 120) -> str:
-    """``text`` with every character that is not printable (control characters, the replacement
-    character of an undecodable byte, lone surrogates) as a backslash escape, cut to ``limit``."""
-    if text.isprintable() and "\ufffd" not in text:  # the common case: nothing to escape
-        escaped = text
-    else:
-        escaped = "".join(c if c.isprintable() and c != "\ufffd" else c.encode("unicode_escape").decode("ascii")
-                          for c in text)
-    return escaped if limit is None or len(escaped) <= limit else escaped[: limit - 3] + "..."

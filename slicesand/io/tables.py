@@ -30,7 +30,8 @@ import pyarrow.csv as pa_csv
 
 from slicesand.errors import InputDataError
 from slicesand.io.atomic import atomic_path
-from slicesand.io.binary import COMPRESSIONS, SUFFIXES, binary_format, printable
+from slicesand.io.binary import COMPRESSIONS, SUFFIXES, binary_format
+from slicesand.printable import escaped
 from slicesand.io.stdio import write_stdout
 
 if TYPE_CHECKING:  # pandas loads only where a DataFrame is written (or a bad number is looked for)
@@ -320,7 +321,7 @@ def _read_csv(
                 name, f"{got} fields on this row, but the header has {expected}", row=row, found=text[:80],
                 hint='quote a cell that holds a comma ("a,b"), or remove the extra field' if got > expected
                 else "give every row a field for each column of the header (an empty field is ,,)") from None
-        raise InputDataError(name, f"not a readable CSV file: {printable(message.splitlines()[0])}") from None
+        raise InputDataError(name, f"not a readable CSV file: {escaped(message.splitlines()[0])}") from None
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
     return table

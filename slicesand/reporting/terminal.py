@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from slicesand.reporting.printable import printable
+from slicesand.printable import printable
 from slicesand.reporting.sections import Bullets, Code, Images, Paragraph, Section, Table, report_sections
 
 

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slicesand.errors import InputDataError
-from slicesand.io.binary import MAGIC, binary_format, printable
+from slicesand.io.binary import MAGIC, binary_format
+from slicesand.printable import escaped
 from tests.cli.shell_helpers import slicesand, small_dump
 
 
@@ -94,9 +95,9 @@ def test_every_magic_is_told(magic, rest):
 
 @given(st.text())
 def test_printable_leaves_nothing_unprintable(text):
-    escaped = printable(text, limit=None)
-    assert escaped.isprintable() and "\ufffd" not in escaped
-    assert printable(text) == escaped or len(printable(text)) == 120
+    whole = escaped(text, limit=None)
+    assert whole.isprintable() and "\ufffd" not in whole
+    assert escaped(text) == whole or len(escaped(text)) == 120
 
 
 def test_error_messages_escape_what_they_quote():
