@@ -44,7 +44,7 @@ def report_command(
 def render_tasks_report(outdir: Path, fmt: str, ui=None, output: Path | None = None) -> None:
     """The cross-task summary of a multi-task run folder: printed, or written to ``output`` (csv, md, json)."""
     from slicesand.artifacts.documents import dumps
-    from slicesand.cli.ui import print_frame, write_stdout
+    from slicesand.cli.ui import print_frame
     from slicesand.pipeline.tasks import read_tasks_index
     from slicesand.reporting.markdown import render_tasks_markdown
 
@@ -52,11 +52,12 @@ def render_tasks_report(outdir: Path, fmt: str, ui=None, output: Path | None = N
         raise UsageError(str(outdir), "holds one run per task, and each task folder has its own report.html; "
                          "the summary across tasks is Markdown", hint="give -f md, or report OUTDIR/<task folder>")
     index = read_tasks_index(outdir)
-    if fmt in ("json", "md", "csv"):
-        # csv: the artifact itself, checked against the manifest by read_tasks_index
-        text = {"json": lambda: dumps(index), "md": lambda: render_tasks_markdown(index),
-                "csv": lambda: (Path(outdir) / "tasks.csv").read_text(encoding="utf-8")}[fmt]()
-        _deliver(text, output, ui)
+    if fmt == "json":
+        _deliver(dumps(index), output, ui)
+    elif fmt == "md":
+        _deliver(render_tasks_markdown(index), output, ui)
+    elif fmt == "csv":  # the artifact itself, checked against the manifest by read_tasks_index
+        _deliver((Path(outdir) / "tasks.csv").read_text(encoding="utf-8"), output, ui)
     else:
         import pandas as pd
         frame = pd.DataFrame(index["tasks"]).drop(columns=["folder"]).fillna({"error": ""})

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
 import pandas as pd
 
 from slicesand.artifacts.documents import artifact_header, check_tasks_index, dumps, read_json_artifact

@@ -33,7 +33,6 @@ import io
 import math
 import struct
 import textwrap
-from pathlib import Path
 
 import matplotlib
 import numpy as np
