@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls (newline and tab are made spaces first), and the bidirectional overrides.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls but tab and newline, and the bidirectional overrides: a regex character class's
+# contents, so the Markdown and HTML renderers match the same characters.
+CONTROL_CHARACTERS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")  # newline and tab are made spaces first
 
 
 def printable(value: object) -> str:

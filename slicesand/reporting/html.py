@@ -15,6 +15,7 @@ import base64
 import re
 from html import escape
 
+from slicesand.printable import CONTROL_CHARACTERS
 from slicesand.reporting.sections import (
     Bullets, Code, Images, Paragraph, Section, Table, report_sections, title_of,
 )
@@ -33,7 +34,7 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 # C0 and C1 controls (ESC, ...) other than tab and newline: never meaningful in a name.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # controls and bidi overrides
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")  # controls but tab and newline, and bidi overrides
 
 
 def _e(value) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from slicesand.printable import CONTROL_CHARACTERS
 from slicesand.reporting.facts import format_flops
 from slicesand.reporting.sections import Bullets, Code, Images, Paragraph, Section, Table, report_sections
 
@@ -24,7 +25,7 @@ _INLINE = re.compile(r"[\\`*\[\]<>|~&#]|_+")
 # Characters that start a block (heading, quote, list, thematic break) when they open a line.
 _BLOCK_START = re.compile(r"^(?=[>+=-])|^\d{1,9}(?=[.)](?:\s|$))")
 # C0 and C1 controls (ESC, newlines, ...): in a table cell or a heading a newline would end it.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # controls and bidi overrides
+_CONTROL = re.compile(f"[\t\n{CONTROL_CHARACTERS}]")  # controls (tab and newline too) and bidi overrides
 
 
 def _inert_underscores(text: str, match: re.Match) -> bool:
