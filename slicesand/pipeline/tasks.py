@@ -25,7 +25,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from slicesand.artifacts.documents import artifact_header, check_tasks_index, dumps, read_json_artifact
-from slicesand.artifacts.run_folder import check_manifest, check_run_target, staged_run_folder, write_manifest
+from slicesand.artifacts.run_folder import check_manifest, check_run_target, staged_run_folder
 from slicesand.diagnostics import Diagnostic, diagnostic, with_task
 from slicesand.errors import SlicesandError
 from slicesand.config import RunConfig
@@ -143,7 +143,6 @@ def _run_every_task(tasks: list[str], source, dump_path, staging: Path, outdir: 
             notes.append(diagnostic("task-failed", f"task {task}: not forecast: {exc}", task=task))
             failures.append(exc)
             continue
-        write_manifest(staging / folder)
         runs[task] = replace(run, outdir=outdir / folder)
         rows.append(_summary_row(task, folder, run, None))
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
