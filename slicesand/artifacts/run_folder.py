@@ -169,16 +169,61 @@ def _files(folder: Path) -> list[Path]:
 
 def write_manifest(folder: str | Path) -> Path:
     """Write ``manifest.json``: every file under ``folder`` (task folders' manifests too) with its sha256."""
-    from slicesand.io.atomic import write_text_atomic
     from slicesand.io.tables import sha256_file
 
     folder = Path(folder)
     files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in _files(folder)}
     document = {"schema": MANIFEST_SCHEMA, "schema_version": 1,
                 "tool": {"name": "slicesand", "version": __version__}, "files": files}
+    return _write_document(folder, document)
+
+
+def _write_document(folder: Path, document: dict) -> Path:
+    from slicesand.io.atomic import write_text_atomic
+
     path = folder / MANIFEST
     write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def add_to_manifest(folder: str | Path, names: list[str]) -> None:
+    """List files written into a sealed run folder afterwards (``backtest --plot``) in its manifest.
+
+    Only the named files' entries are written; every other entry is kept as it was, so an artifact
+    edited earlier is still caught. A task folder's new files reach its multi-task folder's manifest
+    too, with the task manifest's new sha256. A folder without a manifest is not a sealed run: left as is.
+
+    >>> import pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_manifest(out)
+    >>> _ = (out / "backtest.csv").write_text("cut\\n1e22\\n")
+    >>> add_to_manifest(out, ["backtest.csv"])
+    >>> sorted(json.loads((out / MANIFEST).read_text())["files"])
+    ['backtest.csv']
+    """
+    from slicesand.io.tables import sha256_file
+
+    folder = Path(folder).resolve()
+    added = {name: sha256_file(folder / name) for name in names}
+    while (document := _read_document(folder)) is not None:  # the folder, then a multi-task folder holding it
+        document["files"] = dict(sorted({**document["files"], **added}.items()))
+        path = _write_document(folder, document)
+        parent = folder.parent
+        if f"{folder.name}/{MANIFEST}" not in ((_read_document(parent) or {}).get("files") or {}):
+            return
+        added = {f"{folder.name}/{name}": digest for name, digest in added.items()}
+        added[f"{folder.name}/{MANIFEST}"] = sha256_file(path)
+        folder = parent
+
+
+def _read_document(folder: Path) -> dict | None:
+    """The folder's manifest, or ``None`` when it has none or one that cannot be read (check_manifest
+    refuses that one, with the reason)."""
+    try:
+        document = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
 
 
 def check_manifest(folder: str | Path) -> None:

@@ -12,7 +12,8 @@ the observed accuracy, each method's forecast and the 90% interval), in the repo
   forecast with its interval, and the paper's sigmoid baseline.
 
 ``slicesand backtest --plot DIR`` writes them (PNG and SVG) with ``backtest.csv`` and
-``backtest-models.csv``; a ``run`` folder holding those files shows them in its report.
+``backtest-models.csv``; a ``run`` folder holding those files shows them in its report, and lists the
+two tables in its manifest.
 
 >>> import pandas as pd
 >>> models = pd.DataFrame({"cut": 1e22, "model": ["a", "b"], "log10_flops": [22.1, 22.6],
@@ -163,6 +164,7 @@ def make_backtest_figures(models: pd.DataFrame, task: str | None = None) -> dict
 def write_backtest_plots(table: pd.DataFrame, models: pd.DataFrame, folder: str | Path,
                          task: str | None = None) -> list[str]:
     """Write the pictures (PNG and SVG) and the backtest's tables into ``folder``; the file names."""
+    from slicesand.artifacts.run_folder import add_to_manifest
     from slicesand.io.atomic import write_bytes_atomic
     from slicesand.io.tables import write_table
 
@@ -175,5 +177,7 @@ def write_backtest_plots(table: pd.DataFrame, models: pd.DataFrame, folder: str 
             write_bytes_atomic(folder / names[-1], figure_bytes(figure, fmt))
     write_table(table.astype({"cut": str}), folder / TABLE_FILE)
     write_table(models, folder / MODELS_FILE)
+    # A run folder's report reads the two tables: its manifest lists them, so an edit is refused (exit 4).
+    add_to_manifest(folder, [TABLE_FILE, MODELS_FILE])
     return names + [TABLE_FILE, MODELS_FILE]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -48,6 +50,21 @@ def test_backtest_plot_writes_every_picture_as_png_and_svg(folder):
         texts = ["".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text")]
         assert any(text.startswith("Backtest") for text in texts), (name, texts[:4])
     assert (folder / TABLE_FILE).exists() and (folder / MODELS_FILE).exists()
+
+
+def test_backtest_tables_are_in_the_run_manifest_and_an_edit_is_refused(folder, tmp_path):
+    from slicesand.io.tables import sha256_file
+
+    listed = json.loads((folder / "manifest.json").read_text())["files"]
+    for name in (TABLE_FILE, MODELS_FILE):
+        assert listed[name] == sha256_file(folder / name), name
+    copy = tmp_path / "out"
+    shutil.copytree(folder, copy)
+    assert _slicesand("report", "out", "-f", "json", cwd=tmp_path).returncode == 0  # sealed as written
+    table = copy / TABLE_FILE
+    table.write_text(table.read_text().replace("0.", "0.9", 1))
+    result = _slicesand("report", "out", "-f", "json", cwd=tmp_path)
+    assert result.returncode == 4 and f"{TABLE_FILE}: changed after the run wrote it" in result.stderr, result.stderr
 
 
 def test_backtest_models_hold_one_row_per_test_model_and_cut(folder):
