@@ -219,7 +219,9 @@ def _integral(values: pd.Series) -> bool:
 
 
 def _cell(value, digits: int, integral: bool = False) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    import pandas as pd
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):  # missing: blank
         return ""
     if isinstance(value, bool):
         return str(value)

@@ -26,8 +26,10 @@ only, so nothing above the cut is seen.
 >>> frame = pd.DataFrame({"model": [f"m{i}" for i in range(30)], "flops": 10 ** x, "accuracy": acc,
 ...                       "tc_brier": acc - 1, "group_1": acc - 0.8, "group_2": acc - 1.1})
 >>> result = backtest(frame, [10 ** 22.2], chance=0.25, draws=100)
->>> list(result.table["cut"].astype(str))[-1], int(result.table["n_test"].iloc[0])
-('overall', 8)
+>>> list(result.table["scope"]), int(result.table["n_test"].iloc[0])
+(['cut', 'overall'], 8)
+>>> result.table["cut"].dtype, bool(result.table["cut"].isna().iloc[-1])
+(dtype('float64'), True)
 >>> round(float(result.table["threshold_observed_log10"].iloc[0]), 2)
 22.38
 """
@@ -70,8 +72,9 @@ NOTE_THRESHOLD = ("observed threshold: where the monotone (isotonic) fit of obse
 
 @dataclass
 class Backtest:
-    """One row per cut plus an ``overall`` row (mean over cuts), and notes; ``models`` has one row per
-    test model and cut (observed accuracy, every method's forecast, the interval), for the pictures."""
+    """One row per cut (``scope`` ``cut``) plus an ``overall`` row (``scope`` ``overall``: the mean over
+    cuts, ``cut`` blank), and notes; ``models`` has one row per test model and cut (observed accuracy,
+    every method's forecast, the interval), for the pictures."""
 
     table: pd.DataFrame
     notes: list[str]
@@ -170,12 +173,15 @@ def _finish(rows: list[dict], notes: list[str]) -> Backtest:
     models = pd.concat([row.pop("models") for row in rows], ignore_index=True)
     table = pd.DataFrame(rows)
     metric_columns = [c for c in table.columns if c.startswith(("mse_", "mae_")) or c in ("coverage_90", "width_90")]
-    overall = {"cut": "overall", "log10_cut": np.nan, "n_train": np.nan, "n_test": int(table["n_test"].sum()),
+    # The overall row is told by its scope, not by a word in the numeric cut column: cut stays a number
+    # (blank there) for every reader of the CSV, JSON and the table.
+    overall = {"scope": "overall", "cut": np.nan, "log10_cut": np.nan, "n_train": np.nan, "n_test": int(table["n_test"].sum()),
                "settings": "", **table[metric_columns].mean().to_dict(),
                # The mean absolute error over the cuts that have both thresholds.
                "threshold_error_decades": float(np.abs(table["threshold_error_decades"]).mean())
                if table["threshold_error_decades"].notna().any() else np.nan}
-    table = pd.concat([table.astype({"cut": object}), pd.DataFrame([overall])], ignore_index=True)
+    table.insert(0, "scope", "cut")
+    table = pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
     table["n_train"] = table["n_train"].astype("Int64")  # a count, blank on the overall row
     return Backtest(table, notes + [NOTE_THRESHOLD], models)
 

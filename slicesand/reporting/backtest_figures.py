@@ -144,8 +144,10 @@ def cuts_figure(models: pd.DataFrame, task: str | None = None) -> Figure:
 def backtest_facts(table: pd.DataFrame) -> dict:
     """What a report says of a backtest: its cuts, and each method's error and the interval's coverage
     averaged over them (the table's ``overall`` row)."""
-    overall = table[table["cut"].astype(str) == "overall"].iloc[0]
-    cuts = table[table["cut"].astype(str) != "overall"]
+    # A backtest.csv of slicesand before the scope column marked its overall row in the cut column.
+    scope = table["scope"] if "scope" in table else table["cut"].astype(str).where(table["cut"].astype(str) == "overall", "cut")
+    overall = table[scope == "overall"].iloc[0]
+    cuts = table[scope == "cut"]
     methods = [name for name in METHOD_STYLES if f"mse_{name}" in table.columns]
     return {"cuts": [float(c) for c in cuts["cut"]], "n_test": int(overall["n_test"]),
             "methods": {name: {"label": METHOD_STYLES[name][0], "mse": float(overall[f"mse_{name}"]),
@@ -175,7 +177,7 @@ def write_backtest_plots(table: pd.DataFrame, models: pd.DataFrame, folder: str 
         for fmt in ("png", "svg"):
             names.append(figure_file_name(key, fmt))
             write_bytes_atomic(folder / names[-1], figure_bytes(figure, fmt))
-    write_table(table.astype({"cut": str}), folder / TABLE_FILE)
+    write_table(table, folder / TABLE_FILE)
     write_table(models, folder / MODELS_FILE)
     # A run folder's report reads the two tables: its manifest lists them, so an edit is refused (exit 4).
     add_to_manifest(folder, [TABLE_FILE, MODELS_FILE])

@@ -27,7 +27,8 @@ def test_backtest_rows_and_overall():
     frame = pd.read_csv(TABLE)
     result = backtest(frame, [1e22, 1e23], chance=0.25)
     table = result.table
-    assert list(table["cut"].astype(str))[-1] == "overall"
+    assert list(table["scope"]) == ["cut", "cut", "overall"]
+    assert table["cut"].dtype == float and list(table["cut"].iloc[:-1]) == [1e22, 1e23] and np.isnan(table["cut"].iloc[-1])
     assert {"mse_forecast", "mse_sigmoid", "mse_linear", "mse_flat", "mae_flat"} <= set(table.columns)
     assert table["mse_forecast"].iloc[-1] == np.mean(table["mse_forecast"].iloc[:-1])
 
@@ -45,6 +46,24 @@ def test_backtest_cli_json():
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert len(document["rows"]) == 3 and "ranked once" in document["notes"][0]
+    assert [(row["scope"], row["cut"]) for row in document["rows"]] == [("cut", 1e22), ("cut", 3e22), ("overall", None)]
+
+
+def test_backtest_cut_column_is_numeric_in_csv_and_table():
+    args = ["backtest", str(TABLE), "--cuts", "1e22,3e22", "--bootstrap", "0", "-q"]
+    csv = CliRunner().invoke(app, [*args, "-f", "csv"])
+    assert csv.exit_code == 0, csv.output
+    import io
+
+    table = pd.read_csv(io.StringIO(csv.stdout))
+    assert list(table.columns[:2]) == ["scope", "cut"] and table["cut"].dtype == float
+    assert list(table["scope"]) == ["cut", "cut", "overall"] and np.isnan(table["cut"].iloc[-1])
+    shown = CliRunner().invoke(app, [*args, "-f", "table"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    overall = shown.stdout[shown.stdout.index("overall"):]
+    # The overall row: no cut, no training count (blank, not "overall" or "<NA>" in a numeric column).
+    lines = {line.split()[0]: line.split()[1:] for line in overall.splitlines()[:5] if line.strip()}
+    assert lines["cut"] == [] and lines["n_train"] == [] and lines["n_test"] == ["64"], overall
 
 
 def _dump(tmp_path):

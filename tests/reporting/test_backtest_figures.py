@@ -76,7 +76,7 @@ def test_backtest_models_hold_one_row_per_test_model_and_cut(folder):
         assert np.allclose(part["distance_decades"], part["log10_flops"] - np.log10(cut))
         # The per-cut MSE of the table is the mean of the squared per-model errors: the pictures and the
         # table tell the same story.
-        row = table[table["cut"] != "overall"].iloc[[3e21, 1e22, 3e22].index(cut)]
+        row = table[table["scope"] == "cut"].iloc[[3e21, 1e22, 3e22].index(cut)]
         assert np.isclose(row["mse_forecast"], np.mean((part["observed"] - part["forecast"]) ** 2))
         inside = (part["observed"] >= part["lo_90"]) & (part["observed"] <= part["hi_90"])
         assert np.isclose(row["coverage_90"], inside.mean())
@@ -108,6 +108,20 @@ def test_backtest_pictures_are_deterministic_and_their_legends_match_golden(fold
         assert title.endswith(" - mmlu"), title
         lines += [f"[{key}] {title}", *(f"  {' '.join(label.split())}" for label in _legend_texts(figure))]
     _check_golden("backtest-legends.txt", "\n".join(lines) + "\n")
+
+
+def test_backtest_facts_read_the_overall_row_by_scope_and_from_an_older_table(folder):
+    from slicesand.reporting.backtest_figures import backtest_facts
+
+    table, _ = read_backtest(folder)
+    assert table["cut"].dtype == float and list(table["scope"]) == ["cut"] * 3 + ["overall"]
+    facts = backtest_facts(table)
+    assert facts["cuts"] == [3e21, 1e22, 3e22] and facts["n_test"] == int(table["n_test"].iloc[-1])
+    # backtest.csv as slicesand wrote it before the scope column: "overall" in the cut column.
+    older = table.drop(columns="scope").astype({"cut": object})
+    older.loc[older.index[-1], "cut"] = "overall"
+    older["cut"] = older["cut"].astype(str)
+    assert backtest_facts(older) == facts
 
 
 def test_calibration_points_sit_at_the_nominal_level(folder):
