@@ -45,8 +45,17 @@ def format_sections(command, ctx, formatter) -> None:
                 formatter.write_dl(records)
 
 
+# Where a command leaves its parsed parameters for the group's error handler (click shares ``meta``
+# between a context and the ones nested in it): an out-of-memory hint names the command's input.
+COMMAND_PARAMETERS = "slicesand.params"
+
+
 class SlicesandCommand(TyperCommand):
     """A command whose ``--help`` groups its options into sections (see the module docstring)."""
+
+    def invoke(self, ctx):
+        ctx.meta[COMMAND_PARAMETERS] = ctx.params
+        return super().invoke(ctx)
 
     def format_options(self, ctx, formatter) -> None:
         format_sections(self, ctx, formatter)

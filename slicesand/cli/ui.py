@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 
-from slicesand.cli.help import HelpGroup
+from slicesand.cli.help import COMMAND_PARAMETERS, HelpGroup
 from slicesand.errors import OutputError, SlicesandError, StrictError
 
 if TYPE_CHECKING:  # pandas is imported only by the commands that print a table
@@ -342,8 +342,9 @@ def check_strict(strict: bool, warnings) -> None:
 
 # ---- exceptions to exit codes: the one place --------------------------------------------------------
 
-def exit_status(exc: BaseException) -> tuple[int, str | None]:
-    """(exit code, one-line message or None) for an exception that reached the command line."""
+def exit_status(exc: BaseException, params: dict | None = None) -> tuple[int, str | None]:
+    """(exit code, one-line message or None) for an exception that reached the command line; ``params``
+    are the command's parsed parameters, when it got that far (an out-of-memory hint names its input)."""
     if isinstance(exc, SlicesandError):
         from slicesand.cli.options import cli_message  # the core names parameters; show the flags
 
@@ -357,15 +358,69 @@ def exit_status(exc: BaseException) -> tuple[int, str | None]:
         where = exc.filename if exc.filename is not None else "<stdout>"
         return EXIT_OUTPUT, f"{where}: {exc.strerror or exc}"
     if isinstance(exc, MemoryError):
-        return EXIT_INTERNAL, ("out of memory (hint: a Parquet file, folder or glob is sliced out of core: convert a big "
-                                "CSV dump to Parquet, and lower --memory-budget)")
+        return EXIT_INTERNAL, f"out of memory (hint: {memory_hint(params or {})})"
     return EXIT_INTERNAL, (f"internal error: {type(exc).__name__}: {exc} "
                            f"(set {DEBUG_VARIABLE}=1 for the traceback, and please report it)")
 
 
-def _handle(exc: BaseException) -> int:
+# The parameters naming a command's table input: run, slice and backtest read a dump, predict and fit a slices table.
+_INPUT_PARAMETERS = ("dump", "source", "slices")
+
+
+def input_kind(path: str | None) -> str | None:
+    """``Parquet`` or ``CSV`` for a table input (by its name, else its first bytes), ``None`` otherwise.
+
+    >>> input_kind("dump.parquet"), input_kind("dump.csv.gz"), input_kind("-"), input_kind("runs/")
+    ('Parquet', 'CSV', 'CSV', None)
+    """
+    from pathlib import Path
+
+    from slicesand.io.tables import PARQUET_SUFFIXES, format_suffix
+
+    if path is None:
+        return None
+    if str(path) == "-":
+        return "CSV"  # stdin is read as CSV
+    suffix = format_suffix(path)
+    if suffix in PARQUET_SUFFIXES:
+        return "Parquet"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "CSV"
+    try:
+        with open(Path(path), "rb") as file:
+            return "Parquet" if file.read(4) == b"PAR1" else None
+    except OSError:  # a folder, a glob, gone
+        return None
+
+
+def memory_hint(params: dict) -> str:
+    """What to try after running out of memory, for the command's input as it is: a CSV dump is read
+    whole (Parquet is sliced out of core), and only commands with ``--memory-budget`` are told to lower it.
+
+    >>> memory_hint({"dump": "d.parquet", "memory_budget": 2.0})
+    'the input d.parquet is Parquet, already sliced out of core: lower --memory-budget'
+    >>> memory_hint({"fit_path": "fit.json", "slices": "s.parquet"})
+    'the input s.parquet is Parquet, already read column by column: give it fewer rows, or run on a machine with more memory'
+    """
+    from slicesand.printable import printable
+
+    path = next((params[name] for name in _INPUT_PARAMETERS if params.get(name) is not None), None)
+    kind, budget = input_kind(path), "memory_budget" in params
+    shown = "stdin" if str(path) == "-" else printable(str(path))
+    if kind == "Parquet":
+        rest = "already sliced out of core: lower --memory-budget" if budget else (
+            "already read column by column: give it fewer rows, or run on a machine with more memory")
+        return f"the input {shown} is Parquet, {rest}"
+    if kind == "CSV":
+        return (f"the input {shown} is CSV, which is read whole: convert it to Parquet, which is sliced out of core"
+                + (", and lower --memory-budget" if budget else ""))
+    return ("a Parquet file, folder or glob is sliced out of core: convert a big CSV dump to Parquet"
+            + (", and lower --memory-budget" if budget else ""))
+
+
+def _handle(exc: BaseException, params: dict | None = None) -> int:
     """Say what happened (one line on stderr) and return the exit code."""
-    code, message = exit_status(exc)
+    code, message = exit_status(exc, params)
     if isinstance(exc, (BrokenPipeError, OSError)) and not isinstance(exc, SlicesandError):
         _silence_stdout()  # Python's own flush at exit must not fail a second time
     if message is not None:
@@ -408,7 +463,7 @@ class SlicesandGroup(HelpGroup):
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the last stop before a traceback
             if _is_framework_exit(exc) or (os.environ.get(DEBUG_VARIABLE) and _is_internal(exc)):
                 raise
-            ctx.exit(_handle(exc))
+            ctx.exit(_handle(exc, ctx.meta.get(COMMAND_PARAMETERS)))
 
 
 def _is_internal(exc: BaseException) -> bool:

@@ -184,3 +184,21 @@ def test_usage_error_exit_code(runner):
     result = runner.invoke(app, ["slice", "x.csv", "--groups", "1"])
     assert result.exit_code == 2
     assert "at least 2" in result.stderr
+
+
+@pytest.mark.parametrize("slices, kind", [("slices.parquet", "Parquet"), ("slices.csv", "CSV")])
+def test_out_of_memory_hint_names_the_input_kind(tmp_path, slices, kind):
+    import subprocess
+    import sys
+
+    # Running out of memory for real is slow and flaky: the fit reader raises MemoryError instead.
+    code = ("import sys, slicesand.artifacts.documents as documents\n"
+            "def out_of_memory(*args, **kwargs):\n    raise MemoryError\n"
+            "documents.read_fit = out_of_memory\n"
+            "from slicesand.cli.ui import main\n"
+            f"sys.exit(main(['predict', 'fit.json', {slices!r}]))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    line = result.stderr.strip()
+    assert result.returncode == 1 and result.stdout == "" and len(line.splitlines()) == 1, result.stderr
+    assert line.startswith("error: out of memory") and f"the input {slices} is {kind}" in line, line
+    assert ("CSV" in line) == (kind == "CSV") and "--memory-budget" not in line  # predict has no such flag
