@@ -52,6 +52,9 @@ class Forecast:
     # (``threshold_log10_flops`` is None when it is not; see threshold_support).
     turning_point_log10_flops: float | None = None
     emergence_signal: bool = False
+    # ``threshold_range`` in FLOPs, as the summary states it: an end that is a model's (or an --at) scale
+    # is that scale exactly, not 10 ** log10 of it with float noise (see search_range_flops).
+    threshold_range_flops: tuple[float, float] | None = None
 
     @property
     def threshold_flops(self) -> float | None:
@@ -144,6 +147,25 @@ def threshold_search_range(fit: Fit, low: float, high: float) -> tuple[float, fl
     if fit.options.extrapolation != "polynomial":
         high = min(high, fit.training_x_range[1])
     return low, high
+
+
+def search_range_flops(ends: tuple[float, float], flops: np.ndarray) -> tuple[float, float]:
+    """Each end of a search range (log10 FLOPs) in FLOPs: the scale in ``flops`` it is the log10 of,
+    exactly; an end that is no such scale (a training model not in the table) to 12 significant digits,
+    so its shortest repr holds no float noise.
+
+    >>> search_range_flops((float(np.log10(1.008e19)), 24.3), np.array([1.008e19, 5e23]))
+    (1.008e+19, 1.99526231497e+24)
+    >>> 10.0 ** float(np.log10(1.008e19))  # what the summary showed before
+    1.0080000000000014e+19
+    """
+    flops = np.asarray(flops, dtype=float)
+    x = np.log10(flops)
+    out = []
+    for end in ends:  # two ends
+        hit = flops[x == end]
+        out.append(float(hit[0]) if hit.size else float(f"{10.0 ** end:.12g}"))
+    return out[0], out[1]
 
 
 def emergence_threshold(fit: Fit, low: float, high: float) -> float | None:
@@ -261,7 +283,8 @@ def predict(
             "baseline": float(np.mean(np.square(observed - table.loc[scored, "baseline_accuracy"].to_numpy()))),
         }
     forecast = Forecast(table, threshold, (low, high), mse, int(scored.sum()), out_of_range_warnings(fit, table),
-                        turning_point_log10_flops=threshold, emergence_signal=True)
+                        turning_point_log10_flops=threshold, emergence_signal=True,
+                        threshold_range_flops=search_range_flops((low, high), table["flops"].to_numpy(dtype=float)))
     reason = threshold_support(fit, threshold)
     if threshold is None:
         reason = (f"the easy curve has no turning point (local minimum) between {10 ** low:.3g} and "

@@ -321,10 +321,14 @@ def write_fit(fit: Fit, path: str | Path, source: Source, *, stdout: BinaryIO | 
 
 def forecast_summary(forecast: Forecast) -> dict:
     """The forecast's headline numbers, as stored in the predictions sidecar and printed in JSON."""
+    from slicesand.forecast.predict import search_range_flops
+
     return {
         "threshold_flops": forecast.threshold_flops,
         "threshold_log10_flops": forecast.threshold_log10_flops,
-        "threshold_search_range_flops": [10.0 ** forecast.threshold_range[0], 10.0 ** forecast.threshold_range[1]],
+        # The exact FLOPs of the scales that bound the search (Forecast.threshold_range_flops), no float noise.
+        "threshold_search_range_flops": list(forecast.threshold_range_flops
+                                             or search_range_flops(forecast.threshold_range, forecast.table["flops"])),
         # Whether the easy curve's turning point is an emergence signal (slicesand.forecast.predict.threshold_support).
         "emergence_signal": forecast.emergence_signal,
         "turning_point_log10_flops": forecast.turning_point_log10_flops,

@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from slicesand.fitting.model import FitOptions
+from slicesand.fitting.model import FitOptions, fit_slices
 from slicesand.fitting.selection import fit_default
 from slicesand.forecast.predict import predict
 from slicesand.ingest.dump import dump_from_table
@@ -64,3 +64,24 @@ def test_the_searched_range_is_the_range_the_search_used():
     assert fit.options.extrapolation != "polynomial"
     forecast = predict(fit, frame, at=[1e26])
     assert forecast.threshold_range == fit.training_x_range
+
+
+def test_the_searched_range_is_stated_as_the_models_exact_flops():
+    """10 ** log10(1.008e19) is 1.0080000000000014e+19: the summary states the model's own FLOPs."""
+    import json
+
+    from slicesand.artifacts.documents import dumps
+    from slicesand.pipeline.stages import forecast_summary
+
+    frame = _noise_slices(0)
+    frame["flops"] = frame["flops"].to_numpy() * 1.008  # scales whose log10 does not round-trip
+    smallest, largest = float(frame["flops"].min()), float(frame["flops"].max())
+    assert 10.0 ** float(np.log10(smallest)) != smallest
+    fit = FitOptions(cut=3e22, easy_degree=3, hard_degree=1, extrapolation="polynomial")
+    fit = fit_slices(frame, fit)
+    for at, high in (([], largest), ([3.3e25], 3.3e25)):
+        summary = json.loads(dumps(forecast_summary(predict(fit, frame, at=at))))
+        assert summary["threshold_search_range_flops"] == [smallest, high], summary["threshold_search_range_flops"]
+    # Without the slices table the smallest training model is not at hand: 12 significant digits, no noise.
+    summary = forecast_summary(predict(fit, None, at=[3.3e25]))
+    assert summary["threshold_search_range_flops"] == [float(f"{smallest:.12g}"), 3.3e25]
