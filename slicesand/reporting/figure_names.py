@@ -31,11 +31,20 @@ BACKTEST_TITLES = {
 TABLE_FILE, MODELS_FILE = "backtest.csv", "backtest-models.csv"  # what `backtest --plot` leaves beside its figures
 
 
-def figure_file_name(key: str, fmt: str = "png") -> str:
-    """File name of a figure beside the report: ``report-forecast.png``."""
+def figure_file_name(key: str, fmt: str = "png", stem: str | None = None) -> str:
+    """File name of a figure: beside a Markdown report, named after the report's file (``stem``), so
+    two reports in one folder keep their own figures; without ``stem``, a run's (``report-forecast.png``)
+    and the backtest pictures as ``backtest --plot`` writes them (``backtest-error.png``).
+
+    >>> figure_file_name("forecast", stem="x"), figure_file_name("backtest_error", "svg", stem="x")
+    ('x-forecast.png', 'x-backtest-error.svg')
+    """
+    name = key.replace("_", "-")
+    if stem is not None:
+        return f"{stem}-{name}.{fmt}"
     if key.startswith("backtest_"):  # the files `backtest --plot` writes
-        return f"{key.replace('_', '-')}.{fmt}"
-    return f"report-{key.replace('_', '-')}.{fmt}"
+        return f"{name}.{fmt}"
+    return f"report-{name}.{fmt}"
 
 
 def figure_keys(inputs: FigureInputs) -> list[str]:
@@ -44,13 +53,14 @@ def figure_keys(inputs: FigureInputs) -> list[str]:
     return (["spectrum"] if spectrum else []) + ["fits"] + (["forecast", "tc_accuracy"] if inputs.fit.has_accuracy else [])
 
 
-def write_figures(images: dict[str, bytes], folder: str | Path, fmt: str = "png") -> dict[str, str]:
-    """Write each image atomically into ``folder``; ``{key: file name}``."""
+def write_figures(images: dict[str, bytes], folder: str | Path, fmt: str = "png",
+                  stem: str | None = None) -> dict[str, str]:
+    """Write each image atomically into ``folder`` (named as :func:`figure_file_name` says); ``{key: file name}``."""
     from slicesand.io.atomic import write_bytes_atomic
 
     names = {}
     for key, data in images.items():
-        names[key] = figure_file_name(key, fmt)
+        names[key] = figure_file_name(key, fmt, stem)
         write_bytes_atomic(Path(folder) / names[key], data)
     return names
 

@@ -242,7 +242,8 @@ def write_markdown_report(outdir: str | Path, target: str | Path | None = None, 
                           report: Report | None = None,
                           images: dict[str, dict[str, bytes]] | None = None) -> tuple[Path, str]:
     """Write ``report.md`` (default: in the folder) with its figures beside it, as PNG (linked from the
-    report) and SVG (for papers and slides); returns (path, text).
+    report) and SVG (for papers and slides), named after it (``x.md``: ``x-forecast.png``); returns
+    (path, text).
 
     ``report`` is the run's report already built (``run`` passes the one made in memory); without it
     the folder is read once. ``images`` are its figures already drawn (``{key: {"png": ..., "svg": ...}}``,
@@ -253,8 +254,9 @@ def write_markdown_report(outdir: str | Path, target: str | Path | None = None, 
     report = _report_of(outdir, report, facts)
     target = Path(target) if target is not None else Path(outdir) / "report.md"
     files = (images if images is not None else render_images(report, ("png", "svg"))) if figures else {}
-    names = write_figures({key: data["png"] for key, data in files.items()}, target.parent)
-    write_figures({key: data["svg"] for key, data in files.items()}, target.parent, "svg")
+    # Named after the report (x.md: x-forecast.png, x-forecast.svg): another report in the folder keeps its own.
+    names = write_figures({key: data["png"] for key, data in files.items()}, target.parent, stem=target.stem)
+    write_figures({key: data["svg"] for key, data in files.items()}, target.parent, "svg", stem=target.stem)
     titles = figure_titles()
     text = render_markdown(report.facts, {key: (titles[key], names[key]) for key in files})
     write_text_atomic(target, text)

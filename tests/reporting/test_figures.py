@@ -118,6 +118,25 @@ def test_report_command_redraws_identical_markdown_and_figures(outdir, monkeypat
         assert (again / name).read_bytes() == (outdir / name).read_bytes(), name
 
 
+def test_two_reports_in_one_folder_keep_their_own_figures(outdir, monkeypatch):
+    monkeypatch.chdir(outdir.parent)
+    for stem in ("x", "y"):
+        result = CliRunner().invoke(app, ["report", "out", "--format", "md", "-o", f"notes/{stem}.md"])
+        assert result.exit_code == 0, result.output
+    notes = outdir.parent / "notes"
+    assert not list(notes.glob("report-*"))
+    run_report = (outdir / "report.md").read_text(encoding="utf-8")
+    for stem in ("x", "y"):
+        text = (notes / f"{stem}.md").read_text(encoding="utf-8")
+        # The run's report but for its figures' names: each link names this report's own file.
+        assert text == run_report.replace("](report-", f"]({stem}-")
+        for name in FIGURE_FILES:
+            own = name.replace("report-", f"{stem}-")
+            assert f"]({own})" in text and (notes / own).read_bytes() == (outdir / name).read_bytes(), own
+            svg = own.replace(".png", ".svg")
+            assert (notes / svg).read_bytes() == (outdir / name.replace(".png", ".svg")).read_bytes(), svg
+
+
 def test_rerun_is_byte_identical(tmp_path, monkeypatch):
     first = run_synthetic(tmp_path, monkeypatch)
     snapshot = {p.name: p.read_bytes() for p in first.iterdir()}
