@@ -26,10 +26,24 @@ with a ``receive`` function, which returns each object the parent :meth:`Forked.
 ...     child.send(21)
 ...     child.result()
 42
+
+With ``inbox=2`` every message goes through two pipes, and the child is also handed the second one's
+reading end (a file descriptor): for a grandchild it may fork in its turn (a second worker that sees
+the same messages as soon as they are sent), or to close (:func:`receiver`):
+
+>>> def child_side(receive, spare):
+...     with Forked(lambda: receiver(spare)() + 1) as grandchild:
+...         os.close(spare)
+...         return receive(), grandchild.result()
+>>> with Forked(child_side, inbox=2) as child:
+...     child.send(41)
+...     child.result()
+(41, 42)
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -52,15 +66,20 @@ class Forked:
     child whose result was not read, so no process outlives its parent's need for it.
     """
 
-    def __init__(self, function: Callable[..., object], *, inbox: bool = False) -> None:
+    def __init__(self, function: Callable[..., object], *, inbox: bool | int = False) -> None:
         read, write = os.pipe()
         inbox_read, inbox_write = os.pipe() if inbox else (None, None)
-        if inbox_write is not None:
-            _widen(inbox_write)  # what the parent sends fits the pipe: send() does not wait for the child
+        spare_read, spare_write = os.pipe() if inbox == 2 else (None, None)
+        for end in (inbox_write, spare_write):
+            if end is not None:
+                _widen(end)  # what the parent sends fits the pipe: send() does not wait for the child
         # Ctrl-C during the fork would raise KeyboardInterrupt inside an at-fork handler (logging's),
         # which Python prints and swallows: the run would go on. So SIGINT is only noted over the fork
         # (by whichever thread, DuckDB's included, receives it) and handled once the child is known.
         held = _HeldSigint()
+        # The child's garbage collections would walk every object inherited from this process, and
+        # touching their headers copies the pages they live on: frozen, the collector leaves them be.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the child: compute, send, leave at once
             code = 1
@@ -68,10 +87,13 @@ class Forked:
                 held.release(raise_now=False)
                 os.close(read)
                 try:
-                    if inbox_read is not None:
+                    if spare_read is not None:
+                        os.close(spare_write)
                         os.close(inbox_write)
-                        messages = os.fdopen(inbox_read, "rb")
-                        value = function(lambda: pickle.load(messages))
+                        value = function(receiver(inbox_read), spare_read)
+                    elif inbox_read is not None:
+                        os.close(inbox_write)
+                        value = function(receiver(inbox_read))
                     else:
                         value = function()
                     payload = pickle.dumps((True, value), protocol=pickle.HIGHEST_PROTOCOL)
@@ -82,13 +104,15 @@ class Forked:
                 code = 0
             finally:
                 os._exit(code)
+        gc.unfreeze()  # this process collects as before
         os.close(write)
         self._pid: int | None = pid
         self._read = read
-        self._inbox = None
-        if inbox_read is not None:
-            os.close(inbox_read)
-            self._inbox = os.fdopen(inbox_write, "wb")
+        self._inboxes = []
+        for end, other in ((inbox_read, inbox_write), (spare_read, spare_write)):
+            if end is not None:
+                os.close(end)
+                self._inboxes.append(os.fdopen(other, "wb"))
         self.error: str | None = None  # why the child gave no result, when it gave none
         try:
             held.release()  # a Ctrl-C held back is handled here
@@ -99,21 +123,23 @@ class Forked:
     def send(self, message: object) -> None:
         """Pickle ``message`` to the child (``inbox=True``), which reads it with its ``receive``. A child
         that is gone already is not an error here: :meth:`result` says what became of it."""
-        if self._inbox is None:
+        if not self._inboxes:
             raise RuntimeError("Forked.send: the child has no inbox (Forked(..., inbox=True))")
-        try:
-            pickle.dump(message, self._inbox, protocol=pickle.HIGHEST_PROTOCOL)
-            self._inbox.flush()
-        except OSError:  # a broken pipe: the child has gone
-            pass
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        for stream in self._inboxes:
+            try:
+                stream.write(data)
+                stream.flush()
+            except OSError:  # a broken pipe: its reader has gone
+                pass
 
     def _close_inbox(self) -> None:
-        if self._inbox is not None:
+        for stream in self._inboxes:
             try:
-                self._inbox.close()
+                stream.close()
             except OSError:  # a child gone before reading leaves a broken pipe
                 pass
-            self._inbox = None
+        self._inboxes = []
 
     def result(self, timeout: float = 300.0) -> object | None:
         """The child's result; ``None`` when it failed (``error`` says why), or when it sent nothing within
@@ -159,6 +185,13 @@ class Forked:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def receiver(fd: int) -> Callable[[], object]:
+    """A function that returns each object pickled into the pipe ``fd`` reads from, in order
+    (``EOFError`` once every writer has closed it)."""
+    messages = os.fdopen(fd, "rb")
+    return lambda: pickle.load(messages)
 
 
 def _widen(fd: int, size: int = 1 << 20) -> None:
