@@ -108,3 +108,38 @@ def test_only_figures_that_need_no_bootstrap_are_drawn_early(inputs):
     child = drawing.FigureDrawing(child=None)
     with pytest.raises(ValueError, match="FIGURE_READS"):
         child.draw(inputs, ["forecast"])
+
+
+@needs_fork
+def test_a_failed_second_drawing_process_leaves_its_share_to_the_first(inputs, monkeypatch):
+    real = drawing._draw_share
+
+    def second_fails(receive, *, me, workers):
+        if me == 1:
+            raise RuntimeError("the second drawing process fails")
+        return real(receive, me=me, workers=workers)
+
+    monkeypatch.setattr(drawing, "_draw_share", second_fails)
+    child = drawing.FigureDrawing.start()
+    child.draw(inputs, ["tc_accuracy", "spectrum"])
+    child.draw(inputs, ["fits"])
+    child.final(inputs)
+    assert child.files() == figure_files(make_figures(inputs), ("png", "svg"), parallel=False)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("final_at", [0.0, 1.0, 10.0])  # the parent's last message: soon, or long after
+def test_shares_give_every_figure_and_format_to_exactly_one_process(workers, final_at):
+    shares = drawing.Shares(workers)
+    early = shares.early(["tc_accuracy", "spectrum"], at=0.0) + shares.early(["fits"], at=0.0)
+    final = shares.final(["spectrum", "fits", "forecast", "tc_accuracy"], stale=["fits"], at=final_at)
+    assert sorted(key for key, _ in early) == ["fits", "spectrum", "tc_accuracy"]
+    assert sorted((key, fmt) for key, fmt, _ in final) == [(k, f) for k in ("fits", "forecast") for f in ("png", "svg")]
+    assert {worker for _, worker in early} | {worker for *_, worker in final} == set(range(workers))
+    if workers == 2 and final_at == 10.0:  # both idle by then: two figures left go one to each process
+        assert {worker for key, _, worker in final if key == "forecast"} != {worker for key, _, worker in final
+                                                                              if key == "fits"}
+        alone = drawing.Shares(2)
+        alone.early(["tc_accuracy", "spectrum", "fits"], at=0.0)
+        # the forecast alone: its two formats side by side
+        assert [w for *_, w in alone.final(["spectrum", "fits", "forecast", "tc_accuracy"], [], at=10.0)] == [0, 1]
