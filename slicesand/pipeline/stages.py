@@ -252,12 +252,20 @@ def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame |
         return None, f"no {groups}-group difficulty spectrum: {exc}"
 
 
-def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e9) -> SliceStage:
+def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e9, questions=None) -> SliceStage:
     """Record how stable the difficulty groups are under resampling (slicesand.uncertainty.stability) in the slice
     facts (``group_instability``), and warn when more than 20% of questions change group. Over
-    ``memory_budget`` bytes, a seeded subset of the questions is checked (the facts note it)."""
+    ``memory_budget`` bytes, a seeded subset of the questions is checked (the facts note it).
+    ``questions``: the bootstrap's question matrix of every question of this slicing, if there is one,
+    which holds the cells needed (they are not read again)."""
     cut, groups = stage.result.options.cut, stage.result.options.groups
-    if stage.scanned is not None:
+    from slicesand.uncertainty.stability import fits_question_matrix
+
+    if questions is not None and fits_question_matrix(questions, memory_budget):
+        from slicesand.uncertainty.stability import question_matrix_instability
+
+        instability = question_matrix_instability(questions, seed=seed)
+    elif stage.scanned is not None:
         from slicesand.uncertainty.stability import scanned_instability
 
         scanner = stage.scanned.scanner
@@ -374,11 +382,12 @@ class RunResult:
 
 
 def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_forecast=None,
-                   bootstrap_threads: int | None = None) -> tuple[Forecast, object]:
+                   bootstrap_threads: int | None = None) -> tuple[Forecast, object, object]:
     """Predict on the slices, at ``config.predict``'s scales, with the bootstrap's 90% intervals; each
     draw resamples the training models and, from the dump, the questions (re-slicing them;
-    slicesand.uncertainty.resampling). Returns the forecast and its bootstrap draws (or ``None``), which the
-    figure's interval band reuses. ``point_forecast(forecast)`` is called with the forecast before its
+    slicesand.uncertainty.resampling). Returns the forecast, its bootstrap draws (or ``None``), which the
+    figure's interval band reuses, and the bootstrap's question matrix when it holds every question
+    (or ``None``), which :func:`add_stability` reuses. ``point_forecast(forecast)`` is called with the forecast before its
     intervals are drawn (the figures that do not need them start from it); ``bootstrap_threads`` share
     the draws (slicesand.uncertainty.resampling.THREADS by default)."""
     from slicesand.forecast.predict import predict
@@ -411,7 +420,7 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_fore
                                threads=bootstrap_threads)
     forecast = add_intervals(forecast, fit, slices_frame, draws=draws, seed=config.uncertainty.seed,
                              questions=questions, questions_note=questions_note, drawn=drawn)
-    return forecast, drawn
+    return forecast, drawn, questions if questions_note is None else None
 
 
 def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | None = None,
@@ -442,8 +451,7 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
     from slicesand.fitting.selection import fit as fit_with_rule
 
     scipy_imported = prefetch_least_squares()  # while the slicing's scans run; the fit needs it
-    stage = add_stability(slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded),
-                          memory_budget=config.uncertainty.memory_budget * 1e9)
+    stage = slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded)
     groups = config.report.spectrum_groups
     spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
     scipy_imported()
@@ -466,8 +474,8 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
             drawing.draw(figures_of(forecast, None), ["fits"])
 
     # The drawing child has the other core: the draws take one (they are the same on any number).
-    forecast, drawn = forecast_stage(stage, fit, config, point_forecast=point_forecast,
-                                     bootstrap_threads=1 if drawing is not None else None)
+    forecast, drawn, questions = forecast_stage(stage, fit, config, point_forecast=point_forecast,
+                                                bootstrap_threads=1 if drawing is not None else None)
     band = None
     if config.report.figures:
         from slicesand.reporting.facts import interval_band
@@ -476,6 +484,9 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
                              seed=config.uncertainty.seed, drawn=drawn)
     if drawing is not None:
         drawing.final(figures_of(forecast, band))
+    # Only the slicing's facts and warnings read the groups' stability, and no figure does: checked
+    # last, while the figures' last one is drawn.
+    add_stability(stage, memory_budget=config.uncertainty.memory_budget * 1e9, questions=questions)
     return RunResult(None, stage, fit, forecast, stage.result.warnings + fit.warnings + forecast.warnings,
                      [diagnostic("report-note", spectrum_note)] if spectrum_note else [], spectrum, band, drawing)
 

@@ -132,6 +132,32 @@ def matrix_instability(scores: np.ndarray, model_names: np.ndarray, question_ids
     return replace(result, note=note) if note else result
 
 
+def fits_question_matrix(matrix, memory_budget: float) -> bool:
+    """Whether :func:`question_matrix_instability` of ``matrix`` stays within ``memory_budget`` bytes: its
+    float32 copy of the reference rows and the draws' (draws x questions) ranks, as
+    :func:`scanned_instability` counts them (the matrix itself is held already)."""
+    return matrix.score.shape[1] * (int(matrix.reference.sum()) * 4 + DRAWS * 8 * 4) <= memory_budget
+
+
+def question_matrix_instability(matrix, *, draws: int = DRAWS, seed: int = 0) -> Instability | None:
+    """:func:`group_instability` from the bootstrap's :class:`slicesand.uncertainty.resampling.QuestionMatrix`
+    of every question (the dump's cells are then read once for both): its reference rows' mean score
+    per cell, in float32 as the other paths build theirs, and its ranked questions in tie order. The
+    same result as :func:`dump_instability` and :func:`scanned_instability` on the same dump
+    (``tests/uncertainty/test_stability.py``); ``None`` when fewer than two reference models or fewer
+    questions than groups."""
+    rows = np.flatnonzero(matrix.reference)
+    if rows.size < 2 or matrix.score.shape[1] < matrix.groups:
+        return None
+    scores = matrix.score[rows]
+    if matrix.count is not None:  # sums over answers per cell: their mean, NaN where unanswered
+        count = matrix.count[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = np.where(count > 0, scores / np.maximum(count, 1), np.nan)
+    scores = scores[:, matrix.ranked].astype(np.float32)
+    return group_instability(scores, matrix.groups, draws=draws, seed=seed, tie_rank=np.arange(scores.shape[1]))
+
+
 def _reference(flops_by_model: np.ndarray, cut: float | None) -> np.ndarray:
     from slicesand.fitting.model import training_mask
 
