@@ -258,3 +258,16 @@ def test_figures_saved_in_two_processes_are_the_bytes_of_saving_them_here(outdir
 
     monkeypatch.setattr(module, "figure_bytes", fails_in_the_child)
     assert module.figure_files(make_figures(inputs), ("png", "svg")) == serial and len(started) == 2
+
+
+def test_minor_ticks_drawn_as_one_line_give_matplotlibs_own_pixels(outdir, monkeypatch):
+    import slicesand.reporting.figures as figures
+
+    inputs = read_report(outdir).figures
+    ours = {k: figure_bytes(f, "png") for k, f in make_figures(inputs).items()}
+    lines = [line for f in make_figures(inputs).values() for ax in f.axes for line in ax.lines
+             if line.get_label() == "_minor ticks"]
+    assert len(lines) == 3 and all(line.get_xdata().size > 20 for line in lines)  # spectrum, fits, forecast
+    monkeypatch.setattr(figures, "minor_ticks_as_one_line", lambda figure: None)
+    theirs = {k: figure_bytes(f, "png") for k, f in make_figures(inputs).items()}
+    assert ours == theirs
