@@ -41,7 +41,7 @@ def predict_command(
     from slicesand.forecast.predict import predict
     from slicesand.pipeline.stages import forecast_summary, write_predictions
     from slicesand.reporting.facts import build_facts, format_flops, headline
-    from slicesand.uncertainty.intervals import add_intervals
+    from slicesand.uncertainty.intervals import add_intervals, has_interval
 
     ui = Ui(quiet)
     fmt = stdout_format(fmt)
@@ -72,7 +72,8 @@ def predict_command(
     elif fmt == "table":
         # A terminal is narrow: the headline columns, with short names; csv and json carry every column.
         view = TABLE_VIEW if fit.has_accuracy else TC_VIEW
-        shown = forecast.table[[c for c in view if c in forecast.table.columns]].copy()
+        empty = [] if has_interval(forecast.table) else ["pred_accuracy_lo", "pred_accuracy_hi"]  # --bootstrap 0
+        shown = forecast.table[[c for c in view if c in forecast.table.columns and c not in empty]].copy()
         shown["flops"] = shown["flops"].map(format_flops)
         print_frame(shown.rename(columns=view), fmt, title="Forecast", digits=3)
     else:

@@ -1,6 +1,7 @@
 """When not to trust a forecast: prediction intervals on the predictions table, and warnings.
 
-:func:`add_intervals` adds ``pred_accuracy_lo`` / ``pred_accuracy_hi`` after ``pred_accuracy``: a 90%
+:func:`add_intervals` adds ``pred_accuracy_lo`` / ``pred_accuracy_hi`` after ``pred_accuracy`` (empty
+without an interval, so the table's columns never depend on ``--bootstrap``): a 90%
 *prediction* interval calibrated on other tasks by extrapolation distance and joined with the in-task
 bootstrap (:mod:`slicesand.uncertainty.calibration`, which says how often it covered, task by task). It
 stores the interval summary (method, calibration, the threshold's bootstrap interval) on the forecast,
@@ -54,20 +55,25 @@ def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame | None, *, d
                   drawn: BootstrapDraws | None = None) -> Forecast:
     """The forecast with 90% prediction interval columns and summary, and the trust warnings.
 
-    With ``draws`` 0 (or a fit without accuracy) no interval is added, but the warnings that need no
-    interval are still given; without ``frame`` (the slices table) the interval has no bootstrap part. ``questions`` (:class:`slicesand.uncertainty.resampling.QuestionMatrix`)
+    With ``draws`` 0 (or a fit without accuracy) the interval columns are added empty (NaN), and the
+    warnings that need no interval are still given; without ``frame`` (the slices table) the interval has no bootstrap part. ``questions`` (:class:`slicesand.uncertainty.resampling.QuestionMatrix`)
     makes the bootstrap resample questions too; ``questions_note`` records why it could not. ``drawn``
     (:func:`slicesand.uncertainty.bootstrap.draw_bootstrap`) is the bootstrap already drawn for ``fit``
     and ``frame`` with these ``draws``, ``seed`` and ``questions``: it is used instead of drawing again."""
+    table = forecast.table.drop(columns=["pred_accuracy_lo", "pred_accuracy_hi"], errors="ignore")
+    # The columns are there with or without an interval: the table's schema does not depend on
+    # --bootstrap. Without one they are empty (NaN; an empty cell in CSV, null in JSON), never 0.
+    lo = hi = np.full(len(table), np.nan)
     if draws > 0 and fit.has_accuracy:
-        table = forecast.table.copy()
         result = prediction_interval(fit, frame, np.log10(table["flops"].to_numpy(dtype=float)),
                                      draws=draws if frame is not None else 0, seed=seed, questions=questions,
                                      drawn=drawn if frame is not None else None)
-        at = table.columns.get_loc("pred_accuracy") + 1
-        table.insert(at, "pred_accuracy_hi", result.hi)
-        table.insert(at, "pred_accuracy_lo", result.lo)
-        forecast.table = table
+        lo, hi = result.lo, result.hi
+    at = table.columns.get_loc("pred_accuracy") + 1
+    table.insert(at, "pred_accuracy_hi", hi)
+    table.insert(at, "pred_accuracy_lo", lo)
+    forecast.table = table
+    if draws > 0 and fit.has_accuracy:
         forecast.intervals = {**result.summary(), **({"questions_note": questions_note} if questions_note else {})}
         if result.bootstrap is not None and forecast.threshold_log10_flops is not None:
             reason = threshold_support(fit, forecast.threshold_log10_flops, result.bootstrap.threshold_share)
@@ -75,6 +81,16 @@ def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame | None, *, d
                 no_signal(forecast, fit, reason)
     forecast.warnings.extend(w for w in trust_warnings(fit, forecast) if w not in forecast.warnings)
     return forecast
+
+
+def has_interval(table: pd.DataFrame) -> bool:
+    """True when a predictions table holds an interval: its interval columns are there and not empty
+    (with ``--bootstrap 0`` they are there, empty).
+
+    >>> has_interval(pd.DataFrame({"pred_accuracy_lo": [np.nan], "pred_accuracy_hi": [np.nan]}))
+    False
+    """
+    return "pred_accuracy_lo" in table.columns and bool(table["pred_accuracy_lo"].notna().any())
 
 
 def valid_interval(fit: Fit, point: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +129,7 @@ def trust_warnings(fit: Fit, forecast: Forecast) -> list[Diagnostic]:
                 "floor-lift", f"the sigmoid floor lifts the forecast by up to {np.nanmax(lift):.2f} above the group "
                 f"curves' forecast at {int((lift > MAX_LIFT).sum())} scale(s): it follows the sigmoid "
                 "baseline there, whose logit fit is unstable when training accuracy sits near chance"))
-    if "pred_accuracy_lo" in forecast.table.columns:
+    if has_interval(forecast.table):
         calibrated = (forecast.intervals or {}).get("interval", "prediction") == "prediction"
         width = (forecast.table["pred_accuracy_hi"] - forecast.table["pred_accuracy_lo"]).to_numpy(dtype=float)
         name = "90% prediction interval" if calibrated else "90% bootstrap interval"

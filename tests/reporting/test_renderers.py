@@ -142,3 +142,34 @@ def test_importing_the_figures_leaves_the_matplotlib_backend_alone():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "svg"
 
+
+
+def test_a_run_without_intervals_keeps_the_columns_empty_and_every_report_shows_none(tmp_path, monkeypatch):
+    """--bootstrap 0: predictions.csv keeps pred_accuracy_lo/hi, empty; no report reads them as 0."""
+    from typer.testing import CliRunner
+
+    from slicesand.cli import app
+
+    out = run_synthetic(tmp_path, monkeypatch, extra=["--bootstrap", "0", "--no-figures"])
+    header, first = (out / "predictions.csv").read_text().splitlines()[:2]
+    columns = header.split(",")
+    assert columns[columns.index("pred_accuracy") + 1: columns.index("pred_accuracy") + 3] == [
+        "pred_accuracy_lo", "pred_accuracy_hi"]
+    cells = first.split(",")
+    assert cells[columns.index("pred_accuracy_lo")] == "" and cells[columns.index("pred_accuracy_hi")] == ""
+
+    def report(fmt: str) -> str:
+        result = CliRunner().invoke(app, ["report", "out", "-f", fmt, "-o", f"r.{fmt}"], env={"COLUMNS": "240"})
+        assert result.exit_code == 0, result.output
+        return (tmp_path / f"r.{fmt}").read_text(encoding="utf-8")
+
+    facts = json.loads(report("json"))
+    assert facts["intervals"] is None
+    assert all(row["pred_accuracy_lo"] is None and row["pred_accuracy_hi"] is None for row in facts["predictions"])
+    assert report("csv") == (out / "predictions.csv").read_text()
+    table = CliRunner().invoke(app, ["report", "out", "-f", "table"], env={"COLUMNS": "240"})
+    assert table.exit_code == 0, table.output
+    for shown in (markdown_text(report("md")), html_text(report("html")), " ".join(table.stdout.split())):
+        assert "predicted accuracy" in shown and f"{facts['predictions'][0]['pred_accuracy']:.3f}" in shown
+        assert "interval" not in shown.split("Forecast", 1)[1].split("Warnings", 1)[0]
+        assert "nan" not in shown.lower() and "0.000-0.000" not in shown

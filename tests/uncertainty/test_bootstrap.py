@@ -81,7 +81,9 @@ def test_cli_run_intervals_are_seeded_and_byte_identical(tmp_path, monkeypatch):
     assert meta["intervals"]["draws"] == 1000 and meta["intervals"]["seed"] == 3
     assert meta["parameters"]["bootstrap"] == 1000
     assert "90% prediction interval" in (a / "report.md").read_text()
-    assert "pred_accuracy_lo" not in pd.read_csv(off / "predictions.csv").columns
+    no_interval = pd.read_csv(off / "predictions.csv")  # the same columns, the interval's empty
+    assert list(no_interval.columns) == list(table.columns)
+    assert no_interval[["pred_accuracy_lo", "pred_accuracy_hi"]].isna().all().all()
     assert json.loads((off / "predictions.csv.meta.json").read_text())["intervals"] is None
 
 
