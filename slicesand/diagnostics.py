@@ -62,6 +62,8 @@ CODES: dict[str, str] = {
     "no-recorded-cut": "no-cut",
     # what a reader or an importer noticed in the input
     "input-note": "input",
+    # the memory budget (--memory-budget) left the bootstrap or the stability check a subset of the questions
+    "questions-subset": "memory-budget",
     # a task of a multi-task run that could not be forecast
     "task-failed": "task",
     # about the report only (say, no difficulty spectrum)

@@ -283,6 +283,10 @@ def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e
         warning = instability.warning()
         if warning and warning not in stage.result.warnings:
             stage.result.warnings.append(warning)
+        from slicesand.uncertainty.resampling import budget_warning
+
+        if (subset := budget_warning(instability.note)) is not None and subset not in stage.result.warnings:
+            stage.result.warnings.append(subset)  # the memory budget left the check a subset of the questions
     return stage
 
 

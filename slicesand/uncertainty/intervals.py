@@ -41,6 +41,7 @@ import pandas as pd
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.uncertainty.bootstrap import BootstrapDraws
 from slicesand.uncertainty.calibration import prediction_interval
+from slicesand.uncertainty.resampling import budget_warning
 from slicesand.fitting.model import Fit
 from slicesand.forecast.predict import Forecast, no_signal, threshold_support
 
@@ -74,7 +75,10 @@ def add_intervals(forecast: Forecast, fit: Fit, frame: pd.DataFrame | None, *, d
     table.insert(at, "pred_accuracy_lo", lo)
     forecast.table = table
     if draws > 0 and fit.has_accuracy:
-        forecast.intervals = {**result.summary(), **({"questions_note": questions_note} if questions_note else {})}
+        forecast.intervals = {**result.summary(), **({"questions_note": str(questions_note)} if questions_note else {})}
+        # The memory budget left the bootstrap a subset of the questions (or none): a warning, not only prose.
+        if (subset := budget_warning(questions_note)) is not None and subset not in forecast.warnings:
+            forecast.warnings.append(subset)
         if result.bootstrap is not None and forecast.threshold_log10_flops is not None:
             reason = threshold_support(fit, forecast.threshold_log10_flops, result.bootstrap.threshold_share)
             if reason is not None:

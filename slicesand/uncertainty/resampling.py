@@ -179,6 +179,22 @@ def _matrix(models: np.ndarray, score: np.ndarray, count: np.ndarray | None, cor
                           np.arange(order.size), groups), None
 
 
+class BudgetNote(str):
+    """A note of :func:`budget_subset`: text wherever a note goes (facts, JSON), and known for what it is,
+    so the run also warns with it (:func:`budget_warning`)."""
+
+
+def budget_warning(note: str | None):
+    """The ``questions-subset`` warning of a note :func:`budget_subset` wrote; ``None`` for any other note.
+
+    >>> budget_warning(budget_subset(5, 100, 350, 2, 0, "resampled")[1]).code, budget_warning("other")
+    ('questions-subset', None)
+    """
+    from slicesand.diagnostics import diagnostic
+
+    return diagnostic("questions-subset", str(note)) if isinstance(note, BudgetNote) else None
+
+
 def budget_subset(n_questions: int, bytes_per_question: float, memory_budget: float, groups: int, seed: int,
                   what: str) -> tuple[np.ndarray | None | bool, str | None]:
     """``(None, None)`` when all ``n_questions`` fit the budget; else ``(positions, note)``: the sorted
@@ -192,9 +208,10 @@ def budget_subset(n_questions: int, bytes_per_question: float, memory_budget: fl
         return None, None
     fits = int(memory_budget // max(bytes_per_question, 1))
     if fits < groups:
-        return False, f"questions not {what}: not even {groups} questions fit the memory budget ({_size(memory_budget)})"
+        return False, BudgetNote(f"questions not {what}: not even {groups} questions fit the memory budget "
+                                 f"({_size(memory_budget)})")
     positions = np.sort(np.random.default_rng((seed, 2)).choice(n_questions, fits, replace=False))
-    return positions, (
+    return positions, BudgetNote(
         f"questions {what} on a seeded subset of {fits:,} of the {n_questions:,} questions: all of them would "
         f"need {_size(n_questions * bytes_per_question)} (more than the memory budget, {_size(memory_budget)})")
 

@@ -129,3 +129,32 @@ def _wait_for(condition, process, timeout: float = 120) -> None:
         assert process.poll() is None, "the command ended before the signal"
         assert time.monotonic() < deadline
         time.sleep(0.02)
+
+
+def test_a_memory_budget_subset_is_a_warning_on_stderr_and_in_the_sidecars(tmp_path):
+    """10 kB holds 26 of the 30 questions' bootstrap matrices and 7 of their stability checks: both say so
+    as a questions-subset warning (stderr, sidecars), not only in the report's prose."""
+    import io
+
+    import pandas as pd
+
+    dump = small_dump(tmp_path / "dump.csv")
+    options = ["--cut", "1e22", "--easy-degree", "3", "--bootstrap", "50", "--no-figures"]
+    result = slicesand("run", dump, *options, "--memory-budget", "0.00001", "-o", tmp_path / "out", "-f", "csv")
+    assert result.returncode == 0, result.stderr
+    stderr = result.stderr.decode()
+    assert "warning: questions resampled on a seeded subset of 26 of the 30 questions" in stderr, stderr
+    assert "warning: questions checked for stability on a seeded subset of 7 of the 30 questions" in stderr, stderr
+    stdout = result.stdout.decode()
+    assert "subset" not in stdout and len(pd.read_csv(io.StringIO(stdout))) == 12  # data only
+    predictions = json.loads((tmp_path / "out" / "predictions.csv.meta.json").read_text())
+    slices = json.loads((tmp_path / "out" / "slices.csv.meta.json").read_text())
+    for document, what in ((predictions, "resampled"), (slices, "checked for stability")):
+        subset = [w for w in document["warnings"] if w["code"] == "questions-subset"]
+        assert len(subset) == 1 and subset[0]["category"] == "memory-budget", document["warnings"]
+        assert subset[0]["message"].startswith(f"questions {what} on a seeded subset of")
+    assert predictions["intervals"]["questions_note"] == predictions["warnings"][
+        [w["code"] for w in predictions["warnings"]].index("questions-subset")]["message"]
+    # Under the default budget every question fits: no such warning.
+    plain = slicesand("run", dump, *options, "-o", tmp_path / "plain", "-q")
+    assert plain.returncode == 0 and "questions-subset" not in (tmp_path / "plain" / "predictions.csv.meta.json").read_text()
