@@ -80,10 +80,12 @@ class Forked:
         # The child's garbage collections would walk every object inherited from this process, and
         # touching their headers copies the pages they live on: frozen, the collector leaves them be.
         gc.freeze()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: compute, send, leave at once
             code = 1
             try:
+                _die_with(parent)
                 held.release(raise_now=False)
                 os.close(read)
                 try:
@@ -185,6 +187,22 @@ class Forked:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this (forked) process when its parent ends (Linux ``PR_SET_PDEATHSIG``): a
+    parent killed outright (``kill -9``, the out-of-memory killer) cannot stop its children itself, and
+    a drawing child forked by another child must not outlive it either. Where prctl is not at hand the
+    child still ends at the end of its inbox or at its next write to a closed pipe."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux's libc
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
 
 
 def receiver(fd: int) -> Callable[[], object]:

@@ -32,7 +32,8 @@ def test_a_killed_run_leaves_the_previous_run_whole(tmp_path, previous_run, sig)
     out, before = previous_run
     # A slower second run (figures, bootstrap, another cut) into the same folder, killed half-way.
     process = popen("run", "sample_data/eval_dump.csv", "--models", "sample_data/models.csv", "--cut", "3e22",
-                    "--bootstrap", "300", "-o", out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    "--bootstrap", "300", "-o", out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    start_new_session=True)  # its process group: the run and the figures' drawing processes
     deadline = time.monotonic() + 120
     while not any(p.name.startswith(".out.slicesand-") for p in tmp_path.iterdir()):
         assert process.poll() is None, process.stderr.read().decode()
@@ -42,6 +43,11 @@ def test_a_killed_run_leaves_the_previous_run_whole(tmp_path, previous_run, sig)
     process.send_signal(sig)
     process.communicate(timeout=120)
     assert process.returncode == -sig  # SIGINT: cleaned up, then ended by the signal (130 in a shell)
+    # No drawing process outlives the run, even one killed outright (the kernel ends them with it).
+    deadline = time.monotonic() + 10
+    while _group_alive(process.pid):
+        assert time.monotonic() < deadline, "a process of the killed run is still running"
+        time.sleep(0.05)
     assert _snapshot(out) == before  # not one byte of the previous run changed
     report = slicesand("report", out, "-f", "json")
     assert report.returncode == 0, report.stderr
@@ -49,6 +55,22 @@ def test_a_killed_run_leaves_the_previous_run_whole(tmp_path, previous_run, sig)
     # The next run clears what the killed one abandoned.
     again = slicesand("run", tmp_path / "dump.csv", *RUN_OPTIONS, "-o", out, "-q")
     assert again.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["dump.csv", "out"]
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of the process group ``group`` still runs (not counting zombies)."""
+    import os
+
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+                return True
+    return False
 
 
 def test_a_failed_run_leaves_the_previous_run_whole(tmp_path, previous_run):

@@ -90,3 +90,38 @@ def test_ctrl_c_during_the_fork_reaches_the_parent_and_stops_the_child(monkeypat
         Forked(lambda: time.sleep(60))
     with pytest.raises(ChildProcessError):  # killed and reaped
         os.waitpid(children[0], os.WNOHANG)
+
+
+def test_a_child_and_its_own_child_end_with_their_parent():
+    """A parent killed outright cannot stop its children: the kernel does (PR_SET_PDEATHSIG), down a chain
+    of forks, so no drawing process outlives the run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os, time; from slicesand.io.forked import Forked\n"
+              "def child():\n"
+              "    with Forked(lambda: time.sleep(60)) as grandchild:\n"
+              "        print(os.getpid(), grandchild._pid, flush=True); time.sleep(60)\n"
+              "with Forked(child) as first:\n"
+              "    time.sleep(60)\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in process.stdout.readline().split()]
+    assert len(pids) == 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _alive(pid)]
+        time.sleep(0.05)
+    assert not alive
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
