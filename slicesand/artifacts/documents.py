@@ -25,7 +25,7 @@ from slicesand.diagnostics import Diagnostic, as_diagnostic
 from slicesand.artifacts.fields import Fields, shown
 from slicesand.errors import ArtifactError, UsageError
 from slicesand.fitting.baselines import BASELINES, baseline_from_dict, trend_parts
-from slicesand.fitting.model import BLENDS, EXTRAPOLATIONS, VARIANTS, Fit, FitOptions, LineFit, PolynomialFit
+from slicesand.fitting.model import FIT_OPTION_BOUNDS, Fit, FitOptions, LineFit, OptionBound, PolynomialFit
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import Source, read_stdin, sha256_file
 
@@ -169,27 +169,28 @@ def fit_options_from(fields: Fields) -> FitOptions:
                             f"{', '.join(sorted(known))})", hint=fields.hint)
     for name in (f.name for f in dataclass_fields(FitOptions)):
         p.get(name)  # present, even where null is allowed: a lost `cut` must not mean "no cut"
-    values = {
-        "cut": p.number("cut", low=0, low_open=True, optional=True),
-        "chance": p.number("chance", low=0, high=1, high_open=True),
-        "easy_degree": p.integer("easy_degree", 0, 12),
-        "hard_degree": p.integer("hard_degree", 0, 12),
-        "variant": p.string("variant", choices=VARIANTS),
-        "clip": p.boolean("clip"),
-        "extrapolation": p.string("extrapolation", choices=EXTRAPOLATIONS),
-        "hard_average": p.boolean("hard_average"),
-        "baseline_floor": p.boolean("baseline_floor"),
-        "blend": p.string("blend", choices=BLENDS),
-        "trend": _trend(p),
-        "trend_weight": p.number("trend_weight", low=0, high=1),
-        "auto": p.boolean("auto"),
-    }
+    # The bounds FitOptions checks (FIT_OPTION_BOUNDS), read here as the artifact's fields.
+    values = {name: _fit_parameter(p, name, bound) for name, bound in FIT_OPTION_BOUNDS.items()}
     assert set(values) == known, "every FitOptions field is checked here"
     try:
         return FitOptions(**values)
     except UsageError as exc:  # a check FitOptions gained after this list: still the artifact's fault
         raise ArtifactError(fields.name, f"field parameters: {exc.problem.replace('`', '')}", found=exc.found,
                             hint=fields.hint) from None
+
+
+def _fit_parameter(p: Fields, name: str, bound: OptionBound):
+    """One fit parameter of an artifact, checked against its bounds (the message names the field)."""
+    if bound.kind == "number":
+        return p.number(name, low=bound.low, high=bound.high, low_open=bound.low_open, high_open=bound.high_open,
+                        optional=bound.optional)
+    if bound.kind == "integer":
+        return p.integer(name, int(bound.low), int(bound.high))
+    if bound.kind == "choice":
+        return p.string(name, choices=bound.choices)
+    if bound.kind == "boolean":
+        return p.boolean(name)
+    return _trend(p)
 
 
 def _trend(p: Fields) -> str:

@@ -40,6 +40,82 @@ _GROUP = re.compile(r"^group_(\d+)$")
 
 
 @dataclass(frozen=True)
+class OptionBound:
+    """What one :class:`FitOptions` field may hold. :data:`FIT_OPTION_BOUNDS` is the one place the ranges
+    are written: ``FitOptions`` checks them naming the parameter (the command line shows its flag, exit 2)
+    and :func:`slicesand.artifacts.documents.fit_options_from` naming the artifact's field (exit 4).
+
+    ``kind`` is ``number``, ``integer``, ``choice``, ``boolean`` (a JSON type only: ``FitOptions`` takes
+    what Python passes) or ``trend`` (baseline names joined by "+"). ``flag``: the parameter has a
+    command-line flag, so its message quotes it for :func:`slicesand.cli.options.cli_message`.
+    ``wording`` replaces the range in the option's message.
+
+    >>> FIT_OPTION_BOUNDS["chance"].problem("chance", 1.0)
+    '`chance` must be in [0, 1)'
+    >>> FIT_OPTION_BOUNDS["easy_degree"].problem("easy_degree", 5) is None
+    True
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+    flag: bool = True
+    wording: str | None = None
+
+    def holds(self, value) -> bool:
+        if value is None:
+            return self.optional
+        if self.kind == "choice":
+            return value in self.choices
+        if self.kind in ("number", "integer"):
+            ok = bool(np.isfinite(value))
+            ok = ok and (self.low is None or (value > self.low if self.low_open else value >= self.low))
+            return ok and (self.high is None or (value < self.high if self.high_open else value <= self.high))
+        return True  # booleans and the trend (checked by trend_parts) are not ranges
+
+    def problem(self, name: str, value) -> str | None:
+        """The option's message when ``value`` is out of bounds (``None`` when it holds)."""
+        shown = f"`{name}`" if self.flag else name
+        if self.kind == "trend":
+            try:
+                trend_parts(value)
+            except ValueError as exc:
+                return f"{shown} must name baselines joined by '+': {exc}"
+            return None
+        if self.holds(value):
+            return None
+        if self.wording is not None:
+            return f"{shown} must be {self.wording}"
+        if self.kind == "choice":
+            return f"{shown} must be one of {', '.join(self.choices)}"
+        if self.kind == "integer":
+            return f"{shown} must be between {self.low:g} and {self.high:g}"
+        return f"{shown} must be in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+
+# Every FitOptions field's bounds, in the order both checks go through them.
+FIT_OPTION_BOUNDS: dict[str, OptionBound] = {
+    "extrapolation": OptionBound("choice", choices=EXTRAPOLATIONS, flag=False),
+    "variant": OptionBound("choice", choices=VARIANTS),
+    "easy_degree": OptionBound("integer", 0, 12),
+    "hard_degree": OptionBound("integer", 0, 12),
+    "blend": OptionBound("choice", choices=BLENDS, flag=False),
+    "trend": OptionBound("trend", flag=False),
+    "trend_weight": OptionBound("number", 0.0, 1.0, flag=False),
+    "chance": OptionBound("number", 0.0, 1.0, high_open=True),
+    "cut": OptionBound("number", 0.0, low_open=True, optional=True, wording="a positive number of FLOPs"),
+    "clip": OptionBound("boolean"),
+    "hard_average": OptionBound("boolean"),
+    "baseline_floor": OptionBound("boolean"),
+    "auto": OptionBound("boolean"),
+}
+
+
+@dataclass(frozen=True)
 class FitOptions:
     """Parameters of the fit stage. ``chance`` is the random-guess accuracy used by the baseline."""
 
@@ -71,26 +147,11 @@ class FitOptions:
     auto: bool = False
 
     def __post_init__(self) -> None:
-        if self.extrapolation not in EXTRAPOLATIONS:
-            raise UsageError(None, f"extrapolation must be one of {', '.join(EXTRAPOLATIONS)}",
-                             found=self.extrapolation)
-        if self.variant not in VARIANTS:
-            raise UsageError(None, f"`variant` must be one of {', '.join(VARIANTS)}", found=self.variant)
-        for name, degree in (("`easy_degree`", self.easy_degree), ("`hard_degree`", self.hard_degree)):
-            if not 0 <= degree <= 12:
-                raise UsageError(None, f"{name} must be between 0 and 12", found=degree)
-        if self.blend not in BLENDS:
-            raise UsageError(None, f"blend must be one of {', '.join(BLENDS)}", found=self.blend)
-        try:
-            trend_parts(self.trend)
-        except ValueError as exc:
-            raise UsageError(None, f"trend must name baselines joined by '+': {exc}", found=self.trend) from None
-        if not 0.0 <= self.trend_weight <= 1.0:
-            raise UsageError(None, "trend_weight must be in [0, 1]", found=self.trend_weight)
-        if not 0.0 <= self.chance < 1.0:
-            raise UsageError(None, "`chance` must be in [0, 1)", found=self.chance)
-        if self.cut is not None and not (np.isfinite(self.cut) and self.cut > 0):
-            raise UsageError(None, "`cut` must be a positive number of FLOPs", found=self.cut)
+        for name, bound in FIT_OPTION_BOUNDS.items():  # a dozen fields
+            value = getattr(self, name)
+            problem = bound.problem(name, value)
+            if problem is not None:
+                raise UsageError(None, problem, found=value)
 
 
 PAPER_OPTIONS = dict(easy_degree=5, hard_degree=2, variant="sandwich", clip=False, extrapolation="polynomial",

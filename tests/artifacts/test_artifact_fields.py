@@ -211,3 +211,42 @@ def test_report_checks_tasks_json(multitask, tmp_path, edit, problem, fmt):
     assert result.returncode == 4, stderr
     assert stderr.startswith(f"error: {out / 'tasks.json'}: {problem}") and stderr.count("\n") == 1
     assert stderr.endswith("(hint: run `slicesand run` again)\n"), stderr
+
+
+def _just_outside(bound):
+    """A value each check must refuse, and one at the edge each must take, from the bound itself."""
+    if bound.kind == "choice":
+        return "no-such-choice", bound.choices[-1]
+    if bound.kind == "trend":
+        return "sigmoid+", "linear"
+    step = 1 if bound.kind == "integer" else 1e-9
+    if bound.high is not None and bound.high_open:
+        return bound.high, bound.high - step
+    if bound.high is not None:
+        return bound.high + step, bound.high
+    return (bound.low, bound.low + 1e20) if bound.low_open else (bound.low - step, bound.low)
+
+
+def test_fit_json_and_the_options_check_the_same_bounds(made):
+    """FIT_OPTION_BOUNDS is read by both checks: each range refuses the same values in fit.json (naming
+    the field, exit 4) and in FitOptions (naming the parameter, which the command line shows as its flag)."""
+    from dataclasses import replace
+
+    from slicesand.errors import UsageError
+    from slicesand.fitting.model import FIT_OPTION_BOUNDS, FitOptions
+
+    _, document = made
+    base = fit_from_document(document, "fit.json").options
+    for name, bound in FIT_OPTION_BOUNDS.items():
+        if bound.kind == "boolean":  # a JSON type: FitOptions takes what Python passes
+            continue
+        outside, edge = _just_outside(bound)
+        edited = json.loads(json.dumps(document))
+        edited["parameters"][name] = outside
+        with pytest.raises(ArtifactError, match=rf"fit.json: field parameters\.{name} must be "):
+            fit_from_document(edited, "fit.json")
+        with pytest.raises(UsageError, match=rf"^`?{name}`? must "):
+            replace(base, **{name: outside})
+        edited["parameters"][name] = edge
+        assert getattr(fit_from_document(edited, "fit.json").options, name) == edge, name
+        assert getattr(replace(base, **{name: edge}), name) == edge, name
