@@ -394,9 +394,11 @@ def minor_ticks_as_one_line(figure: Figure) -> None:
                 or not isinstance(axis.get_minor_formatter(), NullFormatter)):
             continue
         low, high = ax.get_xlim()
-        ax.set_xlim(low, high)
         locations = np.asarray(axis.get_minor_locator().tick_values(min(low, high), max(low, high)))
         locations = locations[(locations >= min(low, high)) & (locations <= max(low, high))]
+        if not locations.size:  # a span of many decades has no minor ticks: an empty line would still
+            continue  # take a place in the layout (at the figure's corner)
+        ax.set_xlim(low, high)
         axis.set_minor_locator(NullLocator())
         # As matplotlib draws an outward bottom tick: a TICKDOWN marker on the axis line, in the rc's size.
         ax.add_line(Line2D(locations, np.zeros(locations.size), transform=ax.get_xaxis_transform(),

@@ -271,3 +271,21 @@ def test_minor_ticks_drawn_as_one_line_give_matplotlibs_own_pixels(outdir, monke
     monkeypatch.setattr(figures, "minor_ticks_as_one_line", lambda figure: None)
     theirs = {k: figure_bytes(f, "png") for k, f in make_figures(inputs).items()}
     assert ours == theirs
+
+
+@pytest.mark.parametrize("decades", [(19, 24), (17, 26), (15, 27), (20, 20.5)])
+def test_minor_ticks_as_one_line_keep_matplotlibs_pixels_on_any_span(decades, monkeypatch):
+    """Nine or more decades have no minor ticks, half a decade only minor ones between two majors."""
+    import slicesand.reporting.figures as figures
+
+    def drawn(replace: bool) -> bytes:
+        figure, ax = figures.new_figure()
+        with figures.matplotlib.rc_context(figures.STYLE):
+            figures._log_flops_axis(ax)
+            ax.plot(10 ** np.asarray(decades, dtype=float), [0.2, 0.8], marker="o", label="a curve")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
+            if replace:
+                figures.minor_ticks_as_one_line(figure)
+        return figure_bytes(figure, "png")
+
+    assert drawn(True) == drawn(False)
