@@ -63,7 +63,9 @@ class Forked:
     """``function()`` computed in a forked child from now on; :meth:`result` waits for it.
 
     Use it as a context manager: leaving the block (an error or Ctrl-C in the parent included) stops a
-    child whose result was not read, so no process outlives its parent's need for it.
+    child whose result was not read, so no process outlives its parent's need for it. When no process
+    can be forked, the ``OSError`` is raised with this process left as it was (its pipes closed, its
+    SIGINT handler and garbage collector back), for the caller to compute the result itself.
     """
 
     def __init__(self, function: Callable[..., object], *, inbox: bool | int = False) -> None:
@@ -81,7 +83,15 @@ class Forked:
         # touching their headers copies the pages they live on: frozen, the collector leaves them be.
         gc.freeze()
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:  # no child (a process limit: EAGAIN): this process as it was, nothing open
+            gc.unfreeze()
+            for fd in (read, write, inbox_read, inbox_write, spare_read, spare_write):
+                if fd is not None:
+                    os.close(fd)
+            held.release()
+            raise
         if pid == 0:  # the child: compute, send, leave at once
             code = 1
             try:

@@ -215,7 +215,12 @@ class FigureDrawing:
         """A child ready to draw; ``None`` where forking is not usable (:func:`slicesand.io.forked.fork_usable`)."""
         from slicesand.io.forked import Forked, fork_usable
 
-        return cls(Forked(_draw, inbox=2)) if fork_usable() else None
+        if not fork_usable():
+            return None
+        try:
+            return cls(Forked(_draw, inbox=2))
+        except OSError:  # no process could be forked (a process limit): the figures are drawn here
+            return None
 
     def draw(self, inputs: FigureInputs, keys: list[str]) -> None:
         """Draw the figures ``keys`` (of :data:`FIGURE_READS`: they must not wait for the final inputs)

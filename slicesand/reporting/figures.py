@@ -467,7 +467,11 @@ def figure_files(figures: dict[str, Figure], formats: tuple[str, ...] = ("png", 
     theirs = share_of_child(list(figures)) if parallel and len(figures) > 1 and fork_usable() else []
     if not theirs:
         return save(figures)
-    with Forked(lambda: save(theirs)) as child:
+    try:
+        child = Forked(lambda: save(theirs))
+    except OSError:  # no process could be forked (a process limit): every figure is saved here
+        return save(figures)
+    with child:
         files = save([key for key in figures if key not in theirs])
         files.update(child.result() or save(theirs))
     return {key: files[key] for key in figures}

@@ -125,3 +125,20 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+def test_a_fork_that_fails_leaves_this_process_as_it_was(monkeypatch):
+    import gc
+    import signal
+
+    import slicesand.io.forked as forked
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    handler, frozen, fds = signal.getsignal(signal.SIGINT), gc.get_freeze_count(), len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    with pytest.raises(OSError):
+        Forked(lambda receive, spare: 1, inbox=2)
+    assert signal.getsignal(signal.SIGINT) is handler  # Ctrl-C still works
+    assert gc.get_freeze_count() == frozen and len(os.listdir("/proc/self/fd")) == fds

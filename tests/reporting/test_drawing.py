@@ -143,3 +143,21 @@ def test_shares_give_every_figure_and_format_to_exactly_one_process(workers, fin
         alone.early(["tc_accuracy", "spectrum", "fits"], at=0.0)
         # the forecast alone: its two formats side by side
         assert [w for *_, w in alone.final(["spectrum", "fits", "forecast", "tc_accuracy"], [], at=10.0)] == [0, 1]
+
+
+def test_a_run_that_cannot_fork_draws_its_figures_itself(tmp_path, monkeypatch):
+    import slicesand.io.forked as forked
+
+    dump = write_synthetic_dump(tmp_path / "dump.csv")
+    config = run_config(cut=1e22, easy_degree=3, hard_degree=2, at=[1e24], bootstrap=100)
+    run_all(dump, tmp_path / "good", config)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    run_all(dump, tmp_path / "unforked", config)
+    names = sorted(p.name for p in (tmp_path / "good").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "unforked").iterdir())
+    for name in names:
+        assert (tmp_path / "good" / name).read_bytes() == (tmp_path / "unforked" / name).read_bytes(), name
