@@ -137,22 +137,28 @@ class Run:
         return console.file.getvalue()
 
 
-def run(source: str | Path | pd.DataFrame, *, output: str | Path | None = None, **options: Any) -> Run:
+def run(source: str | Path | pd.DataFrame, *, output: str | Path | None = None, force: bool = False,
+        **options: Any) -> Run:
     """Slice, fit and forecast ``source`` (a dump path or a long DataFrame); write the run folder too
-    when ``output`` is given (as ``slicesand run -o``).
+    when ``output`` is given, as ``slicesand run -o`` does: built beside it and swapped in whole, with
+    its manifest (so ``slicesand report`` reads it), and refusing a folder that is not a run unless
+    ``force``.
 
     ``options`` are :func:`slicesand.config.run_config`'s keywords, with the command line's defaults:
     ``cut``, ``groups``, ``at``, ``grid``, ``bootstrap``, ``seed``, ``models``, ``task``, ``easy_degree``,
     ``hard_degree``, ``variant``, ``paper``, ``chance`` and the reading options.
     """
-    from slicesand.pipeline.stages import compute_run, write_run
+    from slicesand.pipeline.stages import compute_run, run_all
 
     config = run_config(**options)
     name, loaded = _loaded(source, config)
-    result = compute_run(name, config, loaded=loaded)
-    if output is not None:
-        result = write_run(result, output, config)
-    return Run(result, config)
+    if output is None:
+        return Run(compute_run(name, config, loaded=loaded), config)
+    from slicesand.artifacts.run_folder import staged_run_folder
+
+    with staged_run_folder(output, force=force) as staging:
+        result = run_all(name, staging, config, loaded=loaded)
+    return Run(replace(result, outdir=Path(output)), config)
 
 
 def slice_dump(source: str | Path | pd.DataFrame, **options: Any) -> SliceResult:

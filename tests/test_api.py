@@ -105,3 +105,21 @@ def test_readme_from_python_example_runs(monkeypatch, capsys):
     assert namespace["markdown"].startswith("# slicesand forecast")
     printed = capsys.readouterr().out
     assert "pred_accuracy" in printed and "beyond-training-range" in printed
+
+
+def test_the_library_writes_a_sealed_run_folder_as_the_cli_does(both, tmp_path):
+    _, lib_out, _ = both
+    assert (lib_out / "manifest.json").exists()
+    report = subprocess.run([sys.executable, "-m", "slicesand", "report", str(lib_out), "-f", "json"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr  # report reads (and checks) it
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        with pytest.raises(slicesand.UsageError, match="not a slicesand run folder"):
+            slicesand.run(DUMP, models=MODELS, cut=3e22, bootstrap=0, figures=False, output=mine)
+        assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # untouched
+        slicesand.run(DUMP, models=MODELS, cut=3e22, bootstrap=0, figures=False, output=mine, force=True)
+    assert (mine / "manifest.json").exists() and not (mine / "notes.txt").exists()
