@@ -430,7 +430,11 @@ def _fit_accuracy(frame: pd.DataFrame, x: np.ndarray, train: np.ndarray, options
                 if "accuracy" in frame.columns else np.full(len(frame), np.nan))
     with_accuracy = train & np.isfinite(accuracy)
     if with_accuracy.sum() < 3:
-        warnings.append(diagnostic("accuracy-unknown", "accuracy is unknown for the training models: forecasting TC Brier only"))
+        n = int(with_accuracy.sum())
+        warnings.append(diagnostic("accuracy-unknown", "accuracy is unknown for the training models: forecasting TC Brier only"
+                                   if n == 0 else f"only {n} training model(s) have an accuracy, and mapping TC Brier "
+                                   "back to accuracy needs 3: forecasting TC Brier only (raise `cut` to train on more "
+                                   "models)"))
         return {"tc_to_accuracy": None, "baseline": None, "accuracy_shift": None, "accuracy_floor": None,
                 "baselines": {}}
     if with_accuracy.sum() < train.sum():

@@ -137,7 +137,7 @@ def select(frame: pd.DataFrame, base: FitOptions, *, source: str | None = None) 
     header = {"rule": RULE, "leave_one_task_out": LEAVE_ONE_TASK_OUT}
     if not sandwich.has_accuracy:
         return sandwich, {**header, "candidate": "sandwich (TC Brier only)",
-                          "why": "accuracy is unknown for the training models: the Slice-and-Sandwich curves "
+                          "why": "fewer than 3 training models have an accuracy: the Slice-and-Sandwich curves "
                                  "forecast TC Brier alone", "evidence": None}
     evidence = emergence_evidence(sandwich, frame)
     if evidence["turn"]:

@@ -69,3 +69,21 @@ def test_fitting_does_not_import_scipy_stats():
             "print('scipy.stats' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("with_accuracy, says", [(0, "accuracy is unknown for the training models"),
+                                                 (2, "only 2 training model(s) have an accuracy")])
+def test_too_few_accuracies_say_why_tc_brier_alone_is_forecast(with_accuracy, says):
+    import pandas as pd
+
+    from slicesand.fitting.model import FitOptions, fit_slices
+
+    x = np.linspace(20, 21.5, 6)
+    frame = pd.DataFrame({"model": [f"m{i}" for i in range(6)], "flops": 10 ** x,
+                          "group_1": -0.2 + 0.01 * x, "group_2": -0.5 + 0.02 * x, "group_3": -0.8 + 0.03 * x,
+                          "tc_brier": -0.5 + 0.02 * x, "accuracy": [0.3, 0.4] + [np.nan] * 4})
+    if with_accuracy == 0:
+        frame["accuracy"] = np.nan
+    fit = fit_slices(frame, FitOptions(cut=1e21, easy_degree=1, hard_degree=1))  # 4 training models
+    assert not fit.has_accuracy
+    assert [w.message for w in fit.warnings if w.code == "accuracy-unknown"][0].startswith(says)
