@@ -96,8 +96,7 @@ def question_matrix(dump, flops_by_model: np.ndarray, cut: float | None, groups:
     keep = np.isfinite(flops)
     if dump.correct is None:
         return None, NO_CORRECTNESS
-    # float64 sums and correctness (and answer counts unless dense), and the bootstrap's transposed copies.
-    dump, note = questions_within_budget(dump, int(keep.sum()) * 8 * (2 if dump.dense else 4) * 2, memory_budget,
+    dump, note = questions_within_budget(dump, matrix_bytes_per_question(int(keep.sum())), memory_budget,
                                          groups, seed, "resampled")
     if dump is None:
         return None, note
@@ -134,8 +133,7 @@ def scanned_question_matrix(scanner, model_names: np.ndarray, flops_by_model: np
     keep = np.isfinite(flops)
     if not scanner.has_correct:
         return None, NO_CORRECTNESS
-    # float64 scores, correctness and answer counts, and the bootstrap's transposed copies.
-    chosen, note = budget_subset(len(question_ids), int(keep.sum()) * 8 * 4 * 2, memory_budget, groups, seed,
+    chosen, note = budget_subset(len(question_ids), matrix_bytes_per_question(int(keep.sum())), memory_budget, groups, seed,
                                  "resampled")
     if chosen is False:
         return None, note
@@ -193,6 +191,18 @@ def budget_warning(note: str | None):
     from slicesand.diagnostics import diagnostic
 
     return diagnostic("questions-subset", str(note)) if isinstance(note, BudgetNote) else None
+
+
+def matrix_bytes_per_question(n_models: int) -> int:
+    """What one question of the bootstrap's :class:`QuestionMatrix` may take, in bytes: float64 scores,
+    correctness and answer counts of ``n_models`` models, and the draws' transposed copies. One count
+    for both engines (a dense dump in memory needs less), so a memory budget keeps the same seeded
+    subset of questions in memory and out of core, and the two give the same intervals.
+
+    >>> matrix_bytes_per_question(16)
+    1024
+    """
+    return n_models * 8 * 4 * 2
 
 
 def budget_subset(n_questions: int, bytes_per_question: float, memory_budget: float, groups: int, seed: int,

@@ -132,11 +132,22 @@ def matrix_instability(scores: np.ndarray, model_names: np.ndarray, question_ids
     return replace(result, note=note) if note else result
 
 
+def check_bytes_per_question(n_reference: int) -> int:
+    """What one question of the stability check may take, in bytes: float64 sums, counts and means of
+    ``n_reference`` models per cell, and the draws' (draws x questions) ranks. One count for every path
+    (in memory, out of core, from the bootstrap's matrix), so a memory budget checks the same seeded
+    subset of questions whichever reads the dump.
+
+    >>> check_bytes_per_question(9)
+    1496
+    """
+    return n_reference * 8 * 3 + DRAWS * 8 * 4
+
+
 def fits_question_matrix(matrix, memory_budget: float) -> bool:
-    """Whether :func:`question_matrix_instability` of ``matrix`` stays within ``memory_budget`` bytes: its
-    float32 copy of the reference rows and the draws' (draws x questions) ranks, as
-    :func:`scanned_instability` counts them (the matrix itself is held already)."""
-    return matrix.score.shape[1] * (int(matrix.reference.sum()) * 4 + DRAWS * 8 * 4) <= memory_budget
+    """Whether :func:`question_matrix_instability` of ``matrix`` stays within ``memory_budget`` bytes, as
+    the other paths count it (:func:`check_bytes_per_question`), so all three check the same questions."""
+    return matrix.score.shape[1] * check_bytes_per_question(int(matrix.reference.sum())) <= memory_budget
 
 
 def question_matrix_instability(matrix, *, draws: int = DRAWS, seed: int = 0) -> Instability | None:
@@ -177,8 +188,7 @@ def dump_instability(dump, flops_by_model: np.ndarray, cut: float | None, groups
     reference = _reference(flops_by_model, cut)
     if reference.sum() < 2 or dump.n_questions < groups:
         return None
-    # float64 sums, counts and means per cell, and the draws' (draws x questions) ranks.
-    dump, note = questions_within_budget(dump, int(reference.sum()) * 8 * 3 + DRAWS * 8 * 4, memory_budget, groups,
+    dump, note = questions_within_budget(dump, check_bytes_per_question(int(reference.sum())), memory_budget, groups,
                                          seed, "checked for stability")
     if dump is None:
         return None
@@ -202,8 +212,7 @@ def scanned_instability(scanner, model_names: np.ndarray, flops_by_model: np.nda
     reference = _reference(flops_by_model, cut)
     if reference.sum() < 2 or len(question_ids) < groups:
         return None
-    # The float32 matrix and the draws' (draws x questions) ranks; the float64 blocks are bounded.
-    chosen, note = budget_subset(len(question_ids), int(reference.sum()) * 4 + DRAWS * 8 * 4, memory_budget, groups,
+    chosen, note = budget_subset(len(question_ids), check_bytes_per_question(int(reference.sum())), memory_budget, groups,
                                  seed, "checked for stability")
     if chosen is False:
         return None

@@ -132,7 +132,7 @@ def _wait_for(condition, process, timeout: float = 120) -> None:
 
 
 def test_a_memory_budget_subset_is_a_warning_on_stderr_and_in_the_sidecars(tmp_path):
-    """10 kB holds 26 of the 30 questions' bootstrap matrices and 7 of their stability checks: both say so
+    """10 kB holds 13 of the 30 questions' bootstrap matrices and 7 of their stability checks: both say so
     as a questions-subset warning (stderr, sidecars), not only in the report's prose."""
     import io
 
@@ -143,7 +143,7 @@ def test_a_memory_budget_subset_is_a_warning_on_stderr_and_in_the_sidecars(tmp_p
     result = slicesand("run", dump, *options, "--memory-budget", "0.00001", "-o", tmp_path / "out", "-f", "csv")
     assert result.returncode == 0, result.stderr
     stderr = result.stderr.decode()
-    assert "warning: questions resampled on a seeded subset of 26 of the 30 questions" in stderr, stderr
+    assert "warning: questions resampled on a seeded subset of 13 of the 30 questions" in stderr, stderr
     assert "warning: questions checked for stability on a seeded subset of 7 of the 30 questions" in stderr, stderr
     stdout = result.stdout.decode()
     assert "subset" not in stdout and len(pd.read_csv(io.StringIO(stdout))) == 12  # data only

@@ -116,3 +116,13 @@ def test_run_tasks_scans_each_task_of_a_parquet_dump(tmp_path):
         assert (in_memory.slice_stage.result.facts["group_instability"]
                 == scanned.slice_stage.result.facts["group_instability"])
     assert (tmp_path / "out" / "tasks.csv").exists()
+
+
+def test_a_tight_memory_budget_keeps_the_same_questions_in_memory_and_out_of_core(tmp_path):
+    """Both engines count a question's bytes alike, so one budget keeps one seeded subset (found by review:
+    a ragged dump as CSV and as Parquet gave different stability shares)."""
+    frame = _noisy(n_models=16, n_questions=80, ragged=True)
+    in_memory, scanned = _both(frame, tmp_path, bootstrap=20, memory_budget=(16 * 8 * 4 * 2 * 30 + 100) / 1e9)
+    _same_run(in_memory, scanned)
+    assert "seeded subset" in scanned.slice_stage.result.facts["group_instability"]["note"]
+    assert "seeded subset of 30 of the 80 questions" in scanned.forecast.intervals["questions_note"]

@@ -47,7 +47,7 @@ def test_run_records_the_same_instability_with_and_without_the_bootstrap(tmp_pat
 
 
 def test_a_matrix_within_the_budget_whose_stability_check_is_not_leaves_it_to_its_own_subset(tmp_path):
-    """16 models x 50 questions: the question matrix takes 1,024 B a question, the check 1,316 B (its
+    """16 models x 50 questions: the question matrix takes 1,024 B a question, the check 1,496 B (its
     draws' ranks): a budget of 60 kB holds the matrix, not the check, which then measures a subset."""
     path = tmp_path / "dump.parquet"
     _noisy(n_models=16, n_questions=50).to_parquet(path, index=False)
