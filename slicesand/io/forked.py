@@ -99,12 +99,12 @@ class Forked:
                 held.release(raise_now=False)
                 os.close(read)
                 try:
+                    for end in (inbox_write, spare_write):  # the parent's ends: only it writes
+                        if end is not None:
+                            os.close(end)
                     if spare_read is not None:
-                        os.close(spare_write)
-                        os.close(inbox_write)
                         value = function(receiver(inbox_read), spare_read)
                     elif inbox_read is not None:
-                        os.close(inbox_write)
                         value = function(receiver(inbox_read))
                     else:
                         value = function()

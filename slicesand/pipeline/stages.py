@@ -259,11 +259,9 @@ def add_stability(stage: SliceStage, *, seed: int = 0, memory_budget: float = 2e
     ``questions``: the bootstrap's question matrix of every question of this slicing, if there is one,
     which holds the cells needed (they are not read again)."""
     cut, groups = stage.result.options.cut, stage.result.options.groups
-    from slicesand.uncertainty.stability import fits_question_matrix
+    from slicesand.uncertainty.stability import fits_question_matrix, question_matrix_instability
 
     if questions is not None and fits_question_matrix(questions, memory_budget):
-        from slicesand.uncertainty.stability import question_matrix_instability
-
         instability = question_matrix_instability(questions, seed=seed)
     elif stage.scanned is not None:
         from slicesand.uncertainty.stability import scanned_instability

@@ -149,7 +149,7 @@ def _draw(receive, spare_inbox: int | None = None) -> dict[str, dict[str, bytes]
     except OSError:  # pragma: no cover - lowering one's own priority is always allowed on Linux
         pass
     from slicesand.io.forked import Forked, fork_usable, receiver
-    from slicesand.reporting.figures import draw_figure, figure_bytes  # imported before the second fork
+    import slicesand.reporting.figures  # noqa: F401 - imported once, before the second process is forked
 
     # The forecast curves' sigmoid (slicesand.fitting.baselines.expit) imports scipy.special on first use
     # (0.2 s): once here, not in both drawing processes.
@@ -170,9 +170,7 @@ def _draw(receive, spare_inbox: int | None = None) -> dict[str, dict[str, bytes]
 
     wanted, missing = figure_keys(inputs), {}  # missing: what the second process should have saved
     for key, fmt in ((key, fmt) for key in wanted for fmt in FORMATS if (key, fmt) not in saved):
-        if key not in missing:
-            missing[key] = draw_figure(key, inputs)
-        saved[key, fmt] = figure_bytes(missing[key], fmt)
+        saved[key, fmt] = _saved(missing, key, fmt, inputs)
     return {key: {fmt: saved[key, fmt] for fmt in FORMATS} for key in wanted}
 
 
@@ -180,27 +178,34 @@ def _draw_share(receive, *, me: int, workers: int) -> tuple[FigureInputs, dict[t
     """Process ``me``'s share (:class:`Shares`) of every message, up to the final one: the final inputs,
     and ``{(figure, format): bytes}`` of what this process saved."""
     from slicesand.reporting.figure_names import figure_keys
-    from slicesand.reporting.figures import draw_figure, figure_bytes
 
     shares, saved = Shares(workers), {}
     while True:
         final, inputs, keys, sent = receive()
         if final:
             break
+        made = {}
         for key, worker in shares.early(keys, sent):
             if worker == me:
-                figure = draw_figure(key, inputs)
-                saved.update(((key, fmt), figure_bytes(figure, fmt)) for fmt in FORMATS)
+                saved.update(((key, fmt), _saved(made, key, fmt, inputs)) for fmt in FORMATS)
     made = {}
     for key in keys:  # drawn early from inputs the final ones changed: whoever redraws them, not these bytes
         for fmt in FORMATS:
             saved.pop((key, fmt), None)
     for key, fmt, worker in shares.final(figure_keys(inputs), stale=keys, at=sent):
         if worker == me:
-            if key not in made:
-                made[key] = draw_figure(key, inputs)
-            saved[key, fmt] = figure_bytes(made[key], fmt)
+            saved[key, fmt] = _saved(made, key, fmt, inputs)
     return inputs, saved
+
+
+def _saved(made: dict, key: str, fmt: str, inputs: FigureInputs) -> bytes:
+    """Figure ``key`` in ``fmt``, drawn from ``inputs`` once per ``made`` (figure objects by key) whatever
+    the number of formats saved from it."""
+    from slicesand.reporting.figures import draw_figure, figure_bytes
+
+    if key not in made:
+        made[key] = draw_figure(key, inputs)
+    return figure_bytes(made[key], fmt)
 
 
 class FigureDrawing:

@@ -444,11 +444,6 @@ def render_figure_files(inputs: FigureInputs, formats: tuple[str, ...] = ("png",
     return figure_files(make_figures(inputs), formats)
 
 
-# Relative cost of saving each figure (measured: the spectrum's many lines and colour bar cost most); a
-# figure not listed counts 2.
-SAVE_COST = {"spectrum": 3, "fits": 2, "forecast": 2, "tc_accuracy": 1}
-
-
 def figure_files(figures: dict[str, Figure], formats: tuple[str, ...] = ("png", "svg"),
                  parallel: bool = True) -> dict[str, dict[str, bytes]]:
     """``{key: {format: bytes}}`` of every figure in each format, in the order given.
@@ -478,19 +473,16 @@ def figure_files(figures: dict[str, Figure], formats: tuple[str, ...] = ("png", 
 
 
 def share_of_child(keys: list[str]) -> list[str]:
-    """The figures a second process saves: the costliest first, each to the process with less to do
-    (:data:`SAVE_COST`), this process keeping the first.
+    """The figures a second process saves: the split :class:`slicesand.reporting.drawing.Shares` makes
+    of them (whole figures, each to the process that would end it first, by the measured costs).
 
     >>> share_of_child(["spectrum", "fits", "forecast", "tc_accuracy"])
-    ['fits', 'forecast']
+    ['spectrum', 'forecast']
     """
-    load, child = [0, 0], []
-    for key in sorted(keys, key=lambda k: -SAVE_COST.get(k, 2)):
-        side = 0 if load[0] <= load[1] else 1
-        load[side] += SAVE_COST.get(key, 2)
-        if side == 1:
-            child.append(key)
-    return [key for key in keys if key in child]
+    from slicesand.reporting.drawing import Shares
+
+    theirs = {key for key, worker in Shares(workers=2).early(keys, at=0.0) if worker == 1}
+    return [key for key in keys if key in theirs]
 
 
 def png_size(data: bytes) -> tuple[int, int]:
