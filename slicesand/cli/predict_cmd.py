@@ -37,7 +37,7 @@ def predict_command(
     """Forecast accuracy and TC Brier at each model, at --at scales, and on a --grid."""
     from slicesand.artifacts.documents import dumps, read_fit
     from slicesand.artifacts.slices_table import read_slices
-    from slicesand.cli.ui import Ui, check_strict, print_frame, stdout_format, write_stdout
+    from slicesand.cli.ui import Ui, check_strict, print_frame, reader_may_leave, stdout_format, write_stdout
     from slicesand.forecast.predict import predict
     from slicesand.pipeline.stages import forecast_summary, write_predictions
     from slicesand.reporting.facts import build_facts, format_flops, headline
@@ -67,17 +67,18 @@ def predict_command(
     if output is not None:
         write_predictions(forecast, output, fit_source, None if table is None else table.source,
                           {"at": at, "grid": ctx.params["grid"], "bootstrap": draws, "seed": config.uncertainty.seed})
-    if fmt == "json":
-        write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
-    elif fmt == "table":
-        # A terminal is narrow: the headline columns, with short names; csv and json carry every column.
-        view = TABLE_VIEW if fit.has_accuracy else TC_VIEW
-        empty = [] if has_interval(forecast.table) else ["pred_accuracy_lo", "pred_accuracy_hi"]  # --bootstrap 0
-        shown = forecast.table[[c for c in view if c in forecast.table.columns and c not in empty]].copy()
-        shown["flops"] = shown["flops"].map(format_flops)
-        print_frame(shown.rename(columns=view), fmt, title="Forecast", digits=3)
-    else:
-        print_frame(forecast.table, fmt)
+    with reader_may_leave():  # the headline and --strict below, also when `| head` left early
+        if fmt == "json":
+            write_stdout(dumps({**summary, "predictions": forecast.table.to_dict(orient="records")}))
+        elif fmt == "table":
+            # A terminal is narrow: the headline columns, with short names; csv and json carry every column.
+            view = TABLE_VIEW if fit.has_accuracy else TC_VIEW
+            empty = [] if has_interval(forecast.table) else ["pred_accuracy_lo", "pred_accuracy_hi"]  # --bootstrap 0
+            shown = forecast.table[[c for c in view if c in forecast.table.columns and c not in empty]].copy()
+            shown["flops"] = shown["flops"].map(format_flops)
+            print_frame(shown.rename(columns=view), fmt, title="Forecast", digits=3)
+        else:
+            print_frame(forecast.table, fmt)
     facts = build_facts(fit, forecast.table, summary, None)
     ui.info(headline(facts))
     if forecast.mse:

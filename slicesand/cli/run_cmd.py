@@ -36,7 +36,7 @@ def run_command(
     **options,
 ) -> None:
     """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""
-    from slicesand.cli.ui import Ui, check_strict, stdout_format
+    from slicesand.cli.ui import Ui, check_strict, reader_may_leave, stdout_format
     from slicesand.pipeline.tasks import run_tasks
 
     ui = Ui(quiet)
@@ -44,14 +44,16 @@ def run_command(
     config = from_cli(ctx.params, ctx.meta.get("slicesand.argv"))
     with ui.status("slicing, fitting and forecasting"):
         runs = run_tasks(dump, output, config, force=force)
-    print_run(runs, fmt, ui)
+    with reader_may_leave():  # `| head` left early: exit 0, unless a task failed or --strict fails below
+        print_run(runs, fmt, ui)
     if runs.multitask and runs.failed is not None:  # tasks.csv is written and says why; CI must see it
         raise runs.failed
     check_strict(strict, [w for run in runs.runs.values() for w in run.warnings])
 
 
 def print_run(runs, fmt: str, ui) -> None:
-    """Print what a run made. Warnings are messages: stderr (silenced by --quiet), whatever the format."""
+    """Print what a run made. Warnings and the closing line are messages: stderr (silenced by --quiet),
+    whatever the format and whatever becomes of stdout (a reader that closed the pipe)."""
     from slicesand.cli.report_cmd import render_report, render_tasks_report
     from slicesand.cli.ui import write_stdout
 
@@ -62,16 +64,20 @@ def print_run(runs, fmt: str, ui) -> None:
         ui.warn_all([*(f"{w.task}: {w.render()}" for task, run in runs.runs.items()
                        for w in with_task(run.warnings, task)),
                      *(cli_message(str(note)) for note in runs.notes)])  # a failed task's error names parameters
-        render_tasks_report(runs.outdir, fmt)
-        ui.info(f"one folder per task in {runs.outdir}/, with tasks.csv and report.md across tasks")
+        try:
+            render_tasks_report(runs.outdir, fmt)
+        finally:
+            ui.info(f"one folder per task in {runs.outdir}/, with tasks.csv and report.md across tasks")
         return
     result = next(iter(runs.runs.values()))
     ui.warn_all([*result.warnings, *result.notes])
-    if fmt == "md":
-        write_stdout((result.outdir / "report.md").read_text(encoding="utf-8"))
-    else:
-        render_report(result.outdir, fmt, ui, warn=False)
-    ui.info(artifact_summary(result.outdir))
+    try:
+        if fmt == "md":
+            write_stdout((result.outdir / "report.md").read_text(encoding="utf-8"))
+        else:
+            render_report(result.outdir, fmt, ui, warn=False)
+    finally:
+        ui.info(artifact_summary(result.outdir))
 
 
 def artifact_summary(outdir: Path) -> str:

@@ -26,6 +26,7 @@ code    meaning
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -422,7 +423,7 @@ def _handle(exc: BaseException, params: dict | None = None) -> int:
     """Say what happened (one line on stderr) and return the exit code."""
     code, message = exit_status(exc, params)
     if isinstance(exc, (BrokenPipeError, OSError)) and not isinstance(exc, SlicesandError):
-        _silence_stdout()  # Python's own flush at exit must not fail a second time
+        silence_stdout()  # Python's own flush at exit must not fail a second time
     if message is not None:
         if code == EXIT_INTERRUPTED:
             _stderr_line(message)
@@ -431,7 +432,18 @@ def _handle(exc: BaseException, params: dict | None = None) -> int:
     return code
 
 
-def _silence_stdout() -> None:
+@contextlib.contextmanager
+def reader_may_leave():
+    """Around what a command prints on stdout: a reader that left early (``| head``, ``| true``) ends the
+    printing, not the command, so what comes after (its messages on stderr, ``--strict``, a failed task's
+    exit code) still happens; with nothing else to say, the command exits 0."""
+    try:
+        yield
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def silence_stdout() -> None:
     """After a broken pipe, point stdout at /dev/null so Python's exit flush cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)

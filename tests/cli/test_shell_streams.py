@@ -158,3 +158,38 @@ def test_a_memory_budget_subset_is_a_warning_on_stderr_and_in_the_sidecars(tmp_p
     # Under the default budget every question fits: no such warning.
     plain = slicesand("run", dump, *options, "-o", tmp_path / "plain", "-q")
     assert plain.returncode == 0 and "questions-subset" not in (tmp_path / "plain" / "predictions.csv.meta.json").read_text()
+
+
+@pytest.mark.parametrize("tasks, fmt, line", [(None, "csv", "artifacts in "), (None, "md", "artifacts in "),
+                                              (["a", "b"], "csv", "one folder per task in ")])
+def test_a_closed_pipe_still_gets_the_run_summary_on_stderr(tmp_path, tasks, fmt, line):
+    """`slicesand run ... -o DIR -f csv | true`: the reader is gone before anything is printed, but the
+    folder is written, so the line saying where it is still reaches stderr (it is not stdout's data)."""
+    dump = small_dump(tmp_path / "dump.csv", tasks=tasks)
+    process = popen("run", dump, *RUN_OPTIONS, "-o", tmp_path / "out", "-f", fmt,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # closed by the reader before the run writes a byte: the broken pipe is certain
+    _, err = process.communicate(timeout=120)
+    err = err.decode()
+    assert process.returncode == 0 and "Traceback" not in err and "error" not in err, err
+    assert f"{line}{tmp_path / 'out'}/" in err, err
+    assert (tmp_path / "out" / "manifest.json").exists()
+    quiet = popen("run", dump, *RUN_OPTIONS, "-o", tmp_path / "out", "-f", fmt, "-q",
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    quiet.stdout.close()
+    _, err = quiet.communicate(timeout=120)
+    assert quiet.returncode == 0 and err == b"", err.decode()
+
+
+def test_a_closed_pipe_does_not_hide_strict(tmp_path):
+    """`--strict` fails after the output is written; a reader that left early does not turn that into 0."""
+    dump = small_dump(tmp_path / "dump.csv")
+    for args, line in ((["run", dump, *RUN_OPTIONS, "-o", tmp_path / "out"], f"artifacts in {tmp_path / 'out'}/"),
+                       (["predict", tmp_path / "out" / "fit.json", "--at", "1e24"], "forecast")):
+        process = popen(*args, "-f", "csv", "--strict", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process.stdout.close()
+        _, err = process.communicate(timeout=120)
+        err = err.decode()
+        assert process.returncode == 6 and "--strict" in err and "Traceback" not in err, err
+        assert line in err, err  # the messages after the data are said too
+        assert "Exception ignored" not in err  # Python's exit flush found stdout pointed away, not broken
