@@ -157,7 +157,7 @@ def run(source: str | Path | pd.DataFrame, *, output: str | Path | None = None, 
     from slicesand.artifacts.run_folder import staged_run_folder
 
     with staged_run_folder(output, force=force) as staging:
-        result = run_all(name, staging, config, loaded=loaded)
+        result = run_all(name, staging, config, loaded=loaded, seal=False)  # the staging seals it
     return Run(replace(result, outdir=Path(output)), config)
 
 

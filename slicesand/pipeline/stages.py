@@ -545,16 +545,18 @@ def write_run(result: RunResult, outdir: str | Path, config: RunConfig) -> RunRe
 
 
 def run_all(dump_path: str | Path, outdir: str | Path, config: RunConfig = RunConfig(), *,
-            stdin: BinaryIO | None = None, loaded: Loaded | None = None) -> RunResult:
+            stdin: BinaryIO | None = None, loaded: Loaded | None = None, seal: bool = True) -> RunResult:
     """slice -> fit -> predict -> report, leaving every artifact in ``outdir``: :func:`compute_run`, then
-    :func:`write_run`, then the manifest. Everything is computed before anything is written; the figures are drawn in a
+    :func:`write_run`, then the manifest (unless ``seal`` is off: a staged run folder seals itself once,
+    :func:`slicesand.artifacts.run_folder.staged_run_folder`). Everything is computed before anything is written; the figures are drawn in a
     child process meanwhile, where that is possible (:mod:`slicesand.reporting.drawing`)."""
     from slicesand.artifacts.run_folder import write_manifest
 
     result = compute_run(dump_path, config, stdin=stdin, loaded=loaded, draw_early=True)
     try:
         written = write_run(result, outdir, config)
-        write_manifest(outdir)  # sealed as `slicesand run` seals its folder, so `report` can check it
+        if seal:
+            write_manifest(outdir)  # sealed as `slicesand run` seals its folder, so `report` can check it
         return written
     finally:
         if result.drawing is not None:

@@ -117,7 +117,7 @@ def run_tasks(
     failures = []
     with staged_run_folder(outdir, force=force) as staging:
         if dump_options.task is not None or len(tasks) == 1:
-            run = run_all(dump_path, staging, config, loaded=loaded)
+            run = run_all(dump_path, staging, config, loaded=loaded, seal=False)  # the staging seals it
             task = dump_options.task or tasks[0]
             summary = pd.DataFrame([_summary_row(task, ".", run, None)], columns=SUMMARY_COLUMNS)
             runs = {task: replace(run, outdir=outdir)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -120,3 +121,34 @@ def test_models_table_wins_over_the_bundled_one(runner, tmp_path):
     flops = pd.read_csv(io.StringIO(result.stdout)).set_index("model")["flops"]
     assert flops["facebook/opt-125m"] == 5e20
     assert flops["EleutherAI/pythia-70m-deduped"] == pytest.approx(1.26e20, rel=0.05)
+
+
+@pytest.mark.parametrize("multitask", [False, True])
+def test_each_manifest_is_written_once_after_every_file_it_hashes(tmp_path, two_task_dump, monkeypatch, multitask):
+    """The staged folder seals a run once; a single-task run's manifest was written twice (by run_all
+    into the staging folder, then again by the staging folder's seal)."""
+    import slicesand.io.atomic as atomic
+    from slicesand.artifacts.run_folder import MANIFEST, check_manifest
+    from slicesand.config import run_config
+    from slicesand.io.tables import sha256_file
+    from slicesand.pipeline.tasks import run_tasks
+
+    written, write = [], atomic.write_bytes_atomic
+
+    def counting(target, data):
+        if Path(target).name == MANIFEST:
+            written.append(Path(target).parent.name)  # the staging folder, or a task folder in it
+        return write(target, data)
+
+    monkeypatch.setattr(atomic, "write_bytes_atomic", counting)
+    config = run_config(cut=3e22, easy_degree=3, bootstrap=0, task=None if multitask else "alpha")
+    out = tmp_path / "out"
+    runs = run_tasks(two_task_dump, out, config)
+    assert runs.multitask is multitask
+    assert len(written) == len(set(written)) == (3 if multitask else 1), written  # each folder sealed once
+    for folder in [out, *(out / name for name in task_folder_names(["alpha", "beta/x"]) if multitask)]:
+        files = json.loads((folder / MANIFEST).read_text())["files"]
+        every = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+        assert set(files) == every and every, folder  # every file, figures and task manifests too
+        assert all(sha256_file(folder / name) == digest for name, digest in files.items())
+        check_manifest(folder)
