@@ -31,7 +31,7 @@ def run_command(
                                              help="Draw no figures.")] = False,
     quiet: Quiet = False,
     memory_budget: Annotated[float, typer.Option("--memory-budget", metavar="GB", rich_help_panel=OUTPUT_PANEL,
-                                                 help="Bootstrap matrix memory; over it, a question subset.")] = 2.0,
+                                                 help="Memory for the dump and matrices (over: out of core, question subset).")] = 2.0,
     strict: Strict = False,
     **options,
 ) -> None:

@@ -399,7 +399,7 @@ def memory_hint(params: dict) -> str:
     whole (Parquet is sliced out of core), and only commands with ``--memory-budget`` are told to lower it.
 
     >>> memory_hint({"dump": "d.parquet", "memory_budget": 2.0})
-    'the input d.parquet is Parquet, already sliced out of core: lower --memory-budget'
+    'the input d.parquet is Parquet: lower --memory-budget (below its size it is read out of core)'
     >>> memory_hint({"fit_path": "fit.json", "slices": "s.parquet"})
     'the input s.parquet is Parquet, already read column by column: give it fewer rows, or run on a machine with more memory'
     """
@@ -409,9 +409,9 @@ def memory_hint(params: dict) -> str:
     kind, budget = input_kind(path), "memory_budget" in params
     shown = "stdin" if str(path) == "-" else printable(str(path))
     if kind == "Parquet":
-        rest = "already sliced out of core: lower --memory-budget" if budget else (
-            "already read column by column: give it fewer rows, or run on a machine with more memory")
-        return f"the input {shown} is Parquet, {rest}"
+        rest = ": lower --memory-budget (below its size it is read out of core)" if budget else (
+            ", already read column by column: give it fewer rows, or run on a machine with more memory")
+        return f"the input {shown} is Parquet{rest}"
     if kind == "CSV":
         return (f"the input {shown} is CSV, which is read whole: convert it to Parquet, which is sliced out of core"
                 + (", and lower --memory-budget" if budget else ""))

@@ -155,6 +155,47 @@ def slice_stage(
     return SliceStage(result, dump.source, dump_options, dump, flops)
 
 
+#: What one row of a dump may take when ``run`` reads it into memory, in bytes: the dump's arrays and the
+#: model x question matrices built from them (about 65 B a row on the benchmark dumps, measured as peak
+#: memory at 0.84M, 3M and 8M rows; twice that, to be safe).
+IN_MEMORY_BYTES_PER_ROW = 128
+
+
+def run_input(dump_path: str | Path, dump_options: DumpOptions, *, memory_budget: float,
+              stdin: BinaryIO | None = None) -> "Loaded":
+    """How ``run`` reads a dump: into memory, or opened for the out-of-core scans (:class:`ScannedInput`).
+
+    A run needs the model x question matrix in memory anyway (the bootstrap and the stability check),
+    so a Parquet file whose rows fit ``memory_budget`` bytes (:data:`IN_MEMORY_BYTES_PER_ROW` each) is
+    read once into memory, where the scans would read it five times: 0.5 s of the default run's 4 s on
+    60 x 14k, 2 s of 8 s on 400 x 20k (``make bench``). A bigger file, a folder or a glob is scanned out
+    of core; CSV, stdin and the importers' sources are read into memory. Both give the same numbers
+    (``tests/pipeline/test_scanned_run.py``).
+
+    >>> from slicesand.config import DumpOptions
+    >>> run_input("sample_data/eval_dump.csv", DumpOptions(), memory_budget=2e9)[0].n_models
+    40
+    """
+    if stdin is None and scannable(dump_path, dump_options) and not _fits_in_memory(dump_path, memory_budget):
+        scanned = open_scanned(dump_path, dump_options)
+        if scanned is not None:
+            return scanned
+    return load_stage_dump(dump_path, dump_options, stdin=stdin)
+
+
+def _fits_in_memory(dump_path: str | Path, memory_budget: float) -> bool:
+    """A single Parquet file whose rows (from its footer) fit ``memory_budget`` in memory."""
+    if not Path(dump_path).is_file():  # a folder or a glob: scanned
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(dump_path).num_rows
+    except (OSError, ValueError):  # not readable as Parquet: the scans' fallback says what is wrong
+        return False
+    return rows * IN_MEMORY_BYTES_PER_ROW <= memory_budget
+
+
 def scannable(dump_path: str | Path, dump_options: DumpOptions) -> bool:
     from slicesand.slicing.scans import is_scannable
 
@@ -452,8 +493,11 @@ def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunRes
     from slicesand.fitting.baselines import prefetch_least_squares
     from slicesand.fitting.selection import fit as fit_with_rule
 
-    scipy_imported = prefetch_least_squares()  # while the slicing's scans run; the fit needs it
-    stage = slice_stage(dump_path, config.slicing, config.dump, stdin=stdin, loaded=loaded)
+    scipy_imported = prefetch_least_squares()  # while the dump is read and sliced; the fit needs it
+    if loaded is None:
+        loaded = run_input(dump_path, config.dump, memory_budget=config.uncertainty.memory_budget * 1e9,
+                           stdin=stdin)
+    stage = slice_stage(dump_path, config.slicing, config.dump, loaded=loaded)
     groups = config.report.spectrum_groups
     spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
     scipy_imported()

@@ -31,7 +31,7 @@ from slicesand.errors import SlicesandError
 from slicesand.config import RunConfig
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import write_table
-from slicesand.pipeline.stages import RunResult, load_stage_dump, open_scanned, run_all, scannable
+from slicesand.pipeline.stages import RunResult, ScannedInput, run_all, run_input
 from slicesand.reporting.markdown import render_tasks_markdown
 
 INDEX = "tasks.json"
@@ -106,14 +106,12 @@ def run_tasks(
     outdir = Path(outdir)
     check_run_target(outdir, force=force)  # refuse a wrong folder before reading a big dump
     dump_options = config.dump
-    # A Parquet file, folder or glob is read out of core (DuckDB scans); anything else in memory.
-    loaded = open_scanned(dump_path, dump_options) if stdin is None and scannable(dump_path, dump_options) else None
-    if loaded is None:
-        loaded = load_stage_dump(dump_path, dump_options, stdin=stdin)
-        dump = loaded[0]
-        tasks, source = dump.tasks, dump.source
-    else:
+    # In memory, or (a big Parquet file, a folder or a glob) out of core with the DuckDB scans.
+    loaded = run_input(dump_path, dump_options, memory_budget=config.uncertainty.memory_budget * 1e9, stdin=stdin)
+    if isinstance(loaded, ScannedInput):
         tasks, source = loaded.tasks, None
+    else:
+        tasks, source = loaded[0].tasks, loaded[0].source
     failures = []
     with staged_run_folder(outdir, force=force) as staging:
         if dump_options.task is not None or len(tasks) == 1:

@@ -1,5 +1,5 @@
-"""`run` on a Parquet dump reads it out of core (DuckDB scans, no dump in memory) and makes the same
-artifacts as the in-memory path: slices, facts (the stability check's too), fit, predictions (with the
+"""`run` on a big Parquet dump (or a folder or glob) reads it out of core (DuckDB scans, no dump in
+memory), and a small file into memory; out of core it makes the same artifacts as the in-memory path: slices, facts (the stability check's too), fit, predictions (with the
 bootstrap's intervals), the spectrum; per task in a multi-task dump; and a seeded question subset when
 the matrices exceed the memory budget."""
 
@@ -13,7 +13,8 @@ import pytest
 
 from slicesand.artifacts.documents import fit_document
 from slicesand.config import run_config
-from slicesand.pipeline.stages import compute_run, load_stage_dump
+from slicesand.pipeline import stages
+from slicesand.pipeline.stages import ScannedInput, compute_run, load_stage_dump, open_scanned, run_input
 from slicesand.pipeline.tasks import run_tasks
 from tests.slicing.test_scans import _noisy
 
@@ -39,7 +40,7 @@ def _both(frame: pd.DataFrame, tmp_path, **options):
     frame.to_parquet(path, index=False)
     config = run_config(cut=1e22, **options)
     in_memory = compute_run(path, config, loaded=load_stage_dump(path, config.dump))
-    scanned = compute_run(path, config)
+    scanned = compute_run(path, config, loaded=open_scanned(path, config.dump))
     assert scanned.slice_stage.dump is None and scanned.slice_stage.scanned is not None  # out of core
     assert in_memory.slice_stage.dump is not None and in_memory.slice_stage.scanned is None
     return in_memory, scanned
@@ -85,6 +86,7 @@ def test_over_the_memory_budget_the_scanned_run_notes_a_seeded_subset(tmp_path):
     frame.to_parquet(path, index=False)
     config = run_config(cut=1e22, bootstrap=20, memory_budget=(16 * 8 * 4 * 2 * 30 + 100) / 1e9)  # 30 questions
     runs = [compute_run(path, config) for _ in range(2)]
+    assert runs[0].slice_stage.scanned is not None  # 1,280 rows do not fit 31 kB in memory: scanned
     stability = runs[0].slice_stage.result.facts["group_instability"]
     assert "seeded subset" in stability["note"] and "of the 80 questions" in stability["note"]
     assert "seeded subset of 30 of the 80 questions" in runs[0].forecast.intervals["questions_note"]
@@ -92,7 +94,8 @@ def test_over_the_memory_budget_the_scanned_run_notes_a_seeded_subset(tmp_path):
     _close(runs[0].forecast.intervals, runs[1].forecast.intervals)
 
 
-def test_run_tasks_scans_each_task_of_a_parquet_dump(tmp_path):
+def test_run_tasks_scans_each_task_of_a_parquet_dump(tmp_path, monkeypatch):
+    monkeypatch.setattr(stages, "IN_MEMORY_BYTES_PER_ROW", 1e12)  # as if the file were too big for memory
     frames = []
     for task, seed in (("alpha", 1), ("beta", 2)):
         frame = _noisy(n_models=14, n_questions=40, seed=seed)
@@ -126,3 +129,20 @@ def test_a_tight_memory_budget_keeps_the_same_questions_in_memory_and_out_of_cor
     _same_run(in_memory, scanned)
     assert "seeded subset" in scanned.slice_stage.result.facts["group_instability"]["note"]
     assert "seeded subset of 30 of the 80 questions" in scanned.forecast.intervals["questions_note"]
+
+
+def test_run_reads_a_parquet_file_into_memory_when_its_rows_fit_the_budget(tmp_path):
+    """A run builds the model x question matrix anyway, so a file that fits the memory budget is read
+    once into memory; a bigger one, or a folder, is scanned out of core."""
+    frame = _noisy(n_models=10, n_questions=20)  # 200 rows
+    path = tmp_path / "dump.parquet"
+    frame.to_parquet(path, index=False)
+    options = run_config().dump
+    fits = 200 * stages.IN_MEMORY_BYTES_PER_ROW
+    assert isinstance(run_input(path, options, memory_budget=fits), tuple)  # (dump, flops, notes)
+    assert isinstance(run_input(path, options, memory_budget=fits - 1), ScannedInput)
+    (tmp_path / "folder").mkdir()
+    frame.to_parquet(tmp_path / "folder" / "part-0.parquet", index=False)
+    assert isinstance(run_input(tmp_path / "folder", options, memory_budget=1e12), ScannedInput)
+    small = run_tasks(path, tmp_path / "out", run_config(cut=1e22, bootstrap=0, figures=False)).runs[""]
+    assert small.slice_stage.scanned is None and small.slice_stage.dump is not None

@@ -8,7 +8,7 @@ import pytest
 
 import slicesand.uncertainty.resampling as qr
 from slicesand.config import run_config
-from slicesand.pipeline.stages import compute_run, load_stage_dump
+from slicesand.pipeline.stages import compute_run, load_stage_dump, open_scanned
 from slicesand.uncertainty.stability import dump_instability, question_matrix_instability
 from tests.slicing.test_scans import _noisy
 from tests.uncertainty.test_calibration import _noisy_dump
@@ -40,7 +40,7 @@ def test_run_records_the_same_instability_with_and_without_the_bootstrap(tmp_pat
     facts = []
     for draws in (0, 50):
         config = run_config(cut=1e22, bootstrap=draws, figures=False)
-        for loaded in (None, load_stage_dump(path, config.dump)):  # out of core, then in memory
+        for loaded in (open_scanned(path, config.dump), load_stage_dump(path, config.dump)):  # out of core, in memory
             run = compute_run(path, config, loaded=loaded)
             facts.append(run.slice_stage.result.facts["group_instability"])
     assert all(f == facts[0] for f in facts[1:]), facts
