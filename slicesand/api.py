@@ -1,8 +1,9 @@
 """The Python API: :func:`run` forecasts from a dump (a file or a DataFrame) and returns a :class:`Run`.
 
-It goes through the same code as ``slicesand run`` (:func:`slicesand.config.run_config`, then
-:func:`slicesand.pipeline.stages.compute_run`) with the same defaults, so the same input and options give
-the same forecast. The stage functions (:func:`slice_dump`, :func:`fit_slices`, :func:`predict`) are
+It goes through the same code as ``slicesand run`` (:func:`slicesand.config.run_config`, then, with an
+``output`` folder, :func:`slicesand.pipeline.tasks.run_tasks`, which runs
+:func:`slicesand.pipeline.stages.compute_run` per task; without one, ``compute_run`` alone) with the same
+defaults, so the same input and options give the same forecast and the same folder. The stage functions (:func:`slice_dump`, :func:`fit_slices`, :func:`predict`) are
 there for those who want one stage at a time.
 
 >>> import slicesand
@@ -14,7 +15,7 @@ there for those who want one stage at a time.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +35,12 @@ REPORT_FORMATS = ("md", "html", "json", "table")
 
 
 def _loaded(source: Any, config: RunConfig):
-    """Read a path, or a long DataFrame through the very reader a CSV file goes through."""
+    """A path as it is (the stages read it as the command line does: a Parquet dump out of core), or a
+    long DataFrame read through the very reader a CSV file goes through."""
     from slicesand.pipeline.stages import load_stage_dump
 
     if isinstance(source, (str, Path)):
-        return str(source), load_stage_dump(source, config.dump)
+        return str(source), None
     import pandas as pd
 
     if not isinstance(source, pd.DataFrame):
@@ -55,58 +57,82 @@ def _loaded(source: Any, config: RunConfig):
 @dataclass(frozen=True)
 class Run:
     """What :func:`run` made: the slices, the fit, the predictions, the threshold and the warnings, and
-    the report in any format (:meth:`report`). ``outdir`` is the folder written, when one was asked for."""
+    the report in any format (:meth:`report`). ``outdir`` is the folder written, when one was asked for.
 
-    result: RunResult
+    A multi-task dump written to a folder gives one :class:`Run` per task in ``tasks`` (by task name),
+    and ``summary``, one row per task (``tasks.csv``); the one-task results are then each task's own.
+    """
+
+    result: RunResult | None
     config: RunConfig
+    tasks: dict[str, Run] = field(default_factory=dict)
+    summary: pd.DataFrame | None = None
+    folder: Path | None = None  # a multi-task run's folder (a one-task run's is its result's)
 
     @property
     def outdir(self) -> Path | None:
-        return self.result.outdir
+        return self.folder if self.result is None else self.result.outdir
+
+    @property
+    def _one(self) -> RunResult:
+        if self.result is None:
+            from slicesand.errors import UsageError
+
+            raise UsageError(str(self.outdir), f"holds {len(self.tasks)} tasks, each forecast on its own",
+                             hint=f"read `.tasks[NAME]` (one of {', '.join(map(repr, self.tasks))}) or `.summary`")
+        return self.result
 
     @property
     def slices(self) -> pd.DataFrame:
         """One row per model: scale, accuracy, TC Brier and each difficulty group's mean score."""
-        return self.result.slice_stage.result.slices
+        return self._one.slice_stage.result.slices
 
     @property
     def questions(self) -> pd.DataFrame:
         """One row per question: its difficulty and group."""
-        return self.result.slice_stage.result.questions
+        return self._one.slice_stage.result.questions
 
     @property
     def fit(self) -> Fit:
         """The fitted curves (:class:`slicesand.fitting.model.Fit`)."""
-        return self.result.fit
+        return self._one.fit
 
     @property
     def forecast(self) -> Forecast:
-        return self.result.forecast
+        return self._one.forecast
 
     @property
     def predictions(self) -> pd.DataFrame:
         """One row per model and forecast scale: forecast, interval, baselines, observed accuracy."""
-        return self.result.forecast.table
+        return self._one.forecast.table
 
     @property
     def threshold(self) -> float | None:
         """The predicted emergence threshold in FLOPs; ``None`` when none is in range."""
-        return self.result.forecast.threshold_flops
+        return self._one.forecast.threshold_flops
 
     @property
     def warnings(self) -> list[Diagnostic]:
-        """Every reason for caution, as :class:`slicesand.diagnostics.Diagnostic` objects."""
+        """Every reason for caution, as :class:`slicesand.diagnostics.Diagnostic` objects (of every task,
+        each naming its task, for a multi-task run)."""
+        if self.result is None:
+            from slicesand.diagnostics import with_task
+
+            return list(dict.fromkeys(w for task, run in self.tasks.items() for w in with_task(run.warnings, task)))
         return list(dict.fromkeys(self.result.warnings + self.result.notes))
 
     def report(self, format: str = "md") -> str:  # noqa: A002 - the CLI's word for it
         """The report as text: ``md`` (figures linked only when the run was written with them), ``html``
-        (self-contained, figures inlined), ``json`` (the facts) or ``table`` (the terminal summary)."""
+        (self-contained, figures inlined), ``json`` (the facts) or ``table`` (the terminal summary).
+        A multi-task run's is the summary across tasks (``md``, or ``json``: ``tasks.json``)."""
         from slicesand.pipeline.stages import run_report
 
         if format not in REPORT_FORMATS:
             from slicesand.errors import UsageError
 
             raise UsageError(None, f"`format` must be one of {', '.join(REPORT_FORMATS)}", found=format)
+        if self.result is None:
+            return self._tasks_report(format)
         report = run_report(self.result, self.config)
         if format == "json":
             from slicesand.artifacts.documents import dumps
@@ -136,29 +162,53 @@ class Run:
         print_report(report.facts, figures, console=console)
         return console.file.getvalue()
 
+    def _tasks_report(self, format: str) -> str:  # noqa: A002
+        from slicesand.pipeline.tasks import read_tasks_index
+
+        if format not in ("md", "json"):
+            from slicesand.errors import UsageError
+
+            raise UsageError(str(self.outdir), f"holds one run per task; its summary across tasks is md or json, "
+                             f"not {format}", hint="ask `.tasks[NAME].report(...)` for one task's")
+        index = read_tasks_index(self.outdir)
+        if format == "json":
+            from slicesand.artifacts.documents import dumps
+
+            return dumps(index)
+        from slicesand.reporting.markdown import render_tasks_markdown
+
+        return render_tasks_markdown(index)
+
 
 def run(source: str | Path | pd.DataFrame, *, output: str | Path | None = None, force: bool = False,
         **options: Any) -> Run:
     """Slice, fit and forecast ``source`` (a dump path or a long DataFrame); write the run folder too
-    when ``output`` is given, as ``slicesand run -o`` does: built beside it and swapped in whole, with
-    its manifest (so ``slicesand report`` reads it), and refusing a folder that is not a run unless
-    ``force``.
+    when ``output`` is given, through the very function ``slicesand run -o`` calls
+    (:func:`slicesand.pipeline.tasks.run_tasks`): built beside it and swapped in whole, with its manifest
+    (so ``slicesand report`` reads it), one folder per task for a multi-task dump (``Run.tasks``), and
+    refusing a folder that is not a run unless ``force``. A multi-task run in which a task could not be
+    forecast raises :class:`slicesand.pipeline.tasks.TasksFailed` after the folder is written.
 
     ``options`` are :func:`slicesand.config.run_config`'s keywords, with the command line's defaults:
     ``cut``, ``groups``, ``at``, ``grid``, ``bootstrap``, ``seed``, ``models``, ``task``, ``easy_degree``,
     ``hard_degree``, ``variant``, ``paper``, ``chance`` and the reading options.
     """
-    from slicesand.pipeline.stages import compute_run, run_all
+    from slicesand.pipeline.stages import compute_run
 
     config = run_config(**options)
     name, loaded = _loaded(source, config)
     if output is None:
         return Run(compute_run(name, config, loaded=loaded), config)
-    from slicesand.artifacts.run_folder import staged_run_folder
+    from slicesand.pipeline.tasks import run_tasks
 
-    with staged_run_folder(output, force=force) as staging:
-        result = run_all(name, staging, config, loaded=loaded, seal=False)  # the staging seals it
-    return Run(replace(result, outdir=Path(output)), config)
+    runs = run_tasks(name, output, config, loaded=loaded, force=force)
+    if runs.failed is not None:
+        raise runs.failed
+    if not runs.multitask:
+        return Run(next(iter(runs.runs.values())), config)
+    tasks = {task: Run(result, replace(config, dump=replace(config.dump, task=task)))
+             for task, result in runs.runs.items()}
+    return Run(None, config, tasks, runs.summary, runs.outdir)
 
 
 def slice_dump(source: str | Path | pd.DataFrame, **options: Any) -> SliceResult:

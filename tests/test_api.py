@@ -123,3 +123,77 @@ def test_the_library_writes_a_sealed_run_folder_as_the_cli_does(both, tmp_path):
         assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # untouched
         slicesand.run(DUMP, models=MODELS, cut=3e22, bootstrap=0, figures=False, output=mine, force=True)
     assert (mine / "manifest.json").exists() and not (mine / "notes.txt").exists()
+
+
+# What records the command line (the library has none) differs; every other file is the same bytes.
+COMMAND_FILES = {"run.json", "report.md", "manifest.json"}
+TASK_OPTIONS = {"cut": 1e22, "easy_degree": 3, "bootstrap": 50}
+
+
+@pytest.fixture(scope="module")
+def two_tasks(tmp_path_factory):
+    """A two-task dump, and the folder `slicesand run` (a subprocess) writes of it."""
+    from tests.cli.shell_helpers import small_dump
+
+    root = tmp_path_factory.mktemp("tasks")
+    dump = small_dump(root / "multi.csv", tasks=["alpha", "beta/x"])
+    subprocess.run([sys.executable, "-m", "slicesand", "run", str(dump), "--cut", "1e22", "--easy-degree", "3",
+                    "--bootstrap", "50", "-o", str(root / "cli"), "-q", "-f", "json"],
+                   cwd=ROOT, check=True, capture_output=True)
+    return dump, root
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_multitask_dump_gives_the_cli_s_folder_from_the_library(two_tasks):
+    from slicesand.pipeline.tasks import task_folder_names
+
+    dump, root = two_tasks
+    result = slicesand.run(dump, output=root / "lib", **TASK_OPTIONS)
+    cli, lib = _files(root / "cli"), _files(root / "lib")
+    assert sorted(cli) == sorted(lib) and "tasks.json" in cli and len(cli) > 30
+    differ = sorted(name for name in cli if cli[name] != lib[name])
+    assert {name.rsplit("/", 1)[-1] for name in differ} <= COMMAND_FILES, differ
+    for name in (n for n in differ if n.endswith("run.json")):  # the command recorded, nothing else
+        cli_run, lib_run = json.loads(cli[name]), json.loads(lib[name])
+        assert cli_run.pop("command").startswith("slicesand run") and lib_run.pop("command") is None
+        assert cli_run == lib_run
+    for name in (n for n in differ if n.endswith("manifest.json")):  # the same files; only those differ
+        cli_files, lib_files = json.loads(cli[name])["files"], json.loads(lib[name])["files"]
+        prefix = name[: -len("manifest.json")]
+        assert sorted(cli_files) == sorted(lib_files)
+        assert [f for f in cli_files if cli_files[f] != lib_files[f]] == [f for f in cli_files if prefix + f in differ]
+    # the result object: one Run per task, and the summary that tasks.csv holds
+    assert list(result.tasks) == ["alpha", "beta/x"] and result.outdir == root / "lib"
+    beta = task_folder_names(["beta/x"])[0]
+    assert result.tasks["beta/x"].outdir == root / "lib" / beta
+    assert result.tasks["beta/x"].report("md") == lib[f"{beta}/report.md"].decode("utf-8")
+    assert result.summary["task"].tolist() == ["alpha", "beta/x"]
+    assert result.report("md") == lib["report.md"].decode("utf-8")
+    assert {w.task for w in result.warnings} == {"alpha", "beta/x"}
+    with pytest.raises(slicesand.UsageError, match=r"holds 2 tasks.*\.tasks\[NAME\]"):
+        result.fit  # noqa: B018 - which task's?
+
+
+def test_a_multitask_dataframe_writes_the_cli_s_tables(two_tasks):
+    dump, root = two_tasks
+    result = slicesand.run(pd.read_csv(dump), output=root / "frame", **TASK_OPTIONS)
+    cli, frame = _files(root / "cli"), _files(root / "frame")
+    assert list(result.tasks) == ["alpha", "beta/x"] and sorted(frame) == sorted(cli)
+    tables = [name for name in frame if name.endswith(".csv")]
+    assert len(tables) == 1 + 2 * 5, tables  # tasks.csv; per task slices, questions, predictions, band, spectrum
+    assert all(frame[name] == cli[name] for name in tables)  # the sidecars name the source: <DataFrame>
+
+
+def test_a_task_that_cannot_be_forecast_fails_the_library_run_after_its_folder_is_written(two_tasks, tmp_path):
+    dump, _ = two_tasks
+    frame = pd.read_csv(dump)
+    few = frame[(frame["task"] == "alpha") & frame["model"].isin(["m00", "m01", "m02"])].assign(task="few")
+    with pytest.raises(slicesand.SlicesandError, match="1 of 3 tasks could not be forecast") as failed:
+        slicesand.run(pd.concat([frame, few]), output=tmp_path / "out", cut=1e22, easy_degree=3, bootstrap=0,
+                      figures=False)
+    assert failed.value.exit_code in (2, 3)  # the failed task's own code, as the command line exits
+    tasks = pd.read_csv(tmp_path / "out" / "tasks.csv")
+    assert tasks["error"].notna().tolist() == [False, False, True]  # the folder is written, and says why

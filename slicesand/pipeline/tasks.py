@@ -31,7 +31,7 @@ from slicesand.errors import SlicesandError
 from slicesand.config import RunConfig
 from slicesand.io.atomic import write_text_atomic
 from slicesand.io.tables import write_table
-from slicesand.pipeline.stages import RunResult, ScannedInput, run_all, run_input
+from slicesand.pipeline.stages import Loaded, RunResult, ScannedInput, run_all, run_input
 from slicesand.reporting.markdown import render_tasks_markdown
 
 INDEX = "tasks.json"
@@ -96,18 +96,25 @@ def run_tasks(
     *,
     stdin: BinaryIO | None = None,
     force: bool = False,
+    loaded: Loaded | None = None,
 ) -> TaskRuns:
     """Run the whole pipeline once per task of the dump (read once), then write the cross-task index.
 
-    A dump with one task (or ``config.dump.task`` set) is one plain run into ``outdir``. The folder is
-    built beside ``outdir`` and swapped in whole (:func:`staged_run_folder`); ``force`` lets it replace a
-    folder that is not a slicesand run.
+    The command line's ``run`` and :func:`slicesand.run` with an ``output`` folder both come through
+    here: the dump is read from ``dump_path`` (or ``stdin``), or taken as ``loaded`` (a dump already in
+    memory, as the library makes of a DataFrame; ``dump_path`` then only names it). A dump with one
+    task (or ``config.dump.task`` set) is one plain run into ``outdir``. The folder is built beside
+    ``outdir`` and swapped in whole (:func:`staged_run_folder`); ``force`` lets it replace a folder that
+    is not a slicesand run.
     """
     outdir = Path(outdir)
     check_run_target(outdir, force=force)  # refuse a wrong folder before reading a big dump
     dump_options = config.dump
-    # In memory, or (a big Parquet file, a folder or a glob) out of core with the DuckDB scans.
-    loaded = run_input(dump_path, dump_options, memory_budget=config.uncertainty.memory_budget * 1e9, stdin=stdin)
+    # In memory, or (a big Parquet file, a folder or a glob) out of core with the DuckDB scans; or as
+    # the caller loaded it (the library's DataFrame).
+    if loaded is None:
+        loaded = run_input(dump_path, dump_options, memory_budget=config.uncertainty.memory_budget * 1e9,
+                           stdin=stdin)
     if isinstance(loaded, ScannedInput):
         tasks, source = loaded.tasks, None
     else:
