@@ -424,6 +424,26 @@ class RunResult:
     drawing: object | None = field(default=None, repr=False, compare=False)
 
 
+def bootstrap_questions(stage: SliceStage, config: RunConfig) -> tuple[object, str | None]:
+    """The question matrix the bootstrap resamples (:mod:`slicesand.uncertainty.resampling`), from the
+    dump in memory or streamed from the scans, and its note (a seeded subset under the memory budget, or
+    why the questions are not resampled); ``(None, None)`` without a dump at hand."""
+    budget, seed = config.uncertainty.memory_budget * 1e9, config.uncertainty.seed
+    if stage.scanned is not None:
+        from slicesand.uncertainty.resampling import scanned_question_matrix
+
+        scanner = stage.scanned.scanner
+        return scanned_question_matrix(scanner, stage.scanned.model_names, stage.scanned.flops, scanner.question_ids,
+                                       scanner.task, config.slicing.cut, config.slicing.groups, seed=seed,
+                                       memory_budget=budget)
+    if stage.dump is not None and stage.scales is not None:
+        from slicesand.uncertainty.resampling import question_matrix
+
+        return question_matrix(stage.dump, stage.scales, config.slicing.cut, config.slicing.groups, seed=seed,
+                               memory_budget=budget)
+    return None, None
+
+
 def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_forecast=None,
                    bootstrap_threads: int | None = None) -> tuple[Forecast, object, object]:
     """Predict on the slices, at ``config.predict``'s scales, with the bootstrap's 90% intervals; each
@@ -442,19 +462,8 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_fore
     if point_forecast is not None:
         point_forecast(forecast)
     questions, questions_note = None, None
-    budget, seed = config.uncertainty.memory_budget * 1e9, config.uncertainty.seed
-    if draws > 0 and fit.has_accuracy and stage.scanned is not None:
-        from slicesand.uncertainty.resampling import scanned_question_matrix
-
-        scanner = stage.scanned.scanner
-        questions, questions_note = scanned_question_matrix(
-            scanner, stage.scanned.model_names, stage.scanned.flops, scanner.question_ids, scanner.task,
-            config.slicing.cut, config.slicing.groups, seed=seed, memory_budget=budget)
-    elif draws > 0 and fit.has_accuracy and stage.dump is not None and stage.scales is not None:
-        from slicesand.uncertainty.resampling import question_matrix
-
-        questions, questions_note = question_matrix(stage.dump, stage.scales, config.slicing.cut,
-                                                    config.slicing.groups, seed=seed, memory_budget=budget)
+    if draws > 0 and fit.has_accuracy:
+        questions, questions_note = bootstrap_questions(stage, config)
     drawn = None
     if draws > 0 and fit.has_accuracy:  # drawn once: the predictions' intervals and the figure's band
         from slicesand.uncertainty.bootstrap import draw_bootstrap
@@ -490,6 +499,15 @@ def compute_run(dump_path: str | Path, config: RunConfig, *, stdin: BinaryIO | N
 
 
 def _compute_run(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunResult:
+    from slicesand.blas import one_blas_thread
+
+    # One BLAS thread for the whole run (the slicing, the fits, the bootstrap, the stability check): how
+    # OpenBLAS splits a product between threads changes its last bits, which must not depend on the machine.
+    with one_blas_thread():
+        return _compute_run_steps(dump_path, config, stdin, loaded, drawing)
+
+
+def _compute_run_steps(dump_path, config: RunConfig, stdin, loaded, drawing) -> RunResult:
     from slicesand.fitting.baselines import prefetch_least_squares
     from slicesand.fitting.selection import fit as fit_with_rule
 

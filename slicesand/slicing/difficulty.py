@@ -105,7 +105,16 @@ def _names(values: np.ndarray, limit: int = 5) -> str:
 
 def slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) -> SliceResult:
     """Rank the dump's questions on the reference models and average every model's score per group
-    (in memory, with numpy; :mod:`slicesand.slicing.scans` computes the same sums out of core)."""
+    (in memory, with numpy; :mod:`slicesand.slicing.scans` computes the same sums out of core). Its
+    matrix products run on one BLAS thread (:func:`slicesand.blas.one_blas_thread`): the same bits on
+    any number of cores."""
+    from slicesand.blas import one_blas_thread
+
+    with one_blas_thread():
+        return _slice_dump(dump, flops_by_model, options)
+
+
+def _slice_dump(dump: Dump, flops_by_model: np.ndarray, options: SliceOptions) -> SliceResult:
     flops_by_model = np.asarray(flops_by_model, dtype=float)
     has_scale, reference, warnings = reference_models(dump.source.name, dump.model_names, flops_by_model, options)
     stats = _DenseStats(dump) if dump.dense else _SparseStats(dump, has_scale)

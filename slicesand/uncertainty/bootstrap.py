@@ -198,8 +198,8 @@ def draw_bootstrap(fit: Fit, frame: pd.DataFrame, *, draws: int = 1000, seed: in
     """Draw and refit: ``draws`` resamples of the training models of ``frame`` (and, with ``questions``,
     of the questions), each refitted; evaluate them with :meth:`BootstrapDraws.at` (the module's example
     shows that this is :func:`bootstrap`). BLAS runs on one thread meanwhile
-    (:func:`slicesand.uncertainty.resampling.one_blas_thread`): the same bits on any machine."""
-    from slicesand.uncertainty.resampling import one_blas_thread
+    (:func:`slicesand.blas.one_blas_thread`): the same bits on any machine."""
+    from slicesand.blas import one_blas_thread
 
     with one_blas_thread():
         return _draw_bootstrap(fit, frame, draws, seed, level, questions, threads)

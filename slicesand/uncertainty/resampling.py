@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slicesand.blas import one_blas_thread
 from slicesand.slicing.difficulty import group_boundaries, groups_by_position, tie_rank
 
 #: Bytes the model x question matrices of the bootstrap may take (``run --memory-budget``).
@@ -257,24 +258,6 @@ def _size(n_bytes: float) -> str:
         if n_bytes >= scale:
             return f"{n_bytes / scale:.3g} {unit}"
     return f"{n_bytes:.0f} B"
-
-
-def one_blas_thread():
-    """A context in which BLAS (numpy's OpenBLAS) runs on one thread (:mod:`threadpoolctl`).
-
-    The bootstrap's matrix products are many and small: OpenBLAS's own threads cost more CPU than they
-    save (the bootstrap spreads its blocks over the cores itself, :data:`THREADS`), and how OpenBLAS
-    splits a product between its threads changes the last bits of the sums, so without this the
-    intervals' last digits would depend on the machine's number of cores. An environment installed
-    before threadpoolctl became a dependency runs as before (BLAS as it is) rather than failing.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a stale install; `pip install -e .` brings it
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: int = 0) -> np.ndarray:

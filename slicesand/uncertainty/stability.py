@@ -28,7 +28,7 @@ import numpy as np
 
 from slicesand.diagnostics import Diagnostic, diagnostic
 from slicesand.slicing.difficulty import groups_by_position
-from slicesand.uncertainty.resampling import one_blas_thread
+from slicesand.blas import one_blas_thread
 
 DRAWS = 40
 MAX_SHARE = 0.20

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import write_dump
 from slicesand.ingest.dump import DumpColumns, load_dump
 from slicesand.pipeline.stages import DumpOptions, slice_stage
-from slicesand.slicing.difficulty import SliceOptions, group_boundaries
+from slicesand.slicing.difficulty import SliceOptions, group_boundaries, slice_dump
 
 # p_correct per model for q1..q4; a and b are below the cut (5e21), c is above it.
 P = {"a": [0.9, 0.5, 0.2, 0.1], "b": [0.8, 0.6, 0.1, 0.3], "c": [1.0, 0.9, 0.7, 0.5]}
@@ -141,3 +141,26 @@ def test_unused_dictionary_values_in_parquet_are_not_models(tmp_path):
     stage = slice_stage(path, SliceOptions(groups=2), engine="numpy")
     assert stage.dump.model_names.tolist() == ["a", "b"] and stage.dump.n_questions == 4
     assert stage.dump.dense and stage.result.warnings == []
+
+
+def test_the_slices_have_the_same_bits_whatever_blas_may_use():
+    """OpenBLAS splits a 60 x 14k product between its threads and changes its last bits; the slicing
+    runs its products on one thread, so 1 or 2 BLAS threads (1 or 2 cores) give the same bits."""
+    from threadpoolctl import threadpool_limits
+
+    from slicesand.ingest.dump import Dump
+    from slicesand.io.tables import Source
+
+    rng = np.random.default_rng(5)
+    n_models, n_questions = 60, 14_000
+    p = rng.random((n_models, n_questions)) ** rng.uniform(0.3, 3, n_questions)
+    dump = Dump(Source("big", ""), np.array([f"m{i:02d}" for i in range(n_models)], dtype=object),
+                np.array([f"q{j:05d}" for j in range(n_questions)], dtype=object), np.full(n_questions, "", dtype=object),
+                np.repeat(np.arange(n_models), n_questions), np.tile(np.arange(n_questions), n_models),
+                -(1 - p.ravel()) ** 2, (p.ravel() > 0.5) * 1.0, None, True, dense=True)
+    flops = 10 ** np.linspace(19, 24, n_models)
+    results = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            results.append(slice_dump(dump, flops, SliceOptions(cut=3e22, groups=3)).slices)
+    pd.testing.assert_frame_equal(results[0], results[1], check_exact=True)
