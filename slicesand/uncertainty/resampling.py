@@ -276,10 +276,15 @@ def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: in
     """
     parts = [part for part in (np.flatnonzero(ranked), np.flatnonzero(~ranked)) if part.size]
     counts = np.zeros((draws, ranked.size), dtype=np.int64)
+    whole = len(parts) == 1  # one stratum (every question ranked, the usual case): whole rows, no scatter
     for row, draw in enumerate(range(first, first + draws)):  # one short loop over draws; each row is vectorised
         rng = np.random.default_rng((seed, 1, draw))
         for part in parts:  # two strata
-            counts[row, part] = np.bincount(rng.integers(0, part.size, part.size), minlength=part.size)
+            drawn = np.bincount(rng.integers(0, part.size, part.size), minlength=part.size)
+            if whole:
+                counts[row] = drawn
+            else:
+                counts[row, part] = drawn
     return counts
 
 
@@ -383,12 +388,13 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int) -> tupl
     # among the smaller values (one partition each: numpy's partition with several kth is slower).
     first, last = int(inner[0]), int(inner[-1])
     pivots = {}
-    if 0 < first < n:
-        repeated = np.partition(repeated, n - first, axis=1)
-        pivots[first] = repeated[:, n - first, None]
+    if 0 < first < n:  # in place: ``repeated`` is this function's own copy
+        repeated.partition(n - first, axis=1)
+        pivots[first] = repeated[:, n - first, None].copy()
     if 0 < last < n and last not in pivots:
-        pivots[last] = np.partition(repeated[:, :n - first] if 0 < first < n else repeated, n - last,
-                                    axis=1)[:, n - last, None]
+        smaller = repeated[:, :n - first] if 0 < first < n else repeated
+        smaller.partition(n - last, axis=1)
+        pivots[last] = smaller[:, n - last, None]
 
     def ranked_before(boundary: int) -> np.ndarray:  # drawn questions whose position is below ``boundary``
         if boundary <= 0 or boundary >= n:
