@@ -231,6 +231,10 @@ def read_table(
     column_types = column_types or {}
     if str(path) == STDIO:
         data = read_stdin(stdin)
+        if not data:  # said here, as of an empty file: pyarrow's threaded CSV reader, started on nothing
+            # and failing, left its thread pool to a teardown race at exit (a rare SIGABRT, "terminate
+            # called without an active exception"; apache/arrow#34314)
+            raise InputDataError(name, "the file is empty", hint=hint)
         source = Source(name, hashlib.sha256(data).hexdigest())
         reject_lfs_pointer(name, data[: len(LFS_POINTER)])
         reject_binary(name, data[:32], stdin=True)

@@ -1,0 +1,51 @@
+"""An empty stdin is an empty file (exit 3, one line) and starts no pyarrow thread pool.
+
+pyarrow's threaded CSV reader, run on an empty stream and failing, left its worker threads to a teardown
+race at interpreter exit: now and then the process died by SIGABRT ("terminate called without an active
+exception", no Python frame; apache/arrow#34314), seen on ``slicesand slice - < /dev/null`` and reproduced
+with pyarrow alone (2 of 300 runs). The reader is not started on nothing any more; the native threads
+alive at the end are counted (``/proc/self/task``), since the race itself is too rare to wait for.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.cli.shell_helpers import COMMAND, ROOT, environment
+
+COUNT_THREADS = """
+import os, sys
+import slicesand.io.tables  # pyarrow and numpy loaded: their own threads are there before the command
+def threads():
+    return sorted(open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task"))
+before = threads()
+from slicesand.cli.ui import main
+code = main(["slice", "-"])
+print(code, len(threads()) - len(before), file=sys.__stderr__)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts native threads through Linux /proc")
+@pytest.mark.parametrize("shell", ["{python} -c \"$CODE\" < /dev/null", "true | {python} -c \"$CODE\""])
+def test_an_empty_stdin_starts_no_native_thread_pool(shell):
+    result = subprocess.run(["sh", "-c", shell.format(python=sys.executable)], capture_output=True, cwd=ROOT,
+                            env=environment(CODE=COUNT_THREADS))
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines[0].startswith("error: <stdin>: the file is empty"), lines
+    assert lines[1] == "3 0", lines  # exit 3, and not one thread more than the imports themselves started
+
+
+@pytest.mark.parametrize("shell", ["{command} slice - < /dev/null", "true | {command} slice -",
+                                   "{command} run - --cut 1e22 -o out < /dev/null"])
+def test_an_empty_stdin_is_exit_3_with_one_line(shell, tmp_path):
+    command = " ".join(f"'{c}'" for c in COMMAND)
+    result = subprocess.run(["sh", "-c", shell.format(command=command)], capture_output=True, cwd=tmp_path,
+                            env=environment())
+    lines = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 3 and len(lines) == 1 and not result.stdout, lines
+    assert lines[0].startswith("error: <stdin>: the file is empty (hint: "), lines
+    assert not (tmp_path / "out").exists()
