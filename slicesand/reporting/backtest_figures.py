@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+from slicesand.reporting.matplotlib_setup import matplotlib  # a writable config folder first
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure

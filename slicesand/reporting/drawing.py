@@ -137,7 +137,6 @@ def _draw(receive, spare_inbox: int | None = None) -> dict[str, dict[str, bytes]
     process's share of each message's figures (:func:`_draw_share`); at the end it adds the second
     one's share, or draws that too if the second process failed."""
     import gc
-    from contextlib import nullcontext
 
     # matplotlib makes cycles by the thousand (figure, axes, artists) and the child ends with its figures:
     # collecting them would only cost time.
@@ -148,12 +147,27 @@ def _draw(receive, spare_inbox: int | None = None) -> dict[str, dict[str, bytes]
         os.nice(DRAWING_NICENESS)
     except OSError:  # pragma: no cover - lowering one's own priority is always allowed on Linux
         pass
-    from slicesand.io.forked import Forked, fork_usable, receiver
     import slicesand.reporting.figures  # noqa: F401 - imported once, before the second process is forked
 
     # The forecast curves' sigmoid (slicesand.fitting.baselines.expit) imports scipy.special on first use
     # (0.2 s): once here, not in both drawing processes.
     import scipy.special  # noqa: F401
+
+    from slicesand.reporting.matplotlib_setup import remove_private_folder
+
+    try:
+        return _draw_both(receive, spare_inbox)
+    finally:  # this process ends without exit handlers: a folder matplotlib was given goes now
+        remove_private_folder()
+
+
+def _draw_both(receive, spare_inbox: int | None) -> dict[str, dict[str, bytes]]:
+    """:func:`_draw`'s work once matplotlib is imported: fork the second process, draw this one's share,
+    add the second one's (or draw it, if that process failed)."""
+    from contextlib import nullcontext
+
+    from slicesand.io.forked import Forked, fork_usable, receiver
+    from slicesand.reporting.figure_names import figure_keys
 
     second = None
     if spare_inbox is not None:
@@ -166,8 +180,6 @@ def _draw(receive, spare_inbox: int | None = None) -> dict[str, dict[str, bytes]
     with second or nullcontext():
         inputs, saved = _draw_share(receive, me=0, workers=2 if second is not None else 1)
         saved.update((second.result() if second is not None else None) or {})
-    from slicesand.reporting.figure_names import figure_keys
-
     wanted, missing = figure_keys(inputs), {}  # missing: what the second process should have saved
     for key, fmt in ((key, fmt) for key in wanted for fmt in FORMATS if (key, fmt) not in saved):
         saved[key, fmt] = _saved(missing, key, fmt, inputs)

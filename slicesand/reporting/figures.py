@@ -34,7 +34,7 @@ import math
 import struct
 import textwrap
 
-import matplotlib
+from slicesand.reporting.matplotlib_setup import matplotlib  # a writable config folder first
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from slicesand.reporting.matplotlib_setup import matplotlib  # a writable config folder first
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D

@@ -161,3 +161,29 @@ def test_a_run_that_cannot_fork_draws_its_figures_itself(tmp_path, monkeypatch):
     assert names == sorted(p.name for p in (tmp_path / "unforked").iterdir())
     for name in names:
         assert (tmp_path / "good" / name).read_bytes() == (tmp_path / "unforked" / name).read_bytes(), name
+
+
+@pytest.mark.skipif(not fork_usable(), reason="the drawing processes need fork")
+def test_an_unwritable_matplotlib_folder_leaves_no_folder_behind_and_no_notice(tmp_path):
+    """matplotlib, unable to write its folder, makes a temporary one and says so on stderr; the run's
+    drawing processes end without exit handlers, so that folder stayed in /tmp (found by review). Now
+    slicesand gives matplotlib a folder of its own and removes it, in the drawing processes and in
+    `report`, which draws in this process."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "MPLCONFIGDIR": "/dev/null/matplotlib", "TMPDIR": str(temp)}
+    out = tmp_path / "out"
+    commands = [["run", str(sample / "eval_dump.csv"), "--models", str(sample / "models.csv"), "--cut", "3e22",
+                 "--at", "1e24", "--bootstrap", "50", "-o", str(out), "-q"],
+                ["report", str(out), "-o", str(tmp_path / "notes" / "r.md"), "-q"]]
+    for command in commands:
+        done = subprocess.run([sys.executable, "-m", "slicesand", *command], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", done.stderr
+        assert list(temp.iterdir()) == [], command
+    assert (out / "report-forecast.png").stat().st_size > 0 and (tmp_path / "notes" / "r-forecast.png").exists()
