@@ -461,13 +461,11 @@ def forecast_stage(stage: SliceStage, fit: Fit, config: RunConfig, *, point_fore
     forecast = predict(fit, slices_frame, at=list(config.predict.at), grid=grid, source="slices")
     if point_forecast is not None:
         point_forecast(forecast)
-    questions, questions_note = None, None
-    if draws > 0 and fit.has_accuracy:
-        questions, questions_note = bootstrap_questions(stage, config)
-    drawn = None
+    questions, questions_note, drawn = None, None, None
     if draws > 0 and fit.has_accuracy:  # drawn once: the predictions' intervals and the figure's band
         from slicesand.uncertainty.bootstrap import draw_bootstrap
 
+        questions, questions_note = bootstrap_questions(stage, config)
         drawn = draw_bootstrap(fit, slices_frame, draws=draws, seed=config.uncertainty.seed, questions=questions,
                                threads=bootstrap_threads)
     forecast = add_intervals(forecast, fit, slices_frame, draws=draws, seed=config.uncertainty.seed,
