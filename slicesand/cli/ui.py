@@ -399,7 +399,7 @@ def memory_hint(params: dict) -> str:
     whole (Parquet is sliced out of core), and only commands with ``--memory-budget`` are told to lower it.
 
     >>> memory_hint({"dump": "d.parquet", "memory_budget": 2.0})
-    'the input d.parquet is Parquet: lower --memory-budget (below its size it is read out of core)'
+    'the input d.parquet is Parquet: lower --memory-budget (a Parquet file over the budget is read out of core)'
     >>> memory_hint({"fit_path": "fit.json", "slices": "s.parquet"})
     'the input s.parquet is Parquet, already read column by column: give it fewer rows, or run on a machine with more memory'
     """
@@ -409,7 +409,7 @@ def memory_hint(params: dict) -> str:
     kind, budget = input_kind(path), "memory_budget" in params
     shown = "stdin" if str(path) == "-" else printable(str(path))
     if kind == "Parquet":
-        rest = ": lower --memory-budget (below its size it is read out of core)" if budget else (
+        rest = ": lower --memory-budget (a Parquet file over the budget is read out of core)" if budget else (
             ", already read column by column: give it fewer rows, or run on a machine with more memory")
         return f"the input {shown} is Parquet{rest}"
     if kind == "CSV":
