@@ -37,7 +37,7 @@ import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import DUMP_HINT, DumpColumns, partial_score_notes
-from slicesand.io.tables import Source, sha256_file
+from slicesand.io.tables import Source, preview, sha256_file
 
 if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scannable and needs no pandas
     import pandas as pd
@@ -232,7 +232,8 @@ class DumpScanner:
         self.types = {row[0]: row[1] for row in schema}
         for required in (columns.model, columns.question):
             if required not in self.types:
-                raise InputDataError(self.name, f"no '{required}' column", found=", ".join(self.types), hint=DUMP_HINT)
+                raise InputDataError(self.name, f"missing column '{required}'; found {preview(self.types)}",
+                                     hint=DUMP_HINT)  # as the in-memory reader says it
         self.has_correct = columns.correct in self.types
         self.has_p_correct = columns.p_correct in self.types
         if not (self.has_correct or self.has_p_correct):

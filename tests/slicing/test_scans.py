@@ -168,6 +168,16 @@ def test_bad_input_names_file_column_and_row(tmp_path):
         slice_stage(path, SliceOptions(groups=3))
 
 
+def test_a_missing_column_is_named_alike_by_both_engines(tmp_path):
+    path = tmp_path / "no_model.parquet"
+    _noisy().drop(columns=["model"]).to_parquet(path, index=False)
+    messages = []
+    for engine in ("auto", "numpy"):  # out of core (DuckDB), then the in-memory reader
+        with pytest.raises(InputDataError) as error:
+            slice_stage(path, SliceOptions(groups=3), engine=engine)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1] and "missing column 'model'; found 'question'" in messages[0], messages
+
 def test_emitted_sql_is_plain_and_names_the_schema():
     sql = scan_sql(groups=3, cut=1e22, has_task=True, text_ids=False, dialect="bigquery").script()
     assert "CAST(question AS STRING)" in sql and "FLOAT64" in sql and "m.flops < 1e+22" in sql
