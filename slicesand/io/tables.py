@@ -260,7 +260,7 @@ def read_table(
             else:
                 table = _read_csv(path, name, column_types, hint)
             source = Source(path.name, digest.result())
-    _reject_repeated_columns(table.column_names, name)
+    reject_repeated_columns(table.column_names, name)
     missing = [column for column in (required or []) if column not in table.column_names]
     if missing:
         raise InputDataError(
@@ -284,11 +284,11 @@ def read_stdin(stdin: BinaryIO | None = None) -> bytes:
                              hint="pipe a table into the command, or name a file instead of -") from None
 
 
-def _reject_repeated_columns(names: list[str], name: str) -> None:
+def reject_repeated_columns(names: list[str], name: str) -> None:
     seen: set[str] = set()
     repeated = [column for column in names if column in seen or seen.add(column)]
     if repeated:
-        raise InputDataError(name, f"the column {repeated[0]!r} appears more than once in the header",
+        raise InputDataError(name, "appears more than once in the header",
                              column=repeated[0], hint="give every column a distinct name")
 
 
@@ -361,6 +361,7 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
 
     try:
         present = pq.read_schema(path).names
+        reject_repeated_columns(present, name)  # before the read, which cannot pick one of two
         selected = None if columns is None else [c for c in present if c in columns]
         # Text columns arrive dictionary-encoded: decoding millions of repeated model names is the
         # slowest part of a read, and the slicer only needs integer codes anyway.
@@ -370,7 +371,7 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputDataError(name, f"not a readable Parquet file: {first}", hint="is the file complete?") from None
-    _reject_repeated_columns(table.column_names, name)
+    reject_repeated_columns(table.column_names, name)
     for column, wanted in column_types.items():
         if column not in table.column_names:
             continue

@@ -37,7 +37,7 @@ import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import DUMP_HINT, DumpColumns, partial_score_notes
-from slicesand.io.tables import Source, preview, sha256_file
+from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
 
 if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scannable and needs no pandas
     import pandas as pd
@@ -227,6 +227,8 @@ class DumpScanner:
             self.reader = f"read_parquet({file_list}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
         else:  # a CSV: only --emit-sql reads one here (for its schema); slicing reads CSV in memory
             self.reader = f"read_csv({file_list}, header = true, union_by_name = true)"
+        if self.reader.startswith("read_parquet"):
+            _reject_repeated_columns_in(self.files)
         self.connection.execute(f"CREATE VIEW dump AS SELECT * FROM {self.reader}")
         schema = self.connection.execute("DESCRIBE dump").fetchall()
         self.types = {row[0]: row[1] for row in schema}
@@ -234,6 +236,10 @@ class DumpScanner:
             if required not in self.types:
                 raise InputDataError(self.name, f"missing column '{required}'; found {preview(self.types)}",
                                      hint=DUMP_HINT)  # as the in-memory reader says it
+            kind = str(self.types[required])
+            if kind == "BLOB" or kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
+                raise InputDataError(self.name, f"holds {kind} values; expected text or integers",
+                                     column=required, hint="store names and ids as strings")
         self.has_correct = columns.correct in self.types
         self.has_p_correct = columns.p_correct in self.types
         if not (self.has_correct or self.has_p_correct):
@@ -499,6 +505,19 @@ def emit_sql(path: str | Path, columns: DumpColumns, options, dialect: str = "du
               "-- count for the group means, and sum a model's rows for its TC Brier (score_sum / answered) and\n"
               "-- accuracy (correct_sum / correct_known). Rows with difficulty_group NULL are unranked questions.\n\n")
     return header + sql.script()
+
+
+def _reject_repeated_columns_in(files: list[str]) -> None:
+    """A column name twice in a Parquet file's schema: the in-memory reader's error (DuckDB would rename
+    one of them and go on)."""
+    import pyarrow.parquet as pq
+
+    for file in files:
+        try:
+            names = pq.read_schema(file).names
+        except (OSError, ValueError):  # unreadable: DuckDB's own read says what is wrong
+            continue
+        reject_repeated_columns(names, file)
 
 
 def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.ndarray, options,

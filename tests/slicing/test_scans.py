@@ -3,6 +3,8 @@ and globs; bad input is named by file, column and row; the emitted SQL is the SQ
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -177,6 +179,27 @@ def test_a_missing_column_is_named_alike_by_both_engines(tmp_path):
             slice_stage(path, SliceOptions(groups=3), engine=engine)
         messages.append(str(error.value))
     assert messages[0] == messages[1] and "missing column 'model'; found 'question'" in messages[0], messages
+
+def test_a_repeated_column_or_a_nested_name_column_is_refused_by_both_engines(tmp_path):
+    """DuckDB renames a repeated column and went on, and a list or binary model column crashed the
+    scans (exit 1); pyarrow could not pick one of two columns (found by review)."""
+    n = 40
+    names = pa.array([f"m{i % 4}" for i in range(n)])
+    questions, ones = pa.array([f"q{i // 4}" for i in range(n)]), pa.array(np.ones(n))
+    cases = {
+        "repeated": (pa.table([names, questions, ones, ones], names=["model", "question", "correct", "correct"]),
+                     "column 'correct': appears more than once", ("auto", "numpy")),
+        "list": (pa.table([pa.array([[f"m{i % 4}"] for i in range(n)]), questions, ones],
+                          names=["model", "question", "correct"]), "column 'model': holds VARCHAR[] values", ("auto",)),
+        "binary": (pa.table([pa.array([f"m{i % 4}".encode() for i in range(n)], pa.binary()), questions, ones],
+                            names=["model", "question", "correct"]), "column 'model': holds BLOB values", ("auto",)),
+    }
+    for case, (table, message, engines) in cases.items():
+        path = tmp_path / f"{case}.parquet"
+        pq.write_table(table, path)
+        for engine in engines:
+            with pytest.raises(InputDataError, match=re.escape(message)):
+                slice_stage(path, SliceOptions(groups=2), engine=engine)
 
 def test_emitted_sql_is_plain_and_names_the_schema():
     sql = scan_sql(groups=3, cut=1e22, has_task=True, text_ids=False, dialect="bigquery").script()
