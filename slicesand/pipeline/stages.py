@@ -167,8 +167,8 @@ def run_input(dump_path: str | Path, dump_options: DumpOptions, *, memory_budget
 
     A run needs the model x question matrix in memory anyway (the bootstrap and the stability check),
     so a Parquet file whose rows fit ``memory_budget`` bytes (:data:`IN_MEMORY_BYTES_PER_ROW` each) is
-    read once into memory, where the scans would read it five times: 0.5 s of the default run's 4 s on
-    60 x 14k, 2 s of 8 s on 400 x 20k (``make bench``). A bigger file, a folder or a glob is scanned out
+    read once into memory, where the scans would read it five times: 0.2 to 0.5 s of the default run's
+    4 s on 60 x 14k, about 2 s of 8 s on 400 x 20k. A bigger file, a folder or a glob is scanned out
     of core; CSV, stdin and the importers' sources are read into memory. Both give the same numbers
     (``tests/pipeline/test_scanned_run.py``).
 
