@@ -100,14 +100,14 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     questions = f"""CREATE TABLE question_groups AS
 WITH per_question AS (
   SELECT {task} AS task, {question} AS question,
-         SUM(CASE WHEN {reference} THEN {score} END) AS reference_sum,
          SUM(CASE WHEN {reference} THEN CAST(FLOOR({score} * 1099511627776e0) AS {integer}) END) AS reference_key,
          SUM(CASE WHEN {reference} THEN 1 ELSE 0 END) AS reference_answers
   FROM dump AS d{scales}
   GROUP BY {task}, {question}
 ),
 ranked AS (
-  SELECT task, question, reference_sum / reference_answers AS difficulty, reference_answers,
+  SELECT task, question, CAST(reference_key AS {double}) / 1099511627776e0 / reference_answers AS difficulty,
+         reference_answers,
          ROW_NUMBER() OVER (ORDER BY CAST(reference_key AS {double}) / reference_answers DESC,
                                      {tie_id}, {tie_task}) - 1 AS position,
          COUNT(*) OVER () AS n_ranked
