@@ -210,8 +210,9 @@ def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool,
         missing = np.flatnonzero(np.isnan(p_effective))
         if missing.size:
             column = columns.p_correct if has_p else columns.correct
-            raise InputDataError(name, "no score on this row: both correct and p_correct are empty",
-                                 column=column, row=int(missing[0]) + 1)
+            present = [c for c, there in ((columns.correct, correct is not None), (columns.p_correct, has_p)) if there]
+            empty = f"both {present[0]} and {present[1]} are empty" if len(present) == 2 else f"{present[0]} is empty"
+            raise InputDataError(name, f"no score on this row: {empty}", column=column, row=int(missing[0]) + 1)
     notes = partial_score_notes(without_p, without_correct) if has_p and correct is not None else []
     return correct, tc_brier(p_effective), notes
 

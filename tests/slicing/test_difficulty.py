@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_dump
+from slicesand.errors import InputDataError
 from slicesand.ingest.dump import DumpColumns, load_dump
 from slicesand.pipeline.stages import DumpOptions, slice_stage
 from slicesand.slicing.difficulty import SliceOptions, group_boundaries, slice_dump
@@ -76,6 +77,20 @@ def test_only_p_correct_leaves_accuracy_unknown(tmp_path):
     assert stage.result.slices["accuracy"].isna().all()
     assert any("accuracy is unknown" in w.message for w in stage.result.warnings)
 
+
+@pytest.mark.parametrize("header, value, says", [
+    ("model,question,p_correct,flops", "", "p_correct is empty"),
+    ("model,question,correct,flops", "", "correct is empty"),
+    ("model,question,correct,p_correct,flops", ",", "both correct and p_correct are empty"),
+])
+def test_a_row_without_a_score_names_the_columns_the_dump_has(tmp_path, header, value, says):
+    """A p_correct-only dump was told that 'both correct and p_correct are empty' (found by review)."""
+    filled = "1,0.7" if "correct,p_correct" in header else ("0.7" if "p_correct" in header else "1")
+    lines = [header, f"a,q1,{filled},1e20", f"a,q2,{value},1e20", f"b,q1,{filled},1e21", f"b,q2,{filled},1e21"]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputDataError, match=f"row 2: no score on this row: {says}"):
+        load_dump(path)
 
 def test_ragged_dump_is_reported(tmp_path):
     rows = [(m, f"q{j}", 1, 0.5 + 0.1 * j, f) for m, f in (("a", 1e20), ("b", 1e21)) for j in range(4)]
