@@ -59,6 +59,18 @@ def fork_usable() -> bool:
     return len(os.sched_getaffinity(0)) > 1
 
 
+def fork_or_none(function: Callable[..., object], *, inbox: bool | int = False) -> Forked | None:
+    """A :class:`Forked` child computing ``function``, or ``None`` where forking is not usable
+    (:func:`fork_usable`) or no process could be forked (a process limit): the caller then computes the
+    result itself. The one place the callers' fallback is decided."""
+    if not fork_usable():
+        return None
+    try:
+        return Forked(function, inbox=inbox)
+    except OSError:  # EAGAIN: Forked left this process as it was
+        return None
+
+
 class Forked:
     """``function()`` computed in a forked child from now on; :meth:`result` waits for it.
 

@@ -166,16 +166,12 @@ def _draw_both(receive, spare_inbox: int | None) -> dict[str, dict[str, bytes]]:
     add the second one's (or draw it, if that process failed)."""
     from contextlib import nullcontext
 
-    from slicesand.io.forked import Forked, fork_usable, receiver
+    from slicesand.io.forked import fork_or_none, receiver
     from slicesand.reporting.figure_names import figure_keys
 
-    second = None
+    second = None  # without a second process, this one draws everything
     if spare_inbox is not None:
-        try:
-            if fork_usable():
-                second = Forked(lambda: _draw_share(receiver(spare_inbox), me=1, workers=2)[1])
-        except OSError:  # no second process (a process limit): this one draws everything
-            second = None
+        second = fork_or_none(lambda: _draw_share(receiver(spare_inbox), me=1, workers=2)[1])
         os.close(spare_inbox)
     with second or nullcontext():
         inputs, saved = _draw_share(receive, me=0, workers=2 if second is not None else 1)
@@ -229,15 +225,12 @@ class FigureDrawing:
 
     @classmethod
     def start(cls) -> FigureDrawing | None:
-        """A child ready to draw; ``None`` where forking is not usable (:func:`slicesand.io.forked.fork_usable`)."""
-        from slicesand.io.forked import Forked, fork_usable
+        """A child ready to draw; ``None`` where no child can be forked (:func:`slicesand.io.forked.fork_or_none`):
+        the figures are then drawn here."""
+        from slicesand.io.forked import fork_or_none
 
-        if not fork_usable():
-            return None
-        try:
-            return cls(Forked(_draw, inbox=2))
-        except OSError:  # no process could be forked (a process limit): the figures are drawn here
-            return None
+        child = fork_or_none(_draw, inbox=2)
+        return None if child is None else cls(child)
 
     def draw(self, inputs: FigureInputs, keys: list[str]) -> None:
         """Draw the figures ``keys`` (of :data:`FIGURE_READS`: they must not wait for the final inputs)

@@ -457,14 +457,11 @@ def figure_files(figures: dict[str, Figure], formats: tuple[str, ...] = ("png", 
     def save(keys) -> dict[str, dict[str, bytes]]:
         return {key: {fmt: figure_bytes(figures[key], fmt) for fmt in formats} for key in keys}
 
-    from slicesand.io.forked import Forked, fork_usable
+    from slicesand.io.forked import fork_or_none
 
-    theirs = share_of_child(list(figures)) if parallel and len(figures) > 1 and fork_usable() else []
-    if not theirs:
-        return save(figures)
-    try:
-        child = Forked(lambda: save(theirs))
-    except OSError:  # no process could be forked (a process limit): every figure is saved here
+    theirs = share_of_child(list(figures)) if parallel and len(figures) > 1 else []
+    child = fork_or_none(lambda: save(theirs)) if theirs else None
+    if child is None:  # one figure, or no child: every figure is saved here
         return save(figures)
     with child:
         files = save([key for key in figures if key not in theirs])

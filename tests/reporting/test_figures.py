@@ -245,7 +245,7 @@ def test_figures_saved_in_two_processes_are_the_bytes_of_saving_them_here(outdir
     inputs = read_report(outdir).figures
     serial = module.figure_files(make_figures(inputs), ("png", "svg"), parallel=False)
     started = []
-    monkeypatch.setattr(forked, "Forked", lambda function, _real=forked.Forked: started.append(1) or _real(function))
+    monkeypatch.setattr(forked, "Forked", lambda function, _real=forked.Forked, **kw: started.append(1) or _real(function, **kw))
     parallel = module.figure_files(make_figures(inputs), ("png", "svg"))
     assert started == [1] and list(parallel) == list(serial) and parallel == serial
     # A child that fails is redone here: the same bytes still.
