@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.io.columns import numpy_of
+from slicesand.io.id_text import id_text
 from slicesand.io.tables import Source, display_name, preview, read_table
 from slicesand.ingest.scoring import tc_brier
 
@@ -230,9 +231,8 @@ def _encode(table: pa.Table, column: str, name: str, *, allow_blank: bool = True
         first = int(pc.index(pc.is_null(chunked), True).as_py())
         raise InputDataError(name, "empty value", column=column, row=first + 1)
     was_dictionary = pa.types.is_dictionary(chunked.type)
-    if not was_dictionary:
-        if not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
-            chunked = chunked.cast(pa.string())
+    chunked = id_text(chunked, column, name)  # numbers, dates, ...: the text the out-of-core scans give them
+    if not pa.types.is_dictionary(chunked.type):
         chunked = pc.dictionary_encode(chunked)
     else:
         chunked = pa.table({column: chunked}).unify_dictionaries().column(column)

@@ -31,6 +31,7 @@ import pyarrow.csv as pa_csv
 from slicesand.errors import InputDataError
 from slicesand.io.atomic import atomic_path
 from slicesand.io.binary import COMPRESSIONS, SUFFIXES, binary_format
+from slicesand.io.id_text import id_text
 from slicesand.printable import escaped
 from slicesand.io.stdio import write_stdout
 
@@ -378,6 +379,11 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
         table = _widen_numbers(table, column, wanted)
         kind = table.schema.field(column).type
         if pa.types.is_dictionary(kind) and kind.value_type in (pa.string(), pa.large_string()):
+            continue
+        if wanted == pa.string() and kind not in (pa.string(), pa.large_string()):
+            # names and ids stored as numbers, dates, ...: as the out-of-core scans write them
+            index = table.column_names.index(column)
+            table = table.set_column(index, column, id_text(table.column(column), column, name))
             continue
         numeric = (pa.types.is_integer, pa.types.is_floating)
         if any(f(kind) for f in numeric) and any(f(wanted) for f in numeric):

@@ -37,6 +37,7 @@ import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import DUMP_HINT, DumpColumns, partial_score_notes
+from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
 from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
 
 if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scannable and needs no pandas
@@ -229,17 +230,26 @@ class DumpScanner:
             self.reader = f"read_csv({file_list}, header = true, union_by_name = true)"
         if self.reader.startswith("read_parquet"):
             _reject_repeated_columns_in(self.files)
-        self.connection.execute(f"CREATE VIEW dump AS SELECT * FROM {self.reader}")
-        schema = self.connection.execute("DESCRIBE dump").fetchall()
-        self.types = {row[0]: row[1] for row in schema}
+        schema = self.connection.execute(f"DESCRIBE SELECT * FROM {self.reader}").fetchall()
+        self.types = {row[0]: row[1] for row in schema}  # as stored (the view below turns ids into text)
         for required in (columns.model, columns.question):
             if required not in self.types:
                 raise InputDataError(self.name, f"missing column '{required}'; found {preview(self.types)}",
                                      hint=DUMP_HINT)  # as the in-memory reader says it
-            kind = str(self.types[required])
-            if kind == "BLOB" or kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
-                raise InputDataError(self.name, f"holds {kind} values; expected text or integers",
-                                     column=required, hint="store names and ids as strings")
+        # Ids of another type than text or integers are read as the in-memory reader's text (id_text).
+        as_text = []
+        for column in (columns.model, columns.question, columns.task):
+            if column in self.types:
+                refused = refused_duckdb_kind(str(self.types[column]))
+                if refused is not None:
+                    refuse_id_type(self.name, column, refused)
+                text = duckdb_text(_quote(column), str(self.types[column]))
+                if text is not None:
+                    as_text.append(f"{text} AS {_quote(column)}")
+        if as_text:  # a timestamp with a time zone is written in UTC, whatever the machine's zone
+            self.connection.execute(f"SET TimeZone = '{SCAN_TIME_ZONE}'")
+        self._rows = f"SELECT * {'REPLACE (' + ', '.join(as_text) + ') ' if as_text else ''}FROM {self.reader}"
+        self.connection.execute(f"CREATE VIEW dump AS {self._rows}")
         self.has_correct = columns.correct in self.types
         self.has_p_correct = columns.p_correct in self.types
         if not (self.has_correct or self.has_p_correct):
@@ -452,14 +462,15 @@ class DumpScanner:
         if not self.has_task:
             return [""]
         if self._tasks is None:
-            rows = self.connection.execute(f"SELECT DISTINCT {_quote(self.columns.task)} FROM {self.reader}").fetchall()
+            rows = self.connection.execute(f"SELECT DISTINCT CAST({_quote(self.columns.task)} AS VARCHAR) "
+                                           f"FROM ({self._rows})").fetchall()
             self._tasks = sorted("" if r[0] is None else str(r[0]) for r in rows)
         return self._tasks
 
     def _restrict_to_task(self, task: str) -> None:
         column = _quote(self.columns.task)
         literal = "'" + task.replace("'", "''") + "'"
-        self.connection.execute(f"CREATE OR REPLACE VIEW dump AS SELECT * FROM {self.reader} "
+        self.connection.execute(f"CREATE OR REPLACE VIEW dump AS SELECT * FROM ({self._rows}) "
                                 f"WHERE CAST({column} AS VARCHAR) = {literal}")
 
     def _reject_duplicates(self, questions: pd.DataFrame, per_model: pd.DataFrame) -> None:
