@@ -1,0 +1,65 @@
+"""The ``slicesand`` process's end (``slicesand/__main__.py``): exit handlers run and output is flushed,
+but the interpreter's teardown is skipped, unless a stream or a running thread needs Python's own exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from slicesand import __version__
+
+# A command run through the process entry point, with an exit handler and an object that reports being
+# freed: the teardown frees it, os._exit does not.
+SCRIPT = """
+import atexit, sys, threading
+sys.argv = ["slicesand", "--version"]
+class Freed:
+    def __del__(self):
+        sys.stdout.write("freed\\n")
+kept = Freed()
+atexit.register(lambda: sys.stdout.write("handler ran\\n"))
+if {thread}:
+    threading.Thread(target=__import__("time").sleep, args=(0.2,)).start()
+sys.stdout.write("buffered, ")  # still in the buffer when the command ends (--version writes to fd 1)
+from slicesand.__main__ import console
+console()
+"""
+
+
+def run_script(*, thread: bool) -> subprocess.CompletedProcess:
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    return subprocess.run([sys.executable, "-c", SCRIPT.format(thread=thread)], capture_output=True, text=True,
+                          timeout=60, env=buffered)
+
+
+def test_a_finished_command_flushes_runs_exit_handlers_and_skips_the_teardown():
+    done = run_script(thread=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"slicesand {__version__}\nbuffered, handler ran\n"
+    assert done.stderr == ""
+
+
+def test_a_running_thread_gets_pythons_own_exit():
+    done = run_script(thread=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"slicesand {__version__}\nbuffered, ")
+    assert "handler ran\n" in done.stdout and done.stdout.endswith("freed\n")  # the teardown ran
+
+
+def test_the_exit_code_survives_the_fast_end(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "slicesand", "slice", str(tmp_path / "missing.csv")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3 and done.stderr.count("\n") == 1, (done.returncode, done.stderr)
+
+
+def test_main_still_ends_in_system_exit_for_callers_that_go_on(monkeypatch, capsys):
+    from slicesand.__main__ import main
+
+    monkeypatch.setattr(sys, "argv", ["slicesand", "--version"])
+    try:
+        main()
+    except SystemExit as exit_:
+        assert exit_.code == 0
+    else:  # pragma: no cover - the assertion's message
+        raise AssertionError("main() returned instead of raising SystemExit")
