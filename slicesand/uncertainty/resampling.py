@@ -274,18 +274,36 @@ def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: in
     ...                     question_multiplicities(np.ones(5, bool), 3, 0)[1:]))
     True
     """
-    parts = [part for part in (np.flatnonzero(ranked), np.flatnonzero(~ranked)) if part.size]
+    return question_picks(ranked, draws, seed, first)[0]
+
+
+def question_picks(ranked: np.ndarray, draws: int, seed: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`question_multiplicities`, and the picks they count among the ranked questions: a (draws,
+    ranked questions) array of positions among the ranked columns, one per question drawn. The
+    difficulties at those positions are the drawn questions with their repeats, which
+    :func:`edge_groups` ranks (a gather, where repeating each difficulty by its count was twice as slow).
+
+    >>> counts, picks = question_picks(np.array([True, True, True, False]), 2, 0)
+    >>> bool(np.array_equal(counts[:, :3], [np.bincount(row, minlength=3) for row in picks]))
+    True
+    """
+    ranked_part = np.flatnonzero(ranked)
+    parts = [part for part in (ranked_part, np.flatnonzero(~ranked)) if part.size]
     counts = np.zeros((draws, ranked.size), dtype=np.int64)
+    picks = np.empty((draws, ranked_part.size), dtype=np.int64)
     whole = len(parts) == 1  # one stratum (every question ranked, the usual case): whole rows, no scatter
     for row, draw in enumerate(range(first, first + draws)):  # one short loop over draws; each row is vectorised
         rng = np.random.default_rng((seed, 1, draw))
-        for part in parts:  # two strata
-            drawn = np.bincount(rng.integers(0, part.size, part.size), minlength=part.size)
+        for part in parts:  # two strata, the ranked one first
+            picked = rng.integers(0, part.size, part.size)
+            if part is ranked_part:
+                picks[row] = picked
+            drawn = np.bincount(picked, minlength=part.size)
             if whole:
                 counts[row] = drawn
             else:
                 counts[row, part] = drawn
-    return counts
+    return counts, picks
 
 
 def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np.ndarray, *, seed: int,
@@ -324,7 +342,7 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
 
     def one_block(start: int) -> None:  # blocks of draws bound memory; each block is vectorised
         part = slice(start, min(start + block, draws))
-        counts = question_multiplicities(matrix.ranked, part.stop - part.start, seed, first=start)
+        counts, picks = question_picks(matrix.ranked, part.stop - part.start, seed, first=start)
         k = counts.astype(np.float64)
         weights = ref_weights[part]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -337,7 +355,7 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
         every = ranked.size == k.shape[1]  # every question ranked (the usual case): whole rows, no gathers
         # The columns are in tie order (QuestionMatrix.tie_rank is their position), and only the easy and
         # hard groups enter the fits.
-        easy, hard = edge_groups(difficulty, counts if every else counts[:, ranked], matrix.groups)
+        easy, hard = edge_groups(difficulty, counts if every else counts[:, ranked], matrix.groups, picks=picks)
         if every:
             easy_w, hard_w = k * easy, k * hard
         else:
@@ -356,7 +374,8 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
     return out
 
 
-def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,
+                picks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per draw (rows), which questions (columns, in tie order) fall in the easiest and in the hardest
     group: the first and last groups of :func:`slicesand.slicing.difficulty.groups_by_position`, without
     sorting the rows.
@@ -366,7 +385,8 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int) -> tupl
     ``b - 1`` of the row with every question repeated as often as it was drawn. That one question is
     found by ``numpy.partition`` (linear time, where a sort is n log n); a row holding other questions
     of exactly its difficulty places them by their cumulated counts, as the tie order says. A question
-    drawn zero times is placed by the same rule. Rows whose counts do not add up to the number of
+    drawn zero times is placed by the same rule. ``picks`` (:func:`question_picks`), when given, are the
+    columns drawn in each row, which ``counts`` counts: the repeated row is then gathered from them. Rows whose counts do not add up to the number of
     columns, or that hold NaN, are ranked by ``groups_by_position``
     (``tests/uncertainty/test_resampling.py`` pins the two together).
 
@@ -382,7 +402,10 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int) -> tupl
     if not (counts.sum(axis=1) == n).all() or np.isnan(difficulty).any():
         group = groups_by_position(difficulty, counts, np.arange(n), groups)
         return group == 0, group == groups - 1
-    repeated = np.repeat(difficulty.ravel(), counts.ravel()).reshape(n_draws, n)
+    if picks is not None:  # the same values as the repeat below (a row's order does not matter to partition)
+        repeated = np.take_along_axis(difficulty, picks, axis=1)
+    else:
+        repeated = np.repeat(difficulty.ravel(), counts.ravel()).reshape(n_draws, n)
     # The question at position b - 1 (easiest first) is the b-th largest of the repeated row: at
     # ascending index n - b. The first boundary's pivot splits the row, and the last boundary's is found
     # among the smaller values (one partition each: numpy's partition with several kth is slower).

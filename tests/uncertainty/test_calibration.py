@@ -98,7 +98,7 @@ def test_unit_question_weights_reproduce_the_slices(dense, monkeypatch):
     frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
     matrix, note = qr.question_matrix(dump, flops, 1e22, 3)
     assert note is None
-    monkeypatch.setattr(qr, "question_multiplicities", lambda ranked, draws, seed, first=0: np.ones((draws, ranked.size), int))
+    monkeypatch.setattr(qr, "question_picks", every_question_once)
     drawn = qr.question_draws(matrix, frame["model"].to_numpy(), np.ones((2, len(frame))), seed=0)
     for i, column in enumerate(["group_1", "group_3", "tc_brier", "accuracy"]):
         assert np.allclose(drawn[i, 0], frame[column].to_numpy(), atol=1e-12), column
@@ -172,7 +172,12 @@ def test_unit_question_weights_reproduce_the_slices_with_unranked_questions(monk
     frame = slice_dump(dump, flops, SliceOptions(cut=1e22, groups=3)).slices
     matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
     assert int((~matrix.ranked).sum()) == 10
-    monkeypatch.setattr(qr, "question_multiplicities", lambda ranked, draws, seed, first=0: np.ones((draws, ranked.size), int))
+    monkeypatch.setattr(qr, "question_picks", every_question_once)
     drawn = qr.question_draws(matrix, frame["model"].to_numpy(), np.ones((2, len(frame))), seed=0)
     for i, column in enumerate(["group_1", "group_3", "tc_brier", "accuracy"]):
         assert np.allclose(drawn[i, 0], frame[column].to_numpy(), atol=1e-12), column
+
+
+def every_question_once(ranked, draws, seed, first=0):
+    """:func:`slicesand.uncertainty.resampling.question_picks` when every draw takes each question once."""
+    return np.ones((draws, ranked.size), int), np.tile(np.arange(int(ranked.sum())), (draws, 1))

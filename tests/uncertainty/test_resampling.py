@@ -68,12 +68,14 @@ def test_edge_groups_are_the_first_and_last_groups_by_position(levels, groups):
         difficulty = np.round(difficulty * levels) / levels
     difficulty[5, :10] = 0.0
     difficulty[5, 10:20] = -0.0  # minus and plus zero are one difficulty
-    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(200)])
-    counts[7] = 1  # every question once: the slicing's own groups
+    picks = rng.integers(0, n, (200, n))
+    picks[7] = np.arange(n)[::-1]  # every question once: the slicing's own groups
+    counts = np.stack([np.bincount(row, minlength=n) for row in picks])
     group = groups_by_position(difficulty, counts, np.arange(n), groups)
-    easy, hard = qr.edge_groups(difficulty, counts, groups)
-    assert np.array_equal(easy, group == 0)  # questions not drawn included
-    assert np.array_equal(hard, group == groups - 1)
+    for given in (None, picks):  # the repeated rows made from the counts, or gathered from the picks
+        easy, hard = qr.edge_groups(difficulty, counts, groups, picks=given)
+        assert np.array_equal(easy, group == 0)  # questions not drawn included
+        assert np.array_equal(hard, group == groups - 1)
     if levels == 4:
         assert (difficulty[:, :, None] == difficulty[:, None, :]).sum() > 200 * n  # ties were exercised
 
