@@ -184,6 +184,37 @@ def partial_score_notes(without_p: int, without_correct: int) -> list[str]:
     return notes
 
 
+# What each number column must hold, as both engines say it.
+CORRECT_EXPECTED, P_EXPECTED, FLOPS_EXPECTED = "0/1 or true/false", "a probability in [0, 1]", "a positive number of FLOPs"
+DUPLICATE_HINT = "each (model, question) pair may appear once; deduplicate the dump first"
+FLOPS_HINT = "give a model the same FLOPs on every row, or leave the column out and pass --models FILE"
+
+
+def duplicate_row(name: str, row: int, model: str, question: str, first_row: int,
+                  first_file: str | None = None) -> InputDataError:
+    """Both engines' error for a (model, question) pair met again at ``row`` (1-based), first met at
+    ``first_row`` (of ``first_file`` when that is another file of a folder).
+
+    >>> print(duplicate_row("d.parquet", 41, "m2", "q1", 18))
+    d.parquet: row 41: duplicate row for model 'm2' and question 'q1', first on row 18 (hint: each (model, question) pair may appear once; deduplicate the dump first)
+    """
+    first = f"row {first_row}" + (f" of {first_file}" if first_file else "")
+    return InputDataError(name, f"duplicate row for model '{model}' and question '{question}', first on {first}",
+                          row=row, hint=DUPLICATE_HINT)
+
+
+def flops_conflict(name: str, column: str, row: int, model: str, flops: float, first_row: int,
+                   first_flops: float, first_file: str | None = None) -> InputDataError:
+    """Both engines' error for a model whose FLOPs at ``row`` differ from its first row with FLOPs.
+
+    >>> print(flops_conflict("d.parquet", "flops", 11, "m1", 5e25, 9, 2e19))
+    d.parquet: column 'flops', row 11: FLOPs must be constant per model, but model 'm1' has 2e+19 on row 9; found 5e+25 (hint: give a model the same FLOPs on every row, or leave the column out and pass --models FILE)
+    """
+    first = f"row {first_row}" + (f" of {first_file}" if first_file else "")
+    return InputDataError(name, f"FLOPs must be constant per model, but model '{model}' has {first_flops!r} on {first}",
+                          column=column, row=row, found=flops, hint=FLOPS_HINT)
+
+
 def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool, has_p: bool
             ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
     """(correct or None, TC Brier per row, notes): ``p_correct`` where given, else the row's 0/1
@@ -363,7 +394,7 @@ def _in_range(chunked: pa.ChunkedArray, low: float, high: float) -> bool:
 
 
 def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
-    values = _numeric(table, column, name, "0/1 or true/false", native=True)
+    values = _numeric(table, column, name, CORRECT_EXPECTED, native=True)
     chunked = table.column(column)
     if (pa.types.is_integer(chunked.type) or pa.types.is_boolean(chunked.type)) and _in_range(chunked, 0, 1):
         return values
@@ -375,7 +406,7 @@ def _read_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
 
 
 def _read_p_correct(table: pa.Table, column: str, name: str) -> np.ndarray:
-    values = _numeric(table, column, name, "a probability in [0, 1]", native=True)
+    values = _numeric(table, column, name, P_EXPECTED, native=True)
     if _in_range(table.column(column), 0.0, 1.0):
         return values
     bad = np.flatnonzero((values < 0.0) | (values > 1.0))
@@ -413,22 +444,17 @@ def _reject_duplicates(
         seen[key] = True
         if np.count_nonzero(seen) == len(key):
             return
-        counts = np.bincount(key, minlength=n_models * n_questions)
-        rows = np.flatnonzero(counts[key] > 1)
-    else:
-        order = np.argsort(key, kind="stable")
-        same = key[order][1:] == key[order][:-1]
-        if not same.any():
-            return
-        rows = np.sort(order[1:][same])
-    row = int(rows[1]) if rows.size > 1 else int(rows[0])
-    raise InputDataError(
-        name,
-        f"duplicate row for model '{model_names[model_code[row]]}' and question "
-        f"'{question_ids[question_code[row]]}'",
-        row=row + 1,
-        hint="each (model, question) pair may appear once; deduplicate the dump first",
-    )
+    # A duplicate (or, past the bitmap's size, maybe one): sort the keys, stably, to name the first row
+    # that repeats an earlier one, and that earlier row.
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    repeats = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+    if not repeats.size:
+        return
+    row = int(order[repeats].min())
+    first = int(order[np.searchsorted(ordered, key[row])])
+    raise duplicate_row(name, row + 1, str(model_names[model_code[row]]), str(question_ids[question_code[row]]),
+                        first + 1)
 
 
 def _flops_per_model(
@@ -439,7 +465,7 @@ def _flops_per_model(
     if by_runs is not None:
         return by_runs
     # Something is off (or the column is unusual): the row-by-row path finds and names the bad row.
-    flops = _numeric(table, column, name, "a positive number of FLOPs")
+    flops = _numeric(table, column, name, FLOPS_EXPECTED)
     bad = np.flatnonzero(~np.isnan(flops) & ~(flops > 0) | np.isinf(flops))
     if bad.size:
         raise InputDataError(name, "FLOPs must be a positive, finite number", column=column,
@@ -457,11 +483,14 @@ def _flops_per_model(
     else:
         by_model[model_code[known]] = flops[known]
         disagree = np.flatnonzero(known & (flops != by_model[model_code]))
-    if disagree.size:
-        row = int(disagree[0])
-        raise InputDataError(name, f"FLOPs must be constant per model, but model "
-                             f"'{model_names[model_code[row]]}' has several values",
-                             column=column, row=row + 1, found=float(flops[row]))
+    if disagree.size:  # name the first row that differs from its model's first row with FLOPs
+        rows = np.flatnonzero(known)
+        first = np.full(len(model_names), len(flops))
+        np.minimum.at(first, model_code[rows], rows)
+        row = int(rows[flops[rows] != flops[first[model_code[rows]]]][0])
+        first_row = int(first[model_code[row]])
+        raise flops_conflict(name, column, row + 1, str(model_names[model_code[row]]), float(flops[row]),
+                             first_row + 1, float(flops[first_row]))
     return by_model
 
 

@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
-from slicesand.ingest.dump import DUMP_HINT, DumpColumns, partial_score_notes
+from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, P_EXPECTED, DumpColumns, duplicate_row,
+                                   flops_conflict, partial_score_notes)
 from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
 from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
 
@@ -237,7 +238,7 @@ class DumpScanner:
                 raise InputDataError(self.name, f"missing column '{required}'; found {preview(self.types)}",
                                      hint=DUMP_HINT)  # as the in-memory reader says it
         # Ids of another type than text or integers are read as the in-memory reader's text (id_text).
-        as_text = []
+        as_text: dict[str, str] = {}  # column: the SQL that replaces it in the view
         for column in (columns.model, columns.question, columns.task):
             if column in self.types:
                 refused = refused_duckdb_kind(str(self.types[column]))
@@ -245,11 +246,15 @@ class DumpScanner:
                     refuse_id_type(self.name, column, refused)
                 text = duckdb_text(_quote(column), str(self.types[column]))
                 if text is not None:
-                    as_text.append(f"{text} AS {_quote(column)}")
+                    as_text[column] = text
         if as_text:  # a timestamp with a time zone is written in UTC, whatever the machine's zone
             self.connection.execute(f"SET TimeZone = '{SCAN_TIME_ZONE}'")
-        self._rows = f"SELECT * {'REPLACE (' + ', '.join(as_text) + ') ' if as_text else ''}FROM {self.reader}"
-        self.connection.execute(f"CREATE VIEW dump AS {self._rows}")
+        self._task_filter: str | None = None  # the condition of the task :meth:`scan` last read
+        self._replacements = as_text
+        self._define_views()
+        self._nan_free: set[str] = set()  # the float score and FLOPs columns known to hold no NaN
+        self._text_numbers: set[str] = set()  # score and FLOPs columns stored as text, read as DOUBLE
+        self._read_text_numbers()
         self.has_correct = columns.correct in self.types
         self.has_p_correct = columns.p_correct in self.types
         if not (self.has_correct or self.has_p_correct):
@@ -268,6 +273,62 @@ class DumpScanner:
         self.notes: list[str] = []  # about the input, once the scores are checked (as Dump.notes)
         self._flops_gaps = False  # some model has rows with and rows without FLOPs (set by models())
 
+    def _define_views(self) -> None:
+        """The view ``dump`` of the rows (ids as text, NaN as empty where found, ...), and the same rows with
+        each one's file and (0-based) row number, read only to name a bad row."""
+        replace = (f"REPLACE ({', '.join(f'{sql} AS {_quote(c)}' for c, sql in self._replacements.items())}) "
+                   if self._replacements else "")
+        self._rows = f"SELECT * {replace}FROM {self.reader}"
+        self._numbered_rows = f"SELECT * {replace}FROM " + self.reader.replace(
+            "union_by_name = true", "union_by_name = true, filename = true, file_row_number = true")
+        where = f" WHERE {self._task_filter}" if self._task_filter else ""
+        self.connection.execute(f"CREATE OR REPLACE VIEW dump AS SELECT * FROM ({self._rows}){where}")
+
+    def _numbers(self) -> dict[str, str]:
+        """The score and FLOPs columns the dump has, and what each must hold (as the in-memory reader
+        says it)."""
+        c = self.columns
+        return {column: expected for column, expected in ((c.correct, CORRECT_EXPECTED), (c.p_correct, P_EXPECTED),
+                                                          (c.flops, FLOPS_EXPECTED)) if column in self.types}
+
+    def _read_text_numbers(self) -> None:
+        """Score or FLOPs columns stored as text are read as numbers (DOUBLE, 'nan' a NaN, as pyarrow
+        reads them), after the first cell that is not one (nor empty) is named, as the in-memory reader
+        names it."""
+        for column, expected in self._numbers().items():
+            if str(self.types[column]).upper() != "VARCHAR":
+                continue
+            number = f"TRY_CAST(d.{_quote(column)} AS DOUBLE)"
+            file, row, value = self._first_bad_row(f"d.{_quote(column)} IS NOT NULL AND {number} IS NULL",
+                                                   f"d.{_quote(column)}")
+            if row:
+                raise InputDataError(file, f"not a number; expected {expected}", column=column, row=row, found=value)
+            self._replacements[column] = number.replace("d.", "", 1)
+            self._text_numbers.add(column)
+            self._define_views()
+
+    def _float_columns(self) -> list[str]:
+        """The score and FLOPs columns that may hold a NaN (floats, or text read as numbers) and have not
+        been looked at for one."""
+        return [column for column in self._numbers() if column not in self._nan_free
+                and (str(self.types[column]).upper() in ("DOUBLE", "FLOAT") or column in self._text_numbers)]
+
+    def _read_nan_as_empty(self, floats: list[str]) -> bool:
+        """Whether one of the ``floats`` columns holds a NaN (not an infinity); the view then reads NaN
+        there as NULL."""
+        self._nan_free.update(floats)
+        counts = self.connection.execute("SELECT " + ", ".join(
+            f"SUM(CASE WHEN NOT isfinite({_quote(column)}) AND NOT isinf({_quote(column)}) THEN 1 ELSE 0 END)"
+            for column in floats) + " FROM dump").fetchall()[0]
+        value = {column: self._replacements.get(column, _quote(column)) for column in floats}
+        nan = [column for column, count in zip(floats, counts) if count]
+        for column in nan:
+            self._replacements[column] = (f"CASE WHEN isfinite({value[column]}) OR isinf({value[column]}) "
+                                          f"THEN {value[column]} END")
+        if nan:
+            self._define_views()
+        return bool(nan)
+
     def source(self) -> Source:
         return Source(Path(self.name).name if len(self.files) == 1 else self.name.rstrip("/").split("/")[-1],
                       self._hash.result())
@@ -283,17 +344,37 @@ class DumpScanner:
                         scales_in_dump=self.has_flops if scales_in_dump is None else scales_in_dump,
                         dialect=dialect, checksum=checksum, hash_keys=hash_keys, accuracy_from=accuracy_from)
 
-    def _first_bad_row(self, condition: str) -> tuple[str, int]:
-        """The file and row (1-based) of the first row matching ``condition`` (only on the error path)."""
-        reader = self.reader.replace("union_by_name = true", "union_by_name = true, filename = true, "
-                                     "file_row_number = true")
-        found = self.connection.execute(f"SELECT filename, file_row_number FROM {reader} AS d WHERE {condition} "
-                                        "ORDER BY filename, file_row_number LIMIT 1").fetchall()
-        return (found[0][0], int(found[0][1]) + 1) if found else (self.name, 0)
+    def _first_bad_row(self, condition: str, value: str = "NULL") -> tuple[str, int, object]:
+        """The file, row (1-based) and ``value`` (an SQL expression) of the first row matching
+        ``condition`` (only on the error path)."""
+        found = self.connection.execute(f"SELECT filename, file_row_number, {value} FROM ({self._numbered_rows}) "
+                                        f"AS d WHERE {condition} ORDER BY filename, file_row_number LIMIT 1").fetchall()
+        return (found[0][0], int(found[0][1]) + 1, found[0][2]) if found else (self.name, 0, None)
 
-    def _fail(self, condition: str, problem: str, column: str, hint: str | None = None) -> None:
-        file, row = self._first_bad_row(condition)
-        raise InputDataError(file, problem, column=column, row=row, hint=hint)
+    def _fail(self, condition: str, problem: str, column: str, hint: str | None = None, *,
+              quote: bool = False) -> None:
+        """Raise ``problem`` at the first row matching ``condition``; with ``quote``, the value found
+        there (as a float, as the in-memory reader quotes it)."""
+        file, row, value = self._first_bad_row(condition, f"d.{_quote(column)}" if quote else "NULL")
+        raise InputDataError(file, problem, column=column, row=row,
+                             found=None if value is None else float(value), hint=hint)
+
+    def _flops_conflict(self) -> None:
+        """The first row whose FLOPs differ from its model's first row with FLOPs, named with both values
+        (only on the error path: one window over the rows)."""
+        c, q = self.columns, _quote
+        window = f"PARTITION BY {q(c.model)} ORDER BY filename, file_row_number"
+        found = self.connection.execute(
+            f"SELECT filename, file_row_number, model, flops, first_file, first_row, first_flops FROM ("
+            f"SELECT filename, file_row_number, {q(c.model)} AS model, {q(c.flops)} AS flops, "
+            f"FIRST_VALUE(filename) OVER ({window}) AS first_file, "
+            f"FIRST_VALUE(file_row_number) OVER ({window}) AS first_row, "
+            f"FIRST_VALUE({q(c.flops)}) OVER ({window}) AS first_flops "
+            f"FROM ({self._numbered_rows}) WHERE {q(c.flops)} IS NOT NULL) "
+            "WHERE flops <> first_flops ORDER BY filename, file_row_number LIMIT 1").fetchall()
+        file, row, model, flops, first_file, first_row, first_flops = found[0]
+        raise flops_conflict(file, c.flops, row + 1, str(model), float(flops), int(first_row) + 1,
+                             float(first_flops), None if first_file == file else first_file)
 
     def models(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Model names (sorted as text) and FLOPs per model from the dump's own column (checked)."""
@@ -304,12 +385,22 @@ class DumpScanner:
         # The score columns' checks ride along (one pass over the dump instead of two); they are acted on
         # by :meth:`_check_scores`, after the model and FLOPs errors, as before.
         checks, _ = self._score_checks()
+        # A NaN is an empty cell in memory (pandas' missing value); out of core it went into the sums (a
+        # NaN p_correct of a model above the cut made its group mean 0, silently). One count of the cells
+        # that are not finite rides along; only when it is not 0 are the NaNs looked for, and then read as
+        # NULL by the view. Not by isnan() nor ``= 'NaN'``: DuckDB 2.0 decides those from the Parquet
+        # statistics, which leave NaN out (always false); isfinite() reads the rows.
+        floats = self._float_columns()
+        if floats:
+            checks = [*checks, "SUM(CASE WHEN " + " OR ".join(f"NOT isfinite({q(f)})" for f in floats) + " THEN 1 ELSE 0 END)"]
         rows = self.connection.execute(
             f"SELECT {q(c.model)}, COUNT(*){flops}, {', '.join(checks)} FROM dump GROUP BY {q(c.model)} "
             f"ORDER BY {q(c.model)}").fetchall()
         if not rows:
             raise InputDataError(self.name, "the dump has a header but no rows", hint=DUMP_HINT)
         self._check_counts = [sum(int(r[i] or 0) for r in rows) for i in range(len(rows[0]) - len(checks), len(rows[0]))]
+        if floats and self._check_counts.pop() and self._read_nan_as_empty(floats):
+            return self.models()
         rows = [r[:len(r) - len(checks)] for r in rows]
         if any(r[0] is None or str(r[0]) == "" for r in rows):  # "" is no name, as in the in-memory reader
             self._fail(self._empty(c.model), "empty value", c.model)
@@ -322,10 +413,9 @@ class DumpScanner:
         for name, _, low, high, known, bad in rows:
             if bad:
                 self._fail(f"NOT (d.{q(c.flops)} > 0 AND d.{q(c.flops)} < 'inf'::DOUBLE)",
-                           "FLOPs must be a positive, finite number", c.flops)
+                           "FLOPs must be a positive, finite number", c.flops, quote=True)
             if known and low != high:
-                raise InputDataError(self.name, f"FLOPs must be constant per model, but model '{name}' has "
-                                     "several values", column=c.flops, found=f"{low:g} .. {high:g}")
+                self._flops_conflict()
         return names, np.array([np.nan if r[4] == 0 else float(r[2]) for r in rows])
 
     def _score_checks(self) -> tuple[list[str], list[str]]:
@@ -358,10 +448,10 @@ class DumpScanner:
         counts = (list(self._check_counts) if self._check_counts is not None
                   else list(self.connection.execute(f"SELECT {', '.join(parts)} FROM dump").fetchall()[0]))
         if self.has_correct and counts.pop(0):
-            self._fail(f"d.{q(c.correct)} NOT IN (0, 1)", "correct must be 0/1 or true/false", c.correct)
+            self._fail(f"d.{q(c.correct)} NOT IN (0, 1)", "correct must be 0/1 or true/false", c.correct, quote=True)
         if self.has_p_correct and counts.pop(0):
             self._fail(f"NOT (d.{q(c.p_correct)} BETWEEN 0 AND 1)", "p_correct must be a probability in [0, 1]",
-                       c.p_correct, hint="pass probabilities, not log-probabilities or percentages")
+                       c.p_correct, hint="pass probabilities, not log-probabilities or percentages", quote=True)
         if counts[0]:
             self._fail(" AND ".join(f"d.{b}" for b in both), "no score on this row: both correct and p_correct "
                        "are empty", c.p_correct if self.has_p_correct else c.correct)
@@ -470,8 +560,8 @@ class DumpScanner:
     def _restrict_to_task(self, task: str) -> None:
         column = _quote(self.columns.task)
         literal = "'" + task.replace("'", "''") + "'"
-        self.connection.execute(f"CREATE OR REPLACE VIEW dump AS SELECT * FROM ({self._rows}) "
-                                f"WHERE CAST({column} AS VARCHAR) = {literal}")
+        self._task_filter = f"CAST({column} AS VARCHAR) = {literal}"
+        self._define_views()
 
     def _reject_duplicates(self, questions: pd.DataFrame, per_model: pd.DataFrame) -> None:
         """Each (model, question) once. A model that answered as many rows as there are questions, whose
@@ -490,12 +580,19 @@ class DumpScanner:
         if not suspects:
             return
         self.connection.register("suspect_models", pd.DataFrame({"model": suspects}))
+        window = f"PARTITION BY {q(c.model)}, {q(c.question)}{task} ORDER BY filename, file_row_number"
+        rows = f"SELECT * FROM ({self._numbered_rows}) WHERE {q(c.model)} IN (SELECT model FROM suspect_models)"
         found = self.connection.execute(
-            f"SELECT {q(c.model)}, {q(c.question)} FROM dump WHERE {q(c.model)} IN (SELECT model FROM suspect_models) "
-            f"GROUP BY {q(c.model)}, {q(c.question)}{task} HAVING COUNT(*) > 1 LIMIT 1").fetchall()
+            f"SELECT filename, file_row_number, model, question, first_file, first_row FROM ("
+            f"SELECT filename, file_row_number, {q(c.model)} AS model, {q(c.question)} AS question, "
+            f"ROW_NUMBER() OVER ({window}) AS occurrence, FIRST_VALUE(filename) OVER ({window}) AS first_file, "
+            f"FIRST_VALUE(file_row_number) OVER ({window}) AS first_row "
+            f"FROM ({rows}{' AND ' + self._task_filter if self._task_filter else ''})) "
+            "WHERE occurrence = 2 ORDER BY filename, file_row_number LIMIT 1").fetchall()
         if found:
-            raise InputDataError(self.name, f"duplicate row for model '{found[0][0]}' and question '{found[0][1]}'",
-                                 hint="each (model, question) pair may appear once; deduplicate the dump first")
+            file, row, model, question, first_file, first_row = found[0]
+            raise duplicate_row(file, row + 1, str(model), str(question), int(first_row) + 1,
+                                None if first_file == file else first_file)
 
 
 def emit_sql(path: str | Path, columns: DumpColumns, options, dialect: str = "duckdb", *,
