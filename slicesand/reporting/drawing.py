@@ -21,7 +21,8 @@ with them).
 
 :meth:`FigureDrawing.files` returns every figure as PNG and SVG bytes, the same bytes as drawing them
 all from the final inputs in this process (``tests/reporting/test_drawing.py``); ``None`` when the child
-failed, and the caller then draws them itself. The parent never imports matplotlib.
+failed, and the caller then draws them itself. The parent never imports matplotlib, and the drawing
+processes never import scipy: the parent sends the fit's curves evaluated (:data:`CURVES_READERS`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ FIGURE_READS = {
     "fits": ("fit", "slices", "predictions.flops", "threshold_flops", "task"),
     "tc_accuracy": ("fit", "slices", "task"),
 }
+
+
+#: The figures that draw the fit's curves (:func:`slicesand.reporting.facts.figure_curves`).
+CURVES_READERS = ("fits", "forecast")
+
+
+def _with_curves(inputs: FigureInputs, keys: list[str]) -> FigureInputs:
+    """The inputs to send for ``keys``: with the curves evaluated here, in the parent, which has scipy
+    loaded for the fit, when one of the figures draws them, so the drawing processes never import it."""
+    from slicesand.reporting.facts import with_figure_curves
+
+    return with_figure_curves(inputs) if any(key in CURVES_READERS for key in keys) else inputs
 
 
 def stale_figures(early: FigureInputs, final: FigureInputs) -> list[str]:
@@ -147,11 +160,9 @@ def _draw(receive, spare_inbox: int | None = None) -> dict[str, dict[str, bytes]
         os.nice(DRAWING_NICENESS)
     except OSError:  # pragma: no cover - lowering one's own priority is always allowed on Linux
         pass
-    import slicesand.reporting.figures  # noqa: F401 - imported once, before the second process is forked
-
-    # The forecast curves' sigmoid (slicesand.fitting.baselines.expit) imports scipy.special on first use
-    # (0.2 s): once here, not in both drawing processes.
-    import scipy.special  # noqa: F401
+    # Imported once, before the second process is forked. No scipy: the parent sends the fit's curves
+    # evaluated (FigureInputs.curves), where the logistic function would import scipy.special (0.2 s).
+    import slicesand.reporting.figures  # noqa: F401
 
     from slicesand.reporting.matplotlib_setup import remove_private_folder
 
@@ -242,12 +253,12 @@ class FigureDrawing:
             raise ValueError(f"FigureDrawing.draw: {keys} must be figures of FIGURE_READS")
         if keys:
             self._drawn.update(dict.fromkeys(keys, inputs))
-            self._child.send((False, inputs, keys, time.monotonic()))
+            self._child.send((False, _with_curves(inputs, keys), keys, time.monotonic()))
 
     def final(self, inputs: FigureInputs) -> None:
         """The run's final inputs: the child draws the rest (and redraws what they changed)."""
         stale = [key for key, early in self._drawn.items() if key in stale_figures(early, inputs)]
-        self._child.send((True, inputs, stale, time.monotonic()))
+        self._child.send((True, _with_curves(inputs, list(CURVES_READERS)), stale, time.monotonic()))
 
     def files(self) -> dict[str, dict[str, bytes]] | None:
         """``{key: {format: bytes}}`` in report order, once the child is done; ``None`` if it failed."""

@@ -43,6 +43,37 @@ class FigureInputs:
     task: str | None = None
     intervals: dict | None = None
     band: pd.DataFrame | None = None
+    #: The fit's curves on :func:`figure_grid` (``log10_flops`` and :func:`slicesand.forecast.predict.curves`),
+    #: when they were evaluated where these inputs were made (:func:`with_figure_curves`): a drawing process
+    #: then needs no scipy (about 0.2 s of imports for the logistic function).
+    curves: dict[str, np.ndarray] | None = None
+
+
+def with_figure_curves(inputs: FigureInputs) -> FigureInputs:
+    """``inputs`` with the curves of the fits and forecast figures evaluated here (:func:`figure_curves`).
+
+    >>> frame = pd.DataFrame({"flops": [1e20, 1e22]})
+    >>> with_figure_curves(FigureInputs(fit=None, slices=frame, predictions=frame)).curves is None  # no fit
+    True
+    """
+    if inputs.fit is None:
+        return inputs
+    from dataclasses import replace
+
+    grid, fitted = figure_curves(inputs)
+    return replace(inputs, curves={"log10_flops": grid, **fitted})
+
+
+def figure_curves(inputs: FigureInputs) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The figures' grid (:func:`figure_grid`) and the fit's curves on it: those the inputs carry when
+    they were evaluated on this grid, else evaluated now."""
+    grid = figure_grid(inputs.slices, inputs.predictions)
+    carried = inputs.curves
+    if carried is not None and np.array_equal(carried["log10_flops"], grid):
+        return grid, {key: values for key, values in carried.items() if key != "log10_flops"}
+    from slicesand.forecast.predict import curves
+
+    return grid, curves(inputs.fit, grid)
 
 
 def figure_grid(slices: pd.DataFrame, predictions: pd.DataFrame, n: int = GRID_POINTS) -> np.ndarray:

@@ -48,8 +48,7 @@ from matplotlib.markers import TICKDOWN
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from slicesand.fitting.model import Fit, group_columns_in, training_mask
-from slicesand.forecast.predict import curves
-from slicesand.reporting.facts import FigureInputs, figure_grid, format_flops
+from slicesand.reporting.facts import FigureInputs, figure_curves, format_flops
 from slicesand.reporting.figure_names import FIGURE_TITLES, figure_file_name, figure_keys, write_figures  # noqa: F401
 
 FIGURE_SIZE = (7.0, 5.0)  # inches: a two-column figure in a paper, legend below the axes
@@ -257,8 +256,7 @@ def fits_figure(inputs: FigureInputs) -> Figure:
     figure, ax = new_figure()
     fit = inputs.fit
     flops, train, test = _split_masks(inputs)
-    grid = figure_grid(inputs.slices, inputs.predictions)
-    fitted = curves(fit, grid)
+    grid, fitted = figure_curves(inputs)
     points = []
     for column, key, colour, name, what in (
             (fit.easy_column, "pred_easy", PALETTE["easy"], "easy group", f"degree-{fit.easy.degree} fit"),
@@ -297,8 +295,7 @@ def forecast_figure(inputs: FigureInputs) -> Figure:
     figure, ax = new_figure()
     fit = inputs.fit
     flops, train, test = _split_masks(inputs)
-    grid = figure_grid(inputs.slices, inputs.predictions)
-    fitted = curves(fit, grid)
+    grid, fitted = figure_curves(inputs)
     observed = inputs.slices["accuracy"].to_numpy(dtype=float)
     band = _band(inputs, grid)
     if band is not None:

@@ -187,3 +187,36 @@ def test_an_unwritable_matplotlib_folder_leaves_no_folder_behind_and_no_notice(t
         assert done.stderr == "", done.stderr
         assert list(temp.iterdir()) == [], command
     assert (out / "report-forecast.png").stat().st_size > 0 and (tmp_path / "notes" / "r-forecast.png").exists()
+
+
+def test_the_curves_are_sent_evaluated_for_the_figures_that_draw_them(inputs):
+    from slicesand.reporting.facts import figure_curves, figure_grid
+
+    assert drawing._with_curves(inputs, ["spectrum", "tc_accuracy"]).curves is None
+    sent = drawing._with_curves(inputs, ["fits"])
+    grid, fitted = figure_curves(inputs)  # evaluated here
+    assert np.array_equal(sent.curves["log10_flops"], grid)
+    assert np.array_equal(grid, figure_grid(inputs.slices, inputs.predictions))
+    assert all(np.array_equal(sent.curves[key], values, equal_nan=True) for key, values in fitted.items())
+    # Carried curves are used only on their own grid: inputs with other requested scales evaluate again.
+    moved = replace(sent, predictions=inputs.predictions.assign(flops=inputs.predictions["flops"] * 10))
+    assert not np.array_equal(figure_curves(moved)[0], grid)
+    assert np.array_equal(figure_curves(moved)[1]["pred_accuracy"],
+                          figure_curves(replace(moved, curves=None))[1]["pred_accuracy"], equal_nan=True)
+
+
+def test_figures_drawn_from_sent_inputs_import_no_scipy_and_match(inputs, tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    sent = drawing._with_curves(inputs, list(drawing.CURVES_READERS))
+    (tmp_path / "inputs.pickle").write_bytes(pickle.dumps(sent))
+    script = ("import pickle, sys; from slicesand.reporting.figures import make_figures, figure_files; "
+              f"files = figure_files(make_figures(pickle.load(open({str(tmp_path / 'inputs.pickle')!r}, 'rb'))), "
+              "('png', 'svg'), parallel=False); "
+              "sys.stdout.buffer.write(pickle.dumps((files, 'scipy' in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    files, scipy_imported = pickle.loads(done.stdout)
+    assert not scipy_imported
+    assert files == figure_files(make_figures(inputs), ("png", "svg"), parallel=False)
