@@ -289,3 +289,18 @@ def test_minor_ticks_as_one_line_keep_matplotlibs_pixels_on_any_span(decades, mo
         return figure_bytes(figure, "png")
 
     assert drawn(True) == drawn(False)
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_a_laid_out_figure_is_drawn_once_per_save_with_the_layout_of_the_first(outdir, fmt, monkeypatch):
+    from matplotlib.figure import Figure
+
+    figures = make_figures(read_report(outdir).figures)
+    first = {key: figure_bytes(figure, fmt) for key, figure in figures.items()}  # lays each figure out
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(self) or original(self, renderer))
+    again = {key: figure_bytes(figure, fmt) for key, figure in figures.items()}
+    assert again == first
+    # savefig draws a figure with any layout engine (even matplotlib's placeholder) once more before saving.
+    assert len(draws) == len(figures) and all(figure.get_layout_engine() is None for figure in figures.values())
