@@ -53,7 +53,7 @@ def read_slices(path: str | Path, *, stdin: BinaryIO | None = None) -> SlicesTab
     name = display_name(path)
     table, source = read_table(path, required=["model", "flops", "tc_brier"], stdin=stdin,
                                column_types={"model": pa.string()}, what="slices", hint=SLICES_HINT)
-    frame = table.to_pandas()
+    frame = table.to_pandas(use_threads=False)  # one row a model: a thread pool would only be started
     if frame.empty:
         raise InputDataError(name, "the slices table has no rows", hint=SLICES_HINT)
     n_groups = group_count(frame, name)  # group_1 .. group_G, no gaps

@@ -303,7 +303,7 @@ def _read_csv(
 ) -> pa.Table:
     convert = pa_csv.ConvertOptions(column_types=column_types, strings_can_be_null=False)
     try:
-        table = pa_csv.read_csv(handle, convert_options=convert)
+        table = pa_csv.read_csv(handle, read_options=_csv_read_options(handle), convert_options=convert)
     except pa.ArrowInvalid as exc:
         message = str(exc)
         if "Empty CSV file" in message:
@@ -330,6 +330,24 @@ def _read_csv(
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
     return table
+
+
+def _csv_read_options(handle: Path | BinaryIO) -> pa_csv.ReadOptions:
+    """Threads only for a CSV of more than one block (1 MiB), the unit pyarrow parses on each thread:
+    a smaller one (a slices table, a scale table, a small dump) is one block anyway, and read on the
+    calling thread it starts no pool of native threads, whose teardown at exit can race and abort the
+    process (SIGABRT, apache/arrow#34314).
+
+    >>> _csv_read_options(io.BytesIO(b"model\\na\\n")).use_threads
+    False
+    """
+    options = pa_csv.ReadOptions()
+    if isinstance(handle, Path):
+        size = handle.stat().st_size if compression_of(handle) is None else None  # compressed: unknown
+    else:
+        size = len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else None
+    options.use_threads = size is None or size > options.block_size
+    return options
 
 
 def _data_row(message: str, handle: Path | BinaryIO, convert: pa_csv.ConvertOptions) -> int | None:

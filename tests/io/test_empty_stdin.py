@@ -49,3 +49,30 @@ def test_an_empty_stdin_is_exit_3_with_one_line(shell, tmp_path):
     assert result.returncode == 3 and len(lines) == 1 and not result.stdout, lines
     assert lines[0].startswith("error: <stdin>: the file is empty (hint: "), lines
     assert not (tmp_path / "out").exists()
+
+
+COUNT_SMALL_READS = """
+import os, sys, pathlib
+import pyarrow.csv
+import slicesand.artifacts.slices_table, slicesand.io.tables
+def threads():
+    return len(os.listdir("/proc/self/task"))
+folder = pathlib.Path(sys.argv[1])
+(folder / "slices.csv").write_text("model,flops,tc_brier,group_1,group_2\\n"
+                                  + "".join(f"m{i},1e2{i % 10},-0.5,-0.4,-0.6\\n" for i in range(40)))
+pyarrow.csv.read_csv(folder / "slices.csv", read_options=pyarrow.csv.ReadOptions(use_threads=False))
+before = threads()  # pyarrow's I/O thread, which even a read on the calling thread starts, is there
+slicesand.artifacts.slices_table.read_slices(folder / "slices.csv")
+slicesand.io.tables.read_table(folder / "slices.csv")
+print(threads() - before)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts native threads through Linux /proc")
+def test_a_small_table_is_read_without_a_native_thread_pool(tmp_path):
+    """predict (a slices table), the scale tables and small dumps are one CSV block: read on the calling
+    thread, and converted to pandas there, they start none of pyarrow's pool threads, which were left to
+    the same teardown race at exit (3 more threads on 2 cores before)."""
+    result = subprocess.run([sys.executable, "-c", COUNT_SMALL_READS, str(tmp_path)], capture_output=True,
+                            cwd=ROOT, env=environment())
+    assert result.stdout.decode().strip() == "0", result.stderr.decode()
