@@ -190,6 +190,17 @@ DUPLICATE_HINT = "each (model, question) pair may appear once; deduplicate the d
 FLOPS_HINT = "give a model the same FLOPs on every row, or leave the column out and pass --models FILE"
 
 
+def no_score_problem(score_columns: list[str]) -> str:
+    """Both engines' problem for a row with no score, naming the score columns the dump has.
+
+    >>> no_score_problem(["correct", "p_correct"]), no_score_problem(["p"])
+    ('no score on this row: both correct and p_correct are empty', 'no score on this row: p is empty')
+    """
+    if len(score_columns) == 2:
+        return f"no score on this row: both {score_columns[0]} and {score_columns[1]} are empty"
+    return f"no score on this row: {score_columns[0]} is empty"
+
+
 def duplicate_row(name: str, row: int, model: str, question: str, first_row: int,
                   first_file: str | None = None) -> InputDataError:
     """Both engines' error for a (model, question) pair met again at ``row`` (1-based), first met at
@@ -243,8 +254,7 @@ def _scores(table: pa.Table, columns: DumpColumns, name: str, has_correct: bool,
         if missing.size:
             column = columns.p_correct if has_p else columns.correct
             present = [c for c, there in ((columns.correct, correct is not None), (columns.p_correct, has_p)) if there]
-            empty = f"both {present[0]} and {present[1]} are empty" if len(present) == 2 else f"{present[0]} is empty"
-            raise InputDataError(name, f"no score on this row: {empty}", column=column, row=int(missing[0]) + 1)
+            raise InputDataError(name, no_score_problem(present), column=column, row=int(missing[0]) + 1)
     notes = partial_score_notes(without_p, without_correct) if has_p and correct is not None else []
     return correct, tc_brier(p_effective), notes
 

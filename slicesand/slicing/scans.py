@@ -37,7 +37,7 @@ import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, P_EXPECTED, DumpColumns, duplicate_row,
-                                   flops_conflict, partial_score_notes)
+                                   flops_conflict, no_score_problem, partial_score_notes)
 from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
 from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
 
@@ -453,8 +453,10 @@ class DumpScanner:
             self._fail(f"NOT (d.{q(c.p_correct)} BETWEEN 0 AND 1)", "p_correct must be a probability in [0, 1]",
                        c.p_correct, hint="pass probabilities, not log-probabilities or percentages", quote=True)
         if counts[0]:
-            self._fail(" AND ".join(f"d.{b}" for b in both), "no score on this row: both correct and p_correct "
-                       "are empty", c.p_correct if self.has_p_correct else c.correct)
+            present = [column for column, there in ((c.correct, self.has_correct), (c.p_correct, self.has_p_correct))
+                       if there]
+            self._fail(" AND ".join(f"d.{b}" for b in both), no_score_problem(present),
+                       c.p_correct if self.has_p_correct else c.correct)
         if counts[1]:
             self._fail(self._empty(c.question), "empty value", c.question)
         self.notes = partial_score_notes(*counts[2:4]) if len(counts) == 4 else []

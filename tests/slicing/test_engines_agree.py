@@ -142,6 +142,9 @@ def _hostile() -> dict[str, tuple[pd.DataFrame, str]]:
     frame = base.astype({"correct": float})
     frame.loc[13, ["correct", "p_correct"]] = np.nan
     case("no score", frame, "column 'p_correct', row 14: no score on this row: both correct and p_correct are empty")
+    frame = base.drop(columns="correct")
+    frame.loc[13, "p_correct"] = None
+    case("no score, p_correct only", frame, "column 'p_correct', row 14: no score on this row: p_correct is empty")
     frame = base.astype({"p_correct": str})
     frame.loc[3, "p_correct"] = "high"
     case("p_correct as text", frame,
