@@ -201,6 +201,10 @@ def no_score_problem(score_columns: list[str]) -> str:
     return f"no score on this row: {score_columns[0]} is empty"
 
 
+def _first_place(first_row: int, first_file: str | None) -> str:
+    return f"row {first_row}" + (f" of {first_file}" if first_file else "")
+
+
 def duplicate_row(name: str, row: int, model: str, question: str, first_row: int,
                   first_file: str | None = None) -> InputDataError:
     """Both engines' error for a (model, question) pair met again at ``row`` (1-based), first met at
@@ -209,7 +213,7 @@ def duplicate_row(name: str, row: int, model: str, question: str, first_row: int
     >>> print(duplicate_row("d.parquet", 41, "m2", "q1", 18))
     d.parquet: row 41: duplicate row for model 'm2' and question 'q1', first on row 18 (hint: each (model, question) pair may appear once; deduplicate the dump first)
     """
-    first = f"row {first_row}" + (f" of {first_file}" if first_file else "")
+    first = _first_place(first_row, first_file)
     return InputDataError(name, f"duplicate row for model '{model}' and question '{question}', first on {first}",
                           row=row, hint=DUPLICATE_HINT)
 
@@ -221,7 +225,7 @@ def flops_conflict(name: str, column: str, row: int, model: str, flops: float, f
     >>> print(flops_conflict("d.parquet", "flops", 11, "m1", 5e25, 9, 2e19))
     d.parquet: column 'flops', row 11: FLOPs must be constant per model, but model 'm1' has 2e+19 on row 9; found 5e+25 (hint: give a model the same FLOPs on every row, or leave the column out and pass --models FILE)
     """
-    first = f"row {first_row}" + (f" of {first_file}" if first_file else "")
+    first = _first_place(first_row, first_file)
     return InputDataError(name, f"FLOPs must be constant per model, but model '{model}' has {first_flops!r} on {first}",
                           column=column, row=row, found=flops, hint=FLOPS_HINT)
 

@@ -390,7 +390,6 @@ def _read_parquet(path: Path, name: str, column_types: dict[str, pa.DataType],
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputDataError(name, f"not a readable Parquet file: {first}", hint="is the file complete?") from None
-    reject_repeated_columns(table.column_names, name)
     for column, wanted in column_types.items():
         if column not in table.column_names:
             continue
