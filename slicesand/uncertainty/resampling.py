@@ -61,6 +61,11 @@ DEFAULT_MEMORY_BUDGET = 2e9
 # and a block's dozen (draws x questions) temporaries then stay within a core's caches: 1M cells (8 MB
 # each) drew 1,000 draws on 60 x 14k in 0.90 s of CPU where 4M took 1.21 s, with the same bits.
 BLOCK_CELLS = 1_000_000
+# Draws per block are a multiple of this, and a short last block is padded with the draws that follow
+# (then dropped): OpenBLAS's kernels round a matrix product's last bits differently for a row count that
+# is not a multiple of their tile (seen on an AMD EPYC), so without it a draw's bits would depend on the
+# block it fell in, and on how many draws were asked for.
+BLOCK_ROWS = 8
 # Threads over blocks of draws (the machine this was tuned on has 2 cores).
 THREADS = 2
 
@@ -316,15 +321,16 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
     index = {name: i for i, name in enumerate(matrix.models)}
     rows = np.array([index[str(m)] for m in models], dtype=np.int64)
     draws = model_weights.shape[0]
+    padded = -(-draws // BLOCK_ROWS) * BLOCK_ROWS  # whole blocks of BLOCK_ROWS; the padding rows are dropped
 
     # Reference weights per draw: drawn training models count as often as drawn; reference models that
     # are not training rows of the fit (e.g. incomplete ones) rank the questions with weight 1, as in slicing.
     reference = np.flatnonzero(matrix.reference)
-    ref_weights = np.broadcast_to(matrix.reference[reference].astype(np.float64), (draws, reference.size)).copy()
+    ref_weights = np.broadcast_to(matrix.reference[reference].astype(np.float64), (padded, reference.size)).copy()
     in_reference = np.full(matrix.models.size, -1)
     in_reference[reference] = np.arange(reference.size)
     training_reference = in_reference[rows] >= 0
-    ref_weights[:, in_reference[rows[training_reference]]] = model_weights[:, training_reference]
+    ref_weights[:draws, in_reference[rows[training_reference]]] = model_weights[:, training_reference]
 
     ranked = np.flatnonzero(matrix.ranked)
     ref_score = matrix.score[np.ix_(reference, ranked)]
@@ -337,11 +343,11 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
     correct_t = matrix.correct[rows].T
     known_t = count_t if matrix.correct_count is None else matrix.correct_count[rows].T
 
-    out = np.empty((4, draws, rows.size))
-    block = max(1, BLOCK_CELLS // max(1, matrix.score.shape[1]))
+    block = block_rows(matrix.score.shape[1])
+    out = np.empty((4, padded, rows.size))
 
     def one_block(start: int) -> None:  # blocks of draws bound memory; each block is vectorised
-        part = slice(start, min(start + block, draws))
+        part = slice(start, min(start + block, padded))
         counts, picks = question_picks(matrix.ranked, part.stop - part.start, seed, first=start)
         k = counts.astype(np.float64)
         weights = ref_weights[part]
@@ -370,8 +376,18 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
     # Both cores: numpy releases the GIL in its sorts and matrix products, and every block writes its
     # own rows of ``out`` from its own seeded streams, so the result does not depend on the threads.
     with one_blas_thread(), ThreadPoolExecutor(max_workers=threads or THREADS) as pool:
-        list(pool.map(one_block, range(0, draws, block)))
-    return out
+        list(pool.map(one_block, range(0, padded, block)))
+    return out[:, :draws]
+
+
+def block_rows(n_questions: int) -> int:
+    """Draws per block of :func:`question_draws`: at most :data:`BLOCK_CELLS` cells of (draws x questions),
+    a multiple of :data:`BLOCK_ROWS`, and at least one multiple.
+
+    >>> block_rows(14_042), block_rows(10), block_rows(10_000_000)
+    (64, 100000, 8)
+    """
+    return max(BLOCK_ROWS, BLOCK_CELLS // max(1, n_questions) // BLOCK_ROWS * BLOCK_ROWS)
 
 
 def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,

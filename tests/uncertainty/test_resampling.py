@@ -17,7 +17,11 @@ def test_blocks_and_threads_do_not_change_the_draws(monkeypatch):
     models = frame["model"].to_numpy()[frame["flops"] < 1e22]
     weights = np.random.default_rng(1).multinomial(len(models), np.full(len(models), 1 / len(models)), 30) * 1.0
     reference = qr.question_draws(matrix, models, weights, seed=4)
-    monkeypatch.setattr(qr, "BLOCK_CELLS", 90 * 7)  # blocks of 7 draws, the last one short
+    assert qr.block_rows(90) == 11104  # one block of 32 rows by default
+    # Fewer draws are the first draws of more, though their last block is shorter (13 = 8 + 5 rows).
+    assert np.array_equal(qr.question_draws(matrix, models, weights[:13], seed=4), reference[:, :13], equal_nan=True)
+    monkeypatch.setattr(qr, "BLOCK_CELLS", 90 * 17)  # blocks of 16 draws, the last one short
+    assert qr.block_rows(90) == 16
     for threads in (1, 2):
         monkeypatch.setattr(qr, "THREADS", threads)
         assert np.array_equal(qr.question_draws(matrix, models, weights, seed=4), reference, equal_nan=True)
