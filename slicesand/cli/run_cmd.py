@@ -37,8 +37,12 @@ def run_command(
 ) -> None:
     """Run slice, fit, predict and report in one go, leaving every artifact in the output folder."""
     from slicesand.cli.ui import Ui, check_strict, reader_may_leave, stdout_format
+    from slicesand.errors import UsageError
     from slicesand.pipeline.tasks import run_tasks
 
+    if str(output) == "-":  # a folder of artifacts has no stream form: refuse rather than make a folder named -
+        raise UsageError(None, "run writes a folder of artifacts; -o takes a folder, not - (stdout)",
+                         hint="the forecast is printed to stdout already: --format csv, json or md")
     ui = Ui(quiet)
     fmt = stdout_format(fmt, FORMATS)
     config = from_cli(ctx.params, ctx.meta.get("slicesand.argv"))

@@ -178,6 +178,14 @@ def test_failed_run_leaves_earlier_artifacts_intact(runner, tmp_path, good_dump)
     assert {p.name: p.read_bytes() for p in outdir.iterdir()} == before
 
 
+def test_run_refuses_stdout_as_its_folder(runner, tmp_path, good_dump, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", str(good_dump), "--easy-degree", "2", "-o", "-"])
+    assert result.exit_code == 2
+    assert "-o takes a folder" in _error_line(result)
+    assert not (tmp_path / "-").exists() and result.stdout == ""
+
+
 def test_usage_error_exit_code(runner):
     result = runner.invoke(app, ["fit"])
     assert result.exit_code == 2
