@@ -1,4 +1,4 @@
-"""``slicesand models``: the bundled table of public base models' scale."""
+"""``slicesand models``: the bundled table of public base models' scale, or a dump's models' scales."""
 
 from __future__ import annotations
 
@@ -6,28 +6,46 @@ from typing import Annotated
 
 import typer
 
-from slicesand.cli.options import Format, Quiet
+from slicesand.cli.options import COLUMNS, IMPORT, INPUT, Format, Quiet, from_cli, with_options
+from slicesand.errors import UsageError
 
 
+@with_options(INPUT, COLUMNS, IMPORT)
 def models_command(
+    ctx: typer.Context,
     fmt: Format = None,
     quiet: Quiet = False,
-    dump: Annotated[str | None, typer.Option("--for", metavar="DUMP", help="A dump or source: list its models' FLOPs and where "
-                                                          "each came from.")] = None,
+    dump: Annotated[str | None, typer.Option("--for", metavar="DUMP",
+                                             help="A dump or source: list its models' FLOPs and where each came "
+                                                  "from, as slice and run resolve them with the same input "
+                                                  "options (--task NAME: that task's models).")] = None,
+    **options,
 ) -> None:
     """List the bundled table of public base models' scale (parameters, tokens, FLOPs, source)."""
     from slicesand.cli.ui import Ui, print_frame, stdout_format
     from slicesand.ingest.known_models import known_models
 
     if dump is not None:
-        from slicesand.ingest.sources import scale_sources
-        scales = scale_sources(dump)
+        from slicesand.pipeline.stages import scale_listing
+
+        scales = scale_listing(dump, from_cli(ctx.params).dump)
         print_frame(scales, stdout_format(fmt), title=f"Model scales for {dump}")
         Ui(quiet).info(dump_scales_summary(scales, dump))
         return
+    given = dump_options_given(ctx)
+    if given:
+        raise UsageError(None, f"{given[0]} describes a dump, and only applies with --for DUMP",
+                         hint="slicesand models --for DUMP " + given[0] + " ...")
     table = known_models()
     print_frame(table, stdout_format(fmt), title="Known base models (sources: see the source column)")
     Ui(quiet).info(f"{len(table)} models; `--models FILE` always wins over this table")
+
+
+def dump_options_given(ctx: typer.Context) -> list[str]:
+    """The dump options (``--models``, ``--task``, the columns, the importers') given other than their defaults."""
+    shared = {p.name for group in (INPUT, COLUMNS, IMPORT) for p in group}
+    return [param.opts[0] for param in ctx.command.params
+            if param.name in shared and ctx.params.get(param.name) != param.default]
 
 
 def dump_scales_summary(scales, dump: str) -> str:

@@ -21,7 +21,6 @@ import numpy as np
 
 from slicesand.ingest.dump import Dump, DumpColumns, dump_from_table, load_dump, select_task
 from slicesand.ingest.importers import ImportOptions, read_source, sniff_source
-from slicesand.ingest.scales import resolve_scales
 from slicesand.io.tables import STDIO, Source, display_name, tree_sha256
 
 if TYPE_CHECKING:
@@ -88,18 +87,3 @@ def restrict_to_task(dump: Dump, task: str, flops_by_model: np.ndarray) -> tuple
     return replace(part, model_names=part.model_names[answered], model_code=remap[part.model_code],
                    flops_by_model=None if part.flops_by_model is None else part.flops_by_model[answered],
                    dense=False), flops
-
-
-def scale_sources(path: str | Path, options: SourceOptions = SourceOptions()) -> pd.DataFrame:
-    """Every model of a source with its FLOPs and where they came from (``slicesand models --for``):
-    the same resolution ``slice`` and ``run`` make without ``--models``.
-
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.csv"
-    >>> _ = path.write_text("model,question,correct\\nEleutherAI/pythia-1b,q1,1\\nmine,q1,0\\n")
-    >>> scale_sources(path)["scale_source"].str[:60].tolist()
-    ['base_llm_scale.csv (Biderman et al. 2023, Pythia (arXiv:2304', 'none']
-    """
-    dump, imported = load_source(path, options)
-    resolution = resolve_scales(dump.model_names, dump_flops=dump.flops_by_model, imported=imported)
-    return resolution.table(dump.model_names)

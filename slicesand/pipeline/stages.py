@@ -116,6 +116,29 @@ def model_scales(dump: Dump, options: DumpOptions, imported: pd.DataFrame | None
                           use_known=options.import_options.known_scales)
 
 
+def scale_listing(dump_path: str | Path, dump_options: DumpOptions = DumpOptions()) -> pd.DataFrame:
+    """Every model of a source (of ``dump_options.task``'s task, when set) with its FLOPs and where
+    they came from (``slicesand models --for``): the resolution ``slice`` and ``run`` make with the same
+    options (``--models``, ``--no-known-scales``, the columns and the importers' options).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "dump.csv"
+    >>> _ = path.write_text("model,question,correct\\nEleutherAI/pythia-1b,q1,1\\nmine,q1,0\\n")
+    >>> scale_listing(path)["scale_source"].str[:60].tolist()
+    ['base_llm_scale.csv (Biderman et al. 2023, Pythia (arXiv:2304', 'none']
+    >>> unknown = DumpOptions(import_options=replace(DumpOptions().import_options, known_scales=False))
+    >>> scale_listing(path, unknown)["scale_source"].tolist()
+    ['none', 'none']
+    """
+    dump, imported = load_source(dump_path, dump_options.source_options)
+    scales = model_scales(dump, dump_options, imported)
+    table = scales.table(dump.model_names)
+    if dump_options.task is None:
+        return table
+    part, _ = restrict_to_task(dump, dump_options.task, scales.flops)
+    return table[table["model"].isin(part.model_names)].reset_index(drop=True)
+
+
 def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: BinaryIO | None = None
                     ) -> tuple[Dump, np.ndarray, list[Diagnostic]]:
     """Read any supported source and resolve its models' scales: (dump, FLOPs per model, notes)."""

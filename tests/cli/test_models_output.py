@@ -29,3 +29,27 @@ def test_models_for_a_dump_counts_the_dumps_models(tmp_path):
     assert result.stderr.decode() == (f"{unscaled} has 3 models: 1 with a scale, 2 without one "
                                       "(give them one with `--models FILE`)\n")
     assert slicesand("models", "--for", unscaled, "-q").stderr == b""
+
+
+def test_models_for_a_dump_resolves_scales_with_the_runs_input_options(tmp_path):
+    dump = tmp_path / "d.csv"
+    dump.write_text("model,question,task,correct\nEleutherAI/pythia-1b,q1,a,1\nmine,q1,b,0\n")
+    models = tmp_path / "m.csv"
+    models.write_text("model,flops\nmine,1e22\n")
+
+    def listing(*args):
+        result = slicesand("models", "--for", dump, "-f", "json", "-q", *args)
+        assert result.returncode == 0, result.stderr
+        return {row["model"]: (row["flops"], row["scale_source"][:20]) for row in json.loads(result.stdout)}
+
+    assert listing() == {"EleutherAI/pythia-1b": (1.8e21, "base_llm_scale.csv ("), "mine": (None, "none")}
+    assert listing("--models", models)["mine"] == (1e22, str(models)[:20])
+    assert listing("--no-known-scales") == {"EleutherAI/pythia-1b": (None, "none"), "mine": (None, "none")}
+    assert listing("--task", "b") == {"mine": (None, "none")}
+
+
+def test_dump_options_without_a_dump_are_refused():
+    for flag in (["--task", "b"], ["--no-known-scales"], ["--model-column", "x"]):
+        result = slicesand("models", *flag)
+        assert result.returncode == 2 and result.stdout == b""
+        assert result.stderr.decode().startswith(f"error: {flag[0]} describes a dump, and only applies with --for")
