@@ -228,7 +228,10 @@ class DumpScanner:
         if all(f.lower().endswith(PARQUET_SUFFIXES) for f in self.files):
             self.reader = f"read_parquet({file_list}, hive_partitioning = {str(hive).lower()}, union_by_name = true)"
         else:  # a CSV: only --emit-sql reads one here (for its schema); slicing reads CSV in memory
-            self.reader = f"read_csv({file_list}, header = true, union_by_name = true)"
+            # RFC 4180, as pyarrow reads it: DuckDB's sniffer looks at the first 20,480 rows only, and
+            # there finding no quote it read a quoted line break further down as the end of a row.
+            self.reader = (f"read_csv({file_list}, header = true, delim = ',', quote = '\"', escape = '\"', "
+                           "union_by_name = true)")
         if self.reader.startswith("read_parquet"):
             _reject_repeated_columns_in(self.files)
         schema = self.connection.execute(f"DESCRIBE SELECT * FROM {self.reader}").fetchall()

@@ -3,11 +3,15 @@ whichever reader and whichever problem (bad bytes, a bad value, a field too many
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
 from slicesand.cli import app
+from slicesand.errors import InputDataError
+from slicesand.io.tables import read_table
+from tests.io.test_tables import long_quoted_dump
 
 HEADER = b"model,question,correct,flops\n"
 GOOD = b"m1,q1,1,1e20\n"
@@ -69,3 +73,34 @@ def test_a_matrix_counts_rows_after_its_header(runner, tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("model,q1,q2\nm1,0,1\nm2,1,7\n")
     assert "row 2: cell at row/column 'm2' x 'q2'" in _run(runner, ["import", str(path), "-o", str(tmp_path / "o.csv")])
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("source", ["FILE", "-"])
+def test_quoted_line_breaks_past_the_first_block_do_not_start_rows(runner, tmp_path, case, source):
+    """A file of more than one block is read on threads, then again on one to number the bad row: the
+    second read too must keep a quoted line break in its value."""
+    data, rows = long_quoted_dump()
+    bad, expected = CASES[case]
+    data += bad + b"m2,q1,1,1e21\n"
+    path = tmp_path / "d.csv"
+    path.write_bytes(data)
+    line = _run(runner, ["slice", str(path) if source == "FILE" else "-", "-o", str(tmp_path / "o.csv")],
+                stdin=data)
+    assert expected.replace("row 2:", f"row {len(rows) + 1}:") in line, line
+
+
+def test_the_row_named_is_the_problem_named(tmp_path):
+    """Two bad rows in different blocks: the threaded read met the bad bytes of one, the numbering read
+    the missing field of the other, and the message put the one's problem on the other's row (in about
+    half of the reads)."""
+    rows = [b"m%d,q%d,1,1e20\n" % (i % 5, i) for i in range(200_000)]
+    rows[19_999], rows[149_999] = b"m1,q\xff,1,1e20\n", b"m1,qy,1\n"
+    path = tmp_path / "d.csv"
+    path.write_bytes(HEADER + b"".join(rows))
+    for _ in range(8):
+        with pytest.raises(InputDataError) as error:
+            read_table(path, column_types={"question": pa.string()})
+        line = str(error.value)
+        assert ("row 20000: the file is not UTF-8 text" in line
+                or "row 150000: 3 fields on this row, but the header has 4; found 'm1,qy,1'" in line), line

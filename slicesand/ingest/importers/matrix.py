@@ -33,7 +33,7 @@ import pyarrow.csv as pa_csv
 from slicesand.errors import InputDataError
 from slicesand.ingest.importers._common import ImportOptions, Notes, ReaderOutput, make_dump, read_bytes
 from slicesand.ingest.known_models import lookup_scales
-from slicesand.io.tables import compression_of, csv_header, read_file_bytes
+from slicesand.io.tables import compression_of, csv_header, csv_parse_options, read_file_bytes
 
 MISSING_CELLS = ("", "NA", "N/A", "NaN", "nan", "null", "None")
 MODEL_HEADERS = ("model", "models", "model_id", "model_name", "subject", "subject_id", "llm")
@@ -193,6 +193,7 @@ def _csv_reader_table(data: bytes) -> pa.Table:
     table = pa_csv.read_csv(
         pa.BufferReader(data),
         read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+        parse_options=csv_parse_options(data),
         convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(_NARROW + 1)},
                                               strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
