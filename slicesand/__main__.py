@@ -12,6 +12,10 @@ some extension modules' import marks the process as interrupted even after it wa
 
 A finished command ends without the interpreter's teardown (:func:`_end`): its output flushed and the
 exit handlers run, as Python would, but without freeing every module and object one by one.
+
+SIGTERM (``kill``, ``timeout``, a CI job's time limit) is handled as a Ctrl-C that says "terminated":
+the same cleanup, then the process ends by SIGTERM (143 in a shell). A SIGTERM its caller set to be
+ignored stays ignored.
 """
 
 import os
@@ -29,8 +33,13 @@ def console() -> None:
     _end(_command())
 
 
+#: Exit codes that end the process by the signal that caused them, after cleaning up.
+_BY_SIGNAL = {130: "SIGINT", 143: "SIGTERM"}
+
+
 def _command() -> int:
-    """Run the command; its exit code (a Ctrl-C ends the process here, by SIGINT)."""
+    """Run the command; its exit code (a Ctrl-C or SIGTERM ends the process here, by that signal)."""
+    previous = _terminate_as_interrupt()
     try:
         if sys.argv[1:] == ["--version"]:
             code = _version()
@@ -38,12 +47,45 @@ def _command() -> int:
             from slicesand.cli.ui import main as cli_main
 
             code = cli_main()
-    except KeyboardInterrupt:  # while the command line's own modules load
-        _say("interrupted")
-        code = 130
-    if code == 130:
-        _end_by_sigint()
+    except KeyboardInterrupt as exc:  # while the command line's own modules load
+        code = 143 if _is_terminated(exc) else 130
+        _say("terminated" if code == 143 else "interrupted")
+    finally:
+        _restore_sigterm(previous)
+    if code in _BY_SIGNAL:
+        _end_by_signal(_BY_SIGNAL[code])
     return code
+
+
+def _terminate_as_interrupt():
+    """Have SIGTERM raise :class:`slicesand.errors.Terminated` (a KeyboardInterrupt), unless SIGTERM
+    is not at its default (ignored by the caller, or handled by a host process); the previous handler."""
+    import signal
+
+    from slicesand.errors import Terminated  # the standard library only
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            return signal.signal(signal.SIGTERM, terminate)
+    except (ValueError, AttributeError):  # not the main thread, or no SIGTERM here
+        pass
+    return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _is_terminated(exc: BaseException) -> bool:
+    from slicesand.errors import Terminated
+
+    return isinstance(exc, Terminated)
 
 
 def _end(code: int) -> None:
@@ -80,9 +122,12 @@ def _end(code: int) -> None:
     os._exit(code)
 
 
-def _end_by_sigint() -> None:
-    """Flush, then end the process by the default action of SIGINT (status 130 in a shell)."""
+def _end_by_signal(name: str) -> None:
+    """Flush, then end the process by the default action of the signal ``name`` (status 128 + its
+    number in a shell: 130 for SIGINT, 143 for SIGTERM)."""
     import signal
+
+    number = getattr(signal, name)
 
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -90,8 +135,8 @@ def _end_by_sigint() -> None:
         except (OSError, ValueError, AttributeError):
             pass
     if os.name == "posix":
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
 
 
 def _version() -> int:

@@ -85,3 +85,12 @@ class StrictError(SlicesandError):
     """``--strict``: the command did its work (artifacts written) but a trust warning fired (exit 6)."""
 
     exit_code = 6
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was sent SIGTERM (``kill``, ``timeout``, a CI job's time limit, ``docker stop``).
+
+    A :class:`KeyboardInterrupt`, so what cleans up after a Ctrl-C (a run folder being built is
+    removed, forked helpers are stopped) does after it too; the command line then says "terminated"
+    and ends by SIGTERM (143 in a shell).
+    """

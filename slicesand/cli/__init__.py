@@ -30,7 +30,7 @@ app = typer.Typer(
          "(Slice-and-Sandwich, Wu & Lo, ICLR 2025).\n\n"
          "Exit codes: 0 success, 1 internal error, 2 usage error, 3 bad input data, "
          "4 incompatible or stale artifact, 5 output refused (disk full, closed stdout), "
-         "6 a trust warning under --strict, 130 interrupted.",
+         "6 a trust warning under --strict, 130 interrupted, 143 terminated (SIGTERM).",
 )
 
 

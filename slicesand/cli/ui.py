@@ -16,12 +16,14 @@ code    meaning
 5       an output or stream could not be written or read (disk full, a closed stdout)
 6       ``--strict``: the forecast was made but a trust warning fired
 130     interrupted (Ctrl-C); the process ends by SIGINT after cleaning up (a shell shows 130)
+143     terminated (SIGTERM); cleaned up as after a Ctrl-C, then ended by SIGTERM (a shell shows 143)
 ======  ======================================================================
 
 >>> clean_text("nimbus\\x1b[31m-70b\\r")
 'nimbus[31m-70b'
->>> exit_status(BrokenPipeError())[0], exit_status(KeyboardInterrupt())[0]
-(0, 130)
+>>> from slicesand.errors import Terminated
+>>> exit_status(BrokenPipeError())[0], exit_status(KeyboardInterrupt())[0], exit_status(Terminated())
+(0, 130, (143, 'terminated'))
 """
 
 from __future__ import annotations
@@ -37,13 +39,14 @@ from typing import TYPE_CHECKING
 
 
 from slicesand.cli.help import COMMAND_PARAMETERS, HelpGroup
-from slicesand.errors import OutputError, SlicesandError, StrictError
+from slicesand.errors import OutputError, SlicesandError, StrictError, Terminated
 
 if TYPE_CHECKING:  # pandas is imported only by the commands that print a table
     import pandas as pd
 
 FORMATS = ("table", "csv", "json")
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_OUTPUT, EXIT_STRICT, EXIT_INTERRUPTED = 0, 1, 2, 5, 6, 130
+EXIT_TERMINATED = 143
 DEBUG_VARIABLE = "SLICESAND_DEBUG"
 
 def clean_text(text: object) -> str:
@@ -352,6 +355,8 @@ def exit_status(exc: BaseException, params: dict | None = None) -> tuple[int, st
         return exc.exit_code, cli_message(str(exc))
     if isinstance(exc, BrokenPipeError):
         return EXIT_OK, None  # `slicesand ... | head` closed the pipe: the reader has what it wanted
+    if isinstance(exc, Terminated):
+        return EXIT_TERMINATED, "terminated"
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "interrupted"
     if isinstance(exc, OSError):
@@ -425,7 +430,7 @@ def _handle(exc: BaseException, params: dict | None = None) -> int:
     if isinstance(exc, (BrokenPipeError, OSError)) and not isinstance(exc, SlicesandError):
         silence_stdout()  # Python's own flush at exit must not fail a second time
     if message is not None:
-        if code == EXIT_INTERRUPTED:
+        if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
             _stderr_line(message)
         else:
             error_line(message)
@@ -622,8 +627,9 @@ def _run_app(argv: list[str] | None) -> int:
     except click_exceptions.ClickException as exc:
         error_line(_usage_message(exc))
         return exc.exit_code
-    except typer.Abort:
-        return _handle(KeyboardInterrupt())
+    except typer.Abort as exc:  # click's form of a KeyboardInterrupt (a Terminated one included)
+        cause = exc.__cause__ if isinstance(exc.__cause__, KeyboardInterrupt) else KeyboardInterrupt()
+        return _handle(cause)
     return result if isinstance(result, int) else EXIT_OK
 
 

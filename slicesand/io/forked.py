@@ -77,7 +77,7 @@ class Forked:
     Use it as a context manager: leaving the block (an error or Ctrl-C in the parent included) stops a
     child whose result was not read, so no process outlives its parent's need for it. When no process
     can be forked, the ``OSError`` is raised with this process left as it was (its pipes closed, its
-    SIGINT handler and garbage collector back), for the caller to compute the result itself.
+    SIGINT and SIGTERM handlers and garbage collector back), for the caller to compute the result itself.
     """
 
     def __init__(self, function: Callable[..., object], *, inbox: bool | int = False) -> None:
@@ -88,9 +88,10 @@ class Forked:
             if end is not None:
                 _widen(end)  # what the parent sends fits the pipe: send() does not wait for the child
         # Ctrl-C during the fork would raise KeyboardInterrupt inside an at-fork handler (logging's),
-        # which Python prints and swallows: the run would go on. So SIGINT is only noted over the fork
+        # which Python prints and swallows: the run would go on. So SIGINT (and SIGTERM, which the
+        # command line raises as a KeyboardInterrupt too) is only noted over the fork
         # (by whichever thread, DuckDB's included, receives it) and handled once the child is known.
-        held = _HeldSigint()
+        held = _HeldSignals()
         # The child's garbage collections would walk every object inherited from this process, and
         # touching their headers copies the pages they live on: frozen, the collector leaves them be.
         gc.freeze()
@@ -245,25 +246,29 @@ def _widen(fd: int, size: int = 1 << 20) -> None:
 
 
 
-class _HeldSigint:
-    """SIGINT noted, not acted on, until :meth:`release` (main thread only; elsewhere a no-op)."""
+class _HeldSignals:
+    """SIGINT and SIGTERM noted, not acted on, until :meth:`release` (main thread only; elsewhere a no-op)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
-        self.received = False
-        self.previous = None
+        self.received: list[int] = []
+        self.previous: dict[int, object] = {}
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._note)
+            for number in self.SIGNALS:
+                self.previous[number] = signal.signal(number, self._note)
 
     def _note(self, signum, frame) -> None:
-        self.received = True
+        self.received.append(signum)
 
     def release(self, raise_now: bool = True) -> None:
-        """Put the previous handler back and, if SIGINT came meanwhile, act on it as it would have."""
-        if self.previous is None:
-            return
-        signal.signal(signal.SIGINT, self.previous)
+        """Put the previous handlers back and, if a signal came meanwhile, act on the first as it would have."""
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
         if self.received and raise_now:
-            if callable(self.previous):
-                self.previous(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt
-            elif self.previous == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
+            number = self.received[0]
+            handler = self.previous[number]
+            if callable(handler):
+                handler(number, None)  # Python's SIGINT default raises KeyboardInterrupt; the CLI's SIGTERM, Terminated
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), number)

@@ -27,7 +27,7 @@ def previous_run(tmp_path):
     return out, _snapshot(out)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_a_killed_run_leaves_the_previous_run_whole(tmp_path, previous_run, sig):
     out, before = previous_run
     # A slower second run (figures, bootstrap, another cut) into the same folder, killed half-way.
@@ -41,8 +41,13 @@ def test_a_killed_run_leaves_the_previous_run_whole(tmp_path, previous_run, sig)
         time.sleep(0.02)
     time.sleep(0.3)  # well inside the work: slicing, fitting, the bootstrap
     process.send_signal(sig)
-    process.communicate(timeout=120)
-    assert process.returncode == -sig  # SIGINT: cleaned up, then ended by the signal (130 in a shell)
+    _, stderr = process.communicate(timeout=120)
+    # SIGINT and SIGTERM: cleaned up, then ended by the signal (130 and 143 in a shell).
+    assert process.returncode == -sig
+    if sig != signal.SIGKILL:
+        assert stderr.decode().endswith({signal.SIGINT: "interrupted\n", signal.SIGTERM: "terminated\n"}[sig])
+        assert "Traceback" not in stderr.decode()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.csv", "out"]  # no staging folder left
     # No drawing process outlives the run, even one killed outright (the kernel ends them with it).
     deadline = time.monotonic() + 10
     while _group_alive(process.pid):

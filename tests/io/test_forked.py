@@ -71,23 +71,34 @@ def test_a_child_waiting_for_a_message_that_never_comes_ends_with_eof():
         child.send(1)
 
 
-def test_ctrl_c_during_the_fork_reaches_the_parent_and_stops_the_child(monkeypatch):
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_during_the_fork_reaches_the_parent_and_stops_the_child(monkeypatch, name):
+    """SIGTERM as the command line handles it: raising Terminated, a KeyboardInterrupt."""
     import signal
 
     import slicesand.io.forked as forked
+    from slicesand.errors import Terminated
 
+    def terminate(signum, frame):
+        raise Terminated
+
+    number = getattr(signal, name)
+    previous = signal.signal(signal.SIGTERM, terminate)
     real_fork, children = os.fork, []
 
-    def fork_interrupted():  # SIGINT arrives while the fork is under way
-        os.kill(os.getpid(), signal.SIGINT)
+    def fork_interrupted():  # the signal arrives while the fork is under way
+        os.kill(os.getpid(), number)
         pid = real_fork()
         if pid:
             children.append(pid)
         return pid
 
     monkeypatch.setattr(forked.os, "fork", fork_interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        Forked(lambda: time.sleep(60))
+    try:
+        with pytest.raises(Terminated if name == "SIGTERM" else KeyboardInterrupt):
+            Forked(lambda: time.sleep(60))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     with pytest.raises(ChildProcessError):  # killed and reaped
         os.waitpid(children[0], os.WNOHANG)
 
@@ -137,8 +148,10 @@ def test_a_fork_that_fails_leaves_this_process_as_it_was(monkeypatch):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     handler, frozen, fds = signal.getsignal(signal.SIGINT), gc.get_freeze_count(), len(os.listdir("/proc/self/fd"))
+    terminate = signal.getsignal(signal.SIGTERM)
     monkeypatch.setattr(forked.os, "fork", no_fork)
     with pytest.raises(OSError):
         Forked(lambda receive, spare: 1, inbox=2)
     assert signal.getsignal(signal.SIGINT) is handler  # Ctrl-C still works
+    assert signal.getsignal(signal.SIGTERM) is terminate
     assert gc.get_freeze_count() == frozen and len(os.listdir("/proc/self/fd")) == fds
