@@ -322,6 +322,12 @@ def _read_csv(
             detail = detail.strip().replace("CSV conversion error to double", "not a number")
             raise InputDataError(name, detail, column=column, row=row) from None
         fields = _FIELD_COUNT.search(message)
+        # A row that runs over lines with an odd count of quotes: a quote opened and never closed.
+        if fields and "\n" in fields[3] and fields[3].count('"') % 2 or _STRADDLES in message:
+            found = fields[3].strip().split("\n", 1)[0][:80] if fields else None
+            raise InputDataError(name, "a double quote opens a value that no quote closes, so the rest of the file "
+                                 "was read into it", row=row, found=found,
+                                 hint='close the quote, or write a quote inside a value as two ("")') from None
         if fields:
             expected, got, text = int(fields[1]), int(fields[2]), fields[3].strip()
             raise InputDataError(
@@ -404,14 +410,29 @@ def _numbered_error(message: str, handle: Path | BinaryIO, parse: pa_csv.ParseOp
     if _RECORD.search(message) is None:
         if not isinstance(handle, Path):
             handle.seek(0)
+        options = pa_csv.ReadOptions(use_threads=False)
+        if _STRADDLES in message:  # a quote left open ran past a block: read it as one, to reach the row
+            options.block_size = _whole_block(handle) or options.block_size
         try:
-            pa_csv.read_csv(handle, read_options=pa_csv.ReadOptions(use_threads=False), parse_options=parse,
-                            convert_options=convert)
+            pa_csv.read_csv(handle, read_options=options, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as again:
             if _RECORD.search(str(again)):
                 message = str(again)
     record = _RECORD.search(message)
     return message, int(record[1]) - 1 if record else None
+
+
+#: pyarrow's words for a value that runs past the end of a block (with ``newlines_in_values``: an open quote).
+_STRADDLES = "straddles two block boundaries"
+
+
+def _whole_block(handle: Path | BinaryIO) -> int | None:
+    """A block size that holds the whole (uncompressed) CSV, within pyarrow's limit; ``None`` if unknown."""
+    if isinstance(handle, Path):
+        size = handle.stat().st_size if compression_of(handle) is None else None
+    else:
+        size = len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else None
+    return None if size is None else min(size + 1, 2**31 - 1)
 
 
 def _csv_header(handle: Path | BinaryIO) -> list[str]:

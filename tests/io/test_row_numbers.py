@@ -25,6 +25,8 @@ CASES = {
     "a field too few": (b"m1,q2,1\n", "row 2: 3 fields on this row, but the header has 4; found 'm1,q2,1' "
                                       "(hint: give every row a field for each column"),
     "an empty name": (b",q2,1,1e20\n", "column 'model', row 2: "),
+    "a quote never closed": (b'm1,"q2,1,1e20\n', "row 2: a double quote opens a value that no quote closes, so the "
+                             "rest of the file was read into it; found 'm1,\"q2,1,1e20' (hint: close the quote"),
 }
 
 
@@ -104,3 +106,21 @@ def test_the_row_named_is_the_problem_named(tmp_path):
         line = str(error.value)
         assert ("row 20000: the file is not UTF-8 text" in line
                 or "row 150000: 3 fields on this row, but the header has 4; found 'm1,qy,1'" in line), line
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "gzip"])
+def test_a_quote_never_closed_early_in_a_long_file_names_its_row(runner, tmp_path, how):
+    """Read as values that may hold line breaks, the open quote swallowed blocks: pyarrow said only that
+    'straddling object straddles two block boundaries'. Read again as one block, the row is found (a
+    compressed file's size is not known: the problem without its row)."""
+    import gzip
+
+    rows = [b"m%d,q%d,1,1e2%d\n" % (i % 5, i, i % 5) for i in range(200_000)]
+    rows[4_999] = b'm1,"q5,1,1e21\n'
+    data = HEADER + b"".join(rows)
+    path = tmp_path / ("d.csv.gz" if how == "gzip" else "d.csv")
+    path.write_bytes(gzip.compress(data, compresslevel=1) if how == "gzip" else data)
+    line = _run(runner, ["slice", "-" if how == "stdin" else str(path), "-o", str(tmp_path / "o.csv")], stdin=data)
+    problem = "a double quote opens a value that no quote closes"
+    assert (f": {problem}" if how == "gzip" else f"row 5000: {problem}") in line, line
+    assert "straddl" not in line
