@@ -46,6 +46,14 @@ if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scanna
 
 DIALECTS = {"duckdb": ("DOUBLE", "VARCHAR", "BIGINT"), "trino": ("DOUBLE", "VARCHAR", "BIGINT"),
             "spark": ("DOUBLE", "STRING", "BIGINT"), "bigquery": ("FLOAT64", "STRING", "INT64")}
+#: Each dialect's integer type for :func:`exact_sum`'s terms (up to 2^52 each), whose SUM is exact for
+#: up to 1e20 rows: DuckDB sums BIGINT as a HUGEINT (and faster than HUGEINT terms); the others sum
+#: a DECIMAL(38, 0) or BIGNUMERIC in that type, where a BIGINT sum could overflow.
+EXACT_SUM_TYPES = {"duckdb": "BIGINT", "trino": "DECIMAL(38, 0)", "spark": "DECIMAL(38, 0)",
+                   "bigquery": "BIGNUMERIC"}
+#: Fixed point of the scans' sums of scores and probabilities (in [-1, 1]): 2^52, the finest step that
+#: still leaves each term an integer exactly (a term is off by at most 2^-53, a double's own rounding).
+SUM_SCALE = "4503599627370496e0"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -121,7 +129,7 @@ FROM ranked
 UNION ALL
 SELECT task, question, NULL, 0, NULL, NULL{hashed} FROM per_question WHERE reference_answers = 0"""
     if accuracy_from == "p_correct":  # the mean probability (rows without one count their correctness)
-        accuracy_sums = f"SUM({p}) AS correct_sum, COUNT(*) AS correct_known"
+        accuracy_sums = f"{exact_sum(p, dialect)} AS correct_sum, COUNT(*) AS correct_known"
     elif has_correct:
         accuracy_sums = f"SUM(CAST({correct} AS {double})) AS correct_sum, COUNT({correct}) AS correct_known"
     else:
@@ -131,12 +139,28 @@ SELECT task, question, NULL, 0, NULL, NULL{hashed} FROM per_question WHERE refer
              else f"{question} = g.question" + (f" AND {task} = g.task" if has_task else ""))
     sums = f", CAST(SUM({'g.question_hash' if hash_keys else row_hash}) AS VARCHAR) AS checksum" if checksum else ""
     models = f"""SELECT {model} AS model, g.difficulty_group AS difficulty_group, COUNT(*) AS answered,
-       SUM({score}) AS score_sum, {accuracy_sums}{sums}
+       {exact_sum(score, dialect)} AS score_sum, {accuracy_sums}{sums}
 FROM dump AS d{scales}
   JOIN question_groups AS g ON {match}
 WHERE {flops} IS NOT NULL
 GROUP BY {model}, g.difficulty_group"""
     return ScanSQL(questions, models)
+
+
+def exact_sum(value: str, dialect: str = "duckdb") -> str:
+    """SQL for the sum of ``value`` (a double in [-1, 1]) in fixed point: each term rounded to 2^-52 and
+    summed as an exact integer, then made a double again.
+
+    A parallel engine adds a column's doubles in whichever order its threads finish, and a double sum
+    depends on its order in the last bits: the same dump sliced twice gave different bytes. An integer
+    sum does not depend on its order.
+
+    >>> exact_sum("x")
+    'CAST(SUM(CAST(ROUND(x * 4503599627370496e0) AS BIGINT)) AS DOUBLE) / 4503599627370496e0'
+    """
+    double = DIALECTS[dialect][0]
+    return (f"CAST(SUM(CAST(ROUND({value} * {SUM_SCALE}) AS {EXACT_SUM_TYPES[dialect]})) AS {double}) "
+            f"/ {SUM_SCALE}")
 
 
 def _group_cases(groups: int, n_ranked: str) -> str:
