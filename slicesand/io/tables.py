@@ -307,37 +307,96 @@ def _read_csv(
         table = pa_csv.read_csv(handle, read_options=_csv_read_options(handle), parse_options=parse,
                                 convert_options=convert)
     except pa.ArrowInvalid as exc:
-        message = str(exc)
-        if "Empty CSV file" in message:
-            raise InputDataError(name, "the file is empty", hint=hint) from None
-        message, row = _numbered_error(message, handle, parse, convert)
-        match = _CSV_ERROR.search(message)
-        if match and "invalid UTF8" in message:
-            raise InputDataError(name, "the file is not UTF-8 text (Latin-1 or another legacy encoding?)", row=row,
-                                 hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
-        if match:
-            column_index, _, detail = match.groups()
-            header = _csv_header(handle)
-            column = header[int(column_index)] if int(column_index) < len(header) else f"#{column_index}"
-            detail = detail.strip().replace("CSV conversion error to double", "not a number")
-            raise InputDataError(name, detail, column=column, row=row) from None
-        fields = _FIELD_COUNT.search(message)
-        # A row that runs over lines with an odd count of quotes: a quote opened and never closed.
-        if fields and "\n" in fields[3] and fields[3].count('"') % 2 or _STRADDLES in message:
-            found = fields[3].strip().split("\n", 1)[0][:80] if fields else None
-            raise InputDataError(name, "a double quote opens a value that no quote closes, so the rest of the file "
-                                 "was read into it", row=row, found=found,
-                                 hint='close the quote, or write a quote inside a value as two ("")') from None
-        if fields:
-            expected, got, text = int(fields[1]), int(fields[2]), fields[3].strip()
-            raise InputDataError(
-                name, f"{got} fields on this row, but the header has {expected}", row=row, found=text[:80],
-                hint='quote a cell that holds a comma ("a,b"), or remove the extra field' if got > expected
-                else "give every row a field for each column of the header (an empty field is ,,)") from None
-        raise InputDataError(name, f"not a readable CSV file: {escaped(message.splitlines()[0])}") from None
+        if _STRADDLES not in str(exc):
+            _raise_csv_error(str(exc), handle, name, parse, convert, hint)
+        # A row longer than a block (1 MiB), or a quote never closed: read the file as one block.
+        if _whole_block(handle) is None:  # compressed: its size is known once it is decompressed
+            handle = io.BytesIO(read_file_bytes(handle))
+        if not isinstance(handle, Path):
+            handle.seek(0)
+        try:
+            table = pa_csv.read_csv(handle, read_options=pa_csv.ReadOptions(use_threads=False,
+                                                                            block_size=_whole_block(handle)),
+                                    parse_options=parse, convert_options=convert)
+        except pa.ArrowInvalid as again:
+            _raise_csv_error(str(again), handle, name, parse, convert, hint)
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
+    if parse.newlines_in_values:
+        _refuse_a_quote_left_open(table, name)
     return table
+
+
+def _raise_csv_error(message: str, handle: Path | BinaryIO, name: str, parse: pa_csv.ParseOptions,
+                     convert: pa_csv.ConvertOptions, hint: str | None) -> None:
+    """Raise pyarrow's CSV read error as one line naming the row, the column and the problem."""
+    if "Empty CSV file" in message:
+        raise InputDataError(name, "the file is empty", hint=hint) from None
+    message, row = _numbered_error(message, handle, parse, convert)
+    match = _CSV_ERROR.search(message)
+    if match and "invalid UTF8" in message:
+        raise InputDataError(name, "the file is not UTF-8 text (Latin-1 or another legacy encoding?)", row=row,
+                             hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
+    if match:
+        column_index, _, detail = match.groups()
+        header = _csv_header(handle)
+        column = header[int(column_index)] if int(column_index) < len(header) else f"#{column_index}"
+        value = _INVALID_VALUE.search(detail)
+        if value and "\n" in value[1] and parse.newlines_in_values:  # a value quoted across the rest of the file
+            raise InputDataError(name, QUOTE_LEFT_OPEN, column=column, row=row, found=_quoted_line(value[1]),
+                                 hint=QUOTE_HINT) from None
+        if value:
+            detail = detail[: value.start(1)] + _quoted_line(value[1]) + detail[value.end(1):]
+        detail = detail.strip().replace("CSV conversion error to double", "not a number")
+        raise InputDataError(name, detail, column=column, row=row) from None
+    fields = _FIELD_COUNT.search(message)
+    if fields and _opens_a_quote(fields[3].strip()):
+        raise InputDataError(name, QUOTE_LEFT_OPEN, row=row, found=_quoted_line(fields[3].strip()),
+                             hint=QUOTE_HINT) from None
+    if fields:
+        expected, got, text = int(fields[1]), int(fields[2]), _quoted_line(fields[3].strip())
+        raise InputDataError(
+            name, f"{got} field{'s' if got != 1 else ''} on this row, but the header has {expected}", row=row,
+            found=text, hint='quote a cell that holds a comma ("a,b"), or remove the extra field' if got > expected
+            else "give every row a field for each column of the header (an empty field is ,,)") from None
+    raise InputDataError(name, f"not a readable CSV file: {escaped(message.splitlines()[0])}") from None
+
+
+QUOTE_LEFT_OPEN = "a double quote opens a value that no quote closes, so the rest of the file was read into it"
+QUOTE_HINT = 'close the quote, or write a quote inside a value as two ("")'
+_INVALID_VALUE = re.compile(r"invalid value '(.*)'$", re.DOTALL)
+
+
+def _quoted_line(text: str, width: int = 80) -> str:
+    r"""A value as an error quotes it: its first line (without a CR), at most ``width`` characters.
+
+    >>> _quoted_line('m1,"q5,1\r\nm2,q6,1')
+    'm1,"q5,1'
+    """
+    return text.split("\n", 1)[0].rstrip("\r")[:width]
+
+
+def _opens_a_quote(row_text: str) -> bool:
+    r"""Whether a row's text has a field that opens a quote the row never closes (an odd count of quotes,
+    one of them at a field's start: a quote inside an unquoted value, ``q"5``, is only a character).
+
+    >>> _opens_a_quote('m2,"q1,0'), _opens_a_quote('m1,q"5,1'), _opens_a_quote('"a\nb",1')
+    (True, False, False)
+    """
+    return row_text.count('"') % 2 == 1 and re.search(r'(^|,)"', row_text) is not None
+
+
+def _refuse_a_quote_left_open(table: pa.Table, name: str) -> None:
+    """A quote opened in the last column of a row and never closed takes the rest of the file into that
+    value, and every row after it is gone without an error: refuse a last value that holds a line with
+    as many commas as a row of this file has (a real name holds no CSV row)."""
+    if table.num_rows == 0 or not pa.types.is_string(table.schema.field(table.num_columns - 1).type):
+        return
+    last = table.column(table.num_columns - 1)[-1].as_py()
+    commas = table.num_columns - 1
+    if last and "\n" in last and commas and any(line.count(",") >= commas for line in last.split("\n")[1:]):
+        raise InputDataError(name, QUOTE_LEFT_OPEN, column=table.column_names[-1], row=table.num_rows,
+                             found=_quoted_line(last), hint=QUOTE_HINT)
 
 
 def _csv_read_options(handle: Path | BinaryIO) -> pa_csv.ReadOptions:
@@ -410,9 +469,7 @@ def _numbered_error(message: str, handle: Path | BinaryIO, parse: pa_csv.ParseOp
     if _RECORD.search(message) is None:
         if not isinstance(handle, Path):
             handle.seek(0)
-        options = pa_csv.ReadOptions(use_threads=False)
-        if _STRADDLES in message:  # a quote left open ran past a block: read it as one, to reach the row
-            options.block_size = _whole_block(handle) or options.block_size
+        options = pa_csv.ReadOptions(use_threads=False, block_size=_whole_block(handle) or 1 << 20)
         try:
             pa_csv.read_csv(handle, read_options=options, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as again:
