@@ -65,8 +65,10 @@ def _terminate_as_interrupt():
     from slicesand.errors import Terminated  # the standard library only
 
     def terminate(signum, frame):
+        Terminated.received = True  # for a library that swallows the exception (slicesand.errors.interruption)
         raise Terminated
 
+    Terminated.received = False
     try:
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
             return signal.signal(signal.SIGTERM, terminate)

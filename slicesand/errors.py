@@ -94,3 +94,17 @@ class Terminated(KeyboardInterrupt):
     removed, forked helpers are stopped) does after it too; the command line then says "terminated"
     and ends by SIGTERM (143 in a shell).
     """
+
+    #: Whether a SIGTERM arrived (set by the command line's handler): a native library that runs the
+    #: handler inside its own call (DuckDB) swallows the exception, and reports only an interruption.
+    received = False
+
+
+def interruption() -> KeyboardInterrupt:
+    """What to raise for a native library's report that a signal interrupted it: :class:`Terminated`
+    after a SIGTERM, else a :class:`KeyboardInterrupt` (a Ctrl-C).
+
+    >>> type(interruption()).__name__
+    'KeyboardInterrupt'
+    """
+    return Terminated() if Terminated.received else KeyboardInterrupt()

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from slicesand.errors import InputDataError, UsageError
+from slicesand.errors import InputDataError, UsageError, interruption
 from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, P_EXPECTED, DumpColumns, duplicate_row,
                                    flops_conflict, no_score_problem, partial_score_notes)
 from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
@@ -229,6 +229,31 @@ class ScannedDump:
     has_p_correct: bool
 
 
+class InterruptibleConnection:
+    """A DuckDB connection whose query, interrupted by Ctrl-C or SIGTERM, raises that interruption.
+
+    DuckDB runs Python's signal handlers while a query runs, and on the exception they raise it stops
+    the query and raises ``RuntimeError: Query interrupted`` in its place: the command reported an
+    internal error (exit 1), and a multi-task run would have gone on to the next task.
+    """
+
+    INTERRUPTED = "Query interrupted"
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    def execute(self, *args, **kwargs):
+        try:
+            return self._connection.execute(*args, **kwargs)
+        except RuntimeError as exc:
+            if str(exc) != self.INTERRUPTED:
+                raise
+            raise interruption() from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._connection, name)
+
+
 class DumpScanner:
     """A DuckDB connection over one dump (file, folder or glob), with its columns checked."""
 
@@ -244,9 +269,9 @@ class DumpScanner:
         self._hash = ThreadPoolExecutor(max_workers=1).submit(files_sha256, self.files, root)
         # A small allocator cache: memory the scans freed goes back to the system before ``run`` builds
         # its matrices (DuckDB keeps 128 MB by default).
-        self.connection = duckdb.connect(config={"threads": threads or os.cpu_count() or 1,
-                                                 "allocator_flush_threshold": "16MB",
-                                                 **({"memory_limit": memory_limit} if memory_limit else {})})
+        self.connection = InterruptibleConnection(duckdb.connect(config={
+            "threads": threads or os.cpu_count() or 1, "allocator_flush_threshold": "16MB",
+            **({"memory_limit": memory_limit} if memory_limit else {})}))
         hive = os.path.isdir(str(path)) and any("=" in Path(f).parent.name for f in self.files)
         file_list = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in self.files) + "]"
         if all(f.lower().endswith(PARQUET_SUFFIXES) for f in self.files):
