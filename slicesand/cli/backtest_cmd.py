@@ -80,6 +80,9 @@ def backtest_command(
     from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
     from slicesand.evaluation.backtest import backtest, backtest_dump
 
+    if plot is not None and str(plot) == STDIO:  # pictures have no stream form: refuse rather than make a folder named -
+        raise UsageError(None, "--plot takes a folder for the backtest's pictures, not - (stdout)",
+                         hint="--plot backtest_plots/")
     ui = Ui(quiet)
     fmt = stdout_format(fmt)
     try:

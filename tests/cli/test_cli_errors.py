@@ -178,11 +178,12 @@ def test_failed_run_leaves_earlier_artifacts_intact(runner, tmp_path, good_dump)
     assert {p.name: p.read_bytes() for p in outdir.iterdir()} == before
 
 
-def test_run_refuses_stdout_as_its_folder(runner, tmp_path, good_dump, monkeypatch):
+@pytest.mark.parametrize("command", [["run", "--easy-degree", "2", "-o", "-"], ["backtest", "--plot", "-"]])
+def test_a_folder_of_artifacts_is_never_stdout(runner, tmp_path, good_dump, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["run", str(good_dump), "--easy-degree", "2", "-o", "-"])
+    result = runner.invoke(app, [command[0], str(good_dump), *command[1:]])
     assert result.exit_code == 2
-    assert "-o takes a folder" in _error_line(result)
+    assert f"{command[-2]} takes a folder" in _error_line(result)
     assert not (tmp_path / "-").exists() and result.stdout == ""
 
 
