@@ -21,7 +21,8 @@ def models_command(
                                                   "options (--task NAME: that task's models).")] = None,
     **options,
 ) -> None:
-    """List the bundled table of public base models' scale (parameters, tokens, FLOPs, source)."""
+    """List the bundled table of public base models' scale (parameters, tokens, FLOPs, source), or with
+    --for DUMP each of a dump's models with its FLOPs and where they came from."""
     from slicesand.cli.ui import Ui, print_frame, stdout_format
     from slicesand.ingest.known_models import known_models
 
@@ -29,8 +30,10 @@ def models_command(
         from slicesand.pipeline.stages import scale_listing
 
         scales = scale_listing(dump, from_cli(ctx.params).dump)
-        print_frame(scales, stdout_format(fmt), title=f"Model scales for {dump}")
-        Ui(quiet).info(dump_scales_summary(scales, dump))
+        from slicesand.io.tables import display_name
+
+        print_frame(scales, stdout_format(fmt), title=f"Model scales for {display_name(dump)}")
+        Ui(quiet).info(dump_scales_summary(scales, display_name(dump)))
         return
     given = dump_options_given(ctx)
     if given:
@@ -42,10 +45,15 @@ def models_command(
 
 
 def dump_options_given(ctx: typer.Context) -> list[str]:
-    """The dump options (``--models``, ``--task``, the columns, the importers') given other than their defaults."""
+    """The dump options (``--models``, ``--task``, the columns, the importers') given on the command line,
+    even at their default values."""
     shared = {p.name for group in (INPUT, COLUMNS, IMPORT) for p in group}
-    return [param.opts[0] for param in ctx.command.params
-            if param.name in shared and ctx.params.get(param.name) != param.default]
+
+    def given(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+    return [param.opts[0] for param in ctx.command.params if param.name in shared and given(param.name)]
 
 
 def dump_scales_summary(scales, dump: str) -> str:

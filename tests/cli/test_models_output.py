@@ -49,7 +49,13 @@ def test_models_for_a_dump_resolves_scales_with_the_runs_input_options(tmp_path)
 
 
 def test_dump_options_without_a_dump_are_refused():
-    for flag in (["--task", "b"], ["--no-known-scales"], ["--model-column", "x"]):
+    for flag in (["--task", "b"], ["--no-known-scales"], ["--model-column", "x"], ["--layout", "long"]):  # even a default
         result = slicesand("models", *flag)
         assert result.returncode == 2 and result.stdout == b""
         assert result.stderr.decode().startswith(f"error: {flag[0]} describes a dump, and only applies with --for")
+
+
+def test_models_for_stdin_names_it_stdin(tmp_path):
+    dump = small_dump(tmp_path / "d.csv")
+    result = slicesand("models", "--for", "-", "-f", "csv", input=dump.read_bytes())
+    assert result.returncode == 0 and result.stderr.decode() == "<stdin> has 12 models, each with a scale\n"
