@@ -27,13 +27,12 @@ def models_command(
     from slicesand.ingest.known_models import known_models
 
     if dump is not None:
+        from slicesand.io.tables import display_name
         from slicesand.pipeline.stages import scale_listing
 
-        scales = scale_listing(dump, from_cli(ctx.params).dump)
-        from slicesand.io.tables import display_name
-
-        print_frame(scales, stdout_format(fmt), title=f"Model scales for {display_name(dump)}")
-        Ui(quiet).info(dump_scales_summary(scales, display_name(dump)))
+        scales, name = scale_listing(dump, from_cli(ctx.params).dump), display_name(dump)
+        print_frame(scales, stdout_format(fmt), title=f"Model scales for {name}")
+        Ui(quiet).info(dump_scales_summary(scales, name))
         return
     given = dump_options_given(ctx)
     if given:

@@ -409,12 +409,16 @@ def _csv_read_options(handle: Path | BinaryIO) -> pa_csv.ReadOptions:
     False
     """
     options = pa_csv.ReadOptions()
-    if isinstance(handle, Path):
-        size = handle.stat().st_size if compression_of(handle) is None else None  # compressed: unknown
-    else:
-        size = len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else None
+    size = _csv_size(handle)
     options.use_threads = size is None or size > options.block_size
     return options
+
+
+def _csv_size(handle: Path | BinaryIO) -> int | None:
+    """A CSV's size in bytes as read; ``None`` when not known without reading it (compressed)."""
+    if isinstance(handle, Path):
+        return handle.stat().st_size if compression_of(handle) is None else None
+    return len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else None
 
 
 def csv_parse_options(source: Path | BinaryIO | bytes) -> pa_csv.ParseOptions:
@@ -485,10 +489,7 @@ _STRADDLES = "straddles two block boundaries"
 
 def _whole_block(handle: Path | BinaryIO) -> int | None:
     """A block size that holds the whole (uncompressed) CSV, within pyarrow's limit; ``None`` if unknown."""
-    if isinstance(handle, Path):
-        size = handle.stat().st_size if compression_of(handle) is None else None
-    else:
-        size = len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else None
+    size = _csv_size(handle)
     return None if size is None else min(size + 1, 2**31 - 1)
 
 
