@@ -323,7 +323,7 @@ def _read_csv(
     if table.num_columns == 0:
         raise InputDataError(name, "the file has no columns", hint=hint)
     if parse.newlines_in_values:
-        _refuse_a_quote_left_open(table, name)
+        _refuse_a_quote_left_open(table, handle, name)
     return table
 
 
@@ -386,17 +386,49 @@ def _opens_a_quote(row_text: str) -> bool:
     return row_text.count('"') % 2 == 1 and re.search(r'(^|,)"', row_text) is not None
 
 
-def _refuse_a_quote_left_open(table: pa.Table, name: str) -> None:
+def _refuse_a_quote_left_open(table: pa.Table, handle: Path | BinaryIO, name: str) -> None:
     """A quote opened in the last column of a row and never closed takes the rest of the file into that
-    value, and every row after it is gone without an error: refuse a last value that holds a line with
-    as many commas as a row of this file has (a real name holds no CSV row)."""
+    value, and every row after it is gone without an error. pyarrow reads such a value to the end of the
+    file and says nothing, so look at the text: a last value that holds a line break was quoted, and if
+    its quote was closed, the file ends (but for line breaks) with exactly that quoted value."""
     if table.num_rows == 0 or not pa.types.is_string(table.schema.field(table.num_columns - 1).type):
         return
     last = table.column(table.num_columns - 1)[-1].as_py()
-    commas = table.num_columns - 1
-    if last and "\n" in last and commas and any(line.count(",") >= commas for line in last.split("\n")[1:]):
+    if not last or "\n" not in last:
+        return
+    closed = ('"' + last.replace('"', '""') + '"').encode()
+    if _text_end(handle, len(closed)) != closed:
         raise InputDataError(name, QUOTE_LEFT_OPEN, column=table.column_names[-1], row=table.num_rows,
                              found=_quoted_line(last), hint=QUOTE_HINT)
+
+
+def _text_end(handle: Path | BinaryIO, size: int) -> bytes:
+    r"""The last ``size`` bytes of a CSV's text before its closing line breaks (fewer if the text is shorter).
+
+    >>> _text_end(io.BytesIO(b'a
+"b
+c"
+
+'), 5)
+    b'"b
+c"'
+    """
+    if isinstance(handle, Path) and compression_of(handle) is not None:
+        handle = io.BytesIO(read_file_bytes(handle))  # rare: only when the last value spans lines
+    if isinstance(handle, Path):
+        import mmap
+
+        with open(handle, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return _end_of(memoryview(view), size)
+    return _end_of(handle.getbuffer(), size)
+
+
+def _end_of(text: memoryview, size: int) -> bytes:
+    end = len(text)
+    while end and text[end - 1] in b"\r\n":  # a loop over the closing line breaks only
+        end -= 1
+    with text:
+        return bytes(text[max(0, end - size):end])
 
 
 def _csv_read_options(handle: Path | BinaryIO) -> pa_csv.ReadOptions:

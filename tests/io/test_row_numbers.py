@@ -3,9 +3,12 @@ whichever reader and whichever problem (bad bytes, a bad value, a field too many
 
 from __future__ import annotations
 
+import io
+
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
 import pytest
 
 from slicesand.cli import app
@@ -134,11 +137,11 @@ def _rows(n: int) -> list[bytes]:
 
 @pytest.mark.parametrize("n_rows", [180, 120_000])
 @pytest.mark.parametrize("how", ["file", "gzip"])
-@pytest.mark.parametrize("where", ["a text value last", "a number last", "the last row"])
+@pytest.mark.parametrize("where", ["a text value last", "a number last", "the last row", "the last line"])
 def test_a_quote_never_closed_is_never_read_silently(runner, tmp_path, n_rows, how, where):
     """Opened in the last column, the quote took every later row into one question's name and the slice
     went on without them (exit 0); in a number it quoted the rest of the file in the message; in the last
-    row it was called a missing field."""
+    row it was called a missing field; on the file's last line it was read as the value 'q9\\n' (exit 0)."""
     import gzip
 
     if where == "a number last":
@@ -151,6 +154,8 @@ def test_a_quote_never_closed_is_never_read_silently(runner, tmp_path, n_rows, h
     if where == "the last row":
         rows, column = rows[:21], ""
         rows[20] = b'm2,"q9,0,1e22\n'
+    if where == "the last line":
+        rows = rows[:21]
     data = header + b"".join(rows)
     path = tmp_path / ("d.csv.gz" if how == "gzip" else "d.csv")
     path.write_bytes(gzip.compress(data, compresslevel=1) if how == "gzip" else data)
@@ -159,11 +164,22 @@ def test_a_quote_never_closed_is_never_read_silently(runner, tmp_path, n_rows, h
     assert len(line) < 300 and "(hint: close the quote" in line
 
 
-def test_a_last_value_on_two_lines_is_still_a_value(runner, tmp_path):
-    path = tmp_path / "d.csv"
-    path.write_bytes(QUOTED_LAST + b"".join(_rows(30)) + b'm1,1e21,1,"two\nlines, quoted"\n')
-    table, _ = read_table(path)
-    assert table.column("question")[-1].as_py() == "two\nlines, quoted"
+@pytest.mark.parametrize("how", ["file", "gzip", "stdin"])
+@pytest.mark.parametrize("last, value", [
+    (b'"two\nlines, quoted"\n', "two\nlines, quoted"),
+    (b'"Which one?\nA) w, B) x, C) y, D) z"\r\n\n', "Which one?\nA) w, B) x, C) y, D) z"),  # a line of a row's commas
+    (b'"say ""a""\nthen, b"', 'say "a"\nthen, b'),  # doubled quotes, no closing line break
+])
+def test_a_last_value_on_two_lines_is_still_a_value(tmp_path, how, last, value):
+    """A closed quote in the last column of the last row was refused when a later line of it had as many
+    commas as a row (a guess at an open quote); now the text's end is compared with the quoted value."""
+    import gzip
+
+    data = QUOTED_LAST + b"".join(_rows(30)) + b"m1,1e21,1," + last
+    path = tmp_path / ("d.csv.gz" if how == "gzip" else "d.csv")
+    path.write_bytes(gzip.compress(data) if how == "gzip" else data)
+    table, _ = read_table("-", stdin=io.BytesIO(data)) if how == "stdin" else read_table(path)
+    assert table.column("question")[-1].as_py() == value
 
 
 def _scales(tmp_path) -> str:
