@@ -68,6 +68,7 @@ def _terminate_as_interrupt():
         Terminated.received = True  # for a library that swallows the exception (slicesand.errors.interruption)
         raise Terminated
 
+    terminate.raises_interruption = True  # a DuckDB query stops on it (slicing.query_interrupts)
     Terminated.received = False
     try:
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:

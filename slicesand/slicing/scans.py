@@ -35,11 +35,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from slicesand.errors import InputDataError, UsageError, interruption
+from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, P_EXPECTED, DumpColumns, duplicate_row,
                                    flops_conflict, no_score_problem, partial_score_notes)
 from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
 from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
+from slicesand.slicing.query_interrupts import InterruptibleConnection
 
 if TYPE_CHECKING:  # imported where a scan runs: `slice` on a CSV asks is_scannable and needs no pandas
     import pandas as pd
@@ -227,31 +228,6 @@ class ScannedDump:
     question_tasks: np.ndarray
     has_correct: bool
     has_p_correct: bool
-
-
-class InterruptibleConnection:
-    """A DuckDB connection whose query, interrupted by Ctrl-C or SIGTERM, raises that interruption.
-
-    DuckDB runs Python's signal handlers while a query runs, and on the exception they raise it stops
-    the query and raises ``RuntimeError: Query interrupted`` in its place: the command reported an
-    internal error (exit 1), and a multi-task run would have gone on to the next task.
-    """
-
-    INTERRUPTED = "Query interrupted"
-
-    def __init__(self, connection) -> None:
-        self._connection = connection
-
-    def execute(self, *args, **kwargs):
-        try:
-            return self._connection.execute(*args, **kwargs)
-        except RuntimeError as exc:
-            if str(exc) != self.INTERRUPTED:
-                raise
-            raise interruption() from None
-
-    def __getattr__(self, name: str):
-        return getattr(self._connection, name)
 
 
 class DumpScanner:
@@ -587,18 +563,19 @@ class DumpScanner:
                  + [f"CAST(d.{q(c.correct)} AS DOUBLE)"] * self.has_correct)
         p = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
         known = f", CAST(d.{q(c.correct)} AS DOUBLE) AS correct" if correct and self.has_correct else ""
-        reader = self.connection.sql(
-            f"SELECT cm.row, cq.code, {p} AS p{known} FROM dump AS d "
-            f"JOIN cell_models_frame AS cm ON CAST(d.{q(c.model)} AS VARCHAR) = cm.model "
-            f"JOIN cell_questions AS cq ON {match}").to_arrow_reader(1 << 18)
-        scores = np.full((n_models, n_questions), np.nan, dtype=dtype)
-        correctness = np.full((n_models, n_questions), np.nan) if correct and self.has_correct else None
-        for batch in reader:  # bounded batches of rows; each is scattered in one vectorised step
-            rows = batch.column(0).to_numpy(zero_copy_only=False)
-            codes = batch.column(1).to_numpy(zero_copy_only=False)
-            scores[rows, codes] = tc_brier(batch.column(2).to_numpy(zero_copy_only=False))
-            if correctness is not None:
-                correctness[rows, codes] = batch.column(3).to_numpy(zero_copy_only=False)
+        with self.connection.interruptible():  # the query runs as its batches are read
+            reader = self.connection.sql(
+                f"SELECT cm.row, cq.code, {p} AS p{known} FROM dump AS d "
+                f"JOIN cell_models_frame AS cm ON CAST(d.{q(c.model)} AS VARCHAR) = cm.model "
+                f"JOIN cell_questions AS cq ON {match}").to_arrow_reader(1 << 18)
+            scores = np.full((n_models, n_questions), np.nan, dtype=dtype)
+            correctness = np.full((n_models, n_questions), np.nan) if correct and self.has_correct else None
+            for batch in reader:  # bounded batches of rows; each is scattered in one vectorised step
+                rows = batch.column(0).to_numpy(zero_copy_only=False)
+                codes = batch.column(1).to_numpy(zero_copy_only=False)
+                scores[rows, codes] = tc_brier(batch.column(2).to_numpy(zero_copy_only=False))
+                if correctness is not None:
+                    correctness[rows, codes] = batch.column(3).to_numpy(zero_copy_only=False)
         return scores, correctness
 
     def tasks(self) -> list[str]:

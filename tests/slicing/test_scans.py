@@ -288,32 +288,3 @@ def test_an_empty_name_is_an_empty_value_in_both_engines(tmp_path, column):
     for engine in ("numpy", "auto"):
         with pytest.raises(InputDataError, match=f"column '{column}', row 8: empty value"):
             slice_stage(path, SliceOptions(groups=3), engine=engine)
-
-
-@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
-def test_a_signal_during_a_scan_raises_that_interruption(name):
-    """DuckDB runs the signal handler inside its query and raises 'RuntimeError: Query interrupted' in
-    place of its exception: a Ctrl-C or SIGTERM during an out-of-core slice was an internal error
-    (exit 1; found by review). The command line's own SIGTERM handler is installed here."""
-    import os
-    import signal
-    import threading
-
-    import duckdb
-
-    from slicesand.__main__ import _restore_sigterm, _terminate_as_interrupt
-    from slicesand.errors import Terminated
-    from slicesand.slicing.scans import InterruptibleConnection
-
-    previous = _terminate_as_interrupt()
-    connection = InterruptibleConnection(duckdb.connect(config={"threads": 2}))
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), getattr(signal, name)))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt) as caught:  # hours of work, unless interrupted
-            connection.execute("SELECT SUM(hash(i)) FROM range(100000000000) t(i)").fetchall()
-    finally:
-        timer.cancel()
-        _restore_sigterm(previous)
-    assert isinstance(caught.value, Terminated) == (name == "SIGTERM")
-    assert connection.execute("SELECT 1").fetchall() == [(1,)]  # the connection still works
