@@ -295,7 +295,7 @@ def reject_repeated_columns(names: list[str], name: str) -> None:
 
 _CSV_ERROR = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?(.*)", re.DOTALL)
 _RECORD = re.compile(r"Row #(\d+)")
-_FIELD_COUNT = re.compile(r"Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
+FIELD_COUNT = re.compile(r"Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
 
 
 def _read_csv(
@@ -343,18 +343,18 @@ def _raise_csv_error(message: str, handle: Path | BinaryIO, name: str, parse: pa
         column = header[int(column_index)] if int(column_index) < len(header) else f"#{column_index}"
         value = _INVALID_VALUE.search(detail)
         if value and "\n" in value[1] and parse.newlines_in_values:  # a value quoted across the rest of the file
-            raise InputDataError(name, QUOTE_LEFT_OPEN, column=column, row=row, found=_quoted_line(value[1]),
+            raise InputDataError(name, QUOTE_LEFT_OPEN, column=column, row=row, found=quoted_line(value[1]),
                                  hint=QUOTE_HINT) from None
         if value:
-            detail = detail[: value.start(1)] + _quoted_line(value[1]) + detail[value.end(1):]
+            detail = detail[: value.start(1)] + quoted_line(value[1]) + detail[value.end(1):]
         detail = detail.strip().replace("CSV conversion error to double", "not a number")
         raise InputDataError(name, detail, column=column, row=row) from None
-    fields = _FIELD_COUNT.search(message)
-    if fields and _opens_a_quote(fields[3].strip()):
-        raise InputDataError(name, QUOTE_LEFT_OPEN, row=row, found=_quoted_line(fields[3].strip()),
+    fields = FIELD_COUNT.search(message)
+    if fields and opens_a_quote(fields[3].strip()):
+        raise InputDataError(name, QUOTE_LEFT_OPEN, row=row, found=quoted_line(fields[3].strip()),
                              hint=QUOTE_HINT) from None
     if fields:
-        expected, got, text = int(fields[1]), int(fields[2]), _quoted_line(fields[3].strip())
+        expected, got, text = int(fields[1]), int(fields[2]), quoted_line(fields[3].strip())
         raise InputDataError(
             name, f"{got} field{'s' if got != 1 else ''} on this row, but the header has {expected}", row=row,
             found=text, hint='quote a cell that holds a comma ("a,b"), or remove the extra field' if got > expected
@@ -367,20 +367,20 @@ QUOTE_HINT = 'close the quote, or write a quote inside a value as two ("")'
 _INVALID_VALUE = re.compile(r"invalid value '(.*)'$", re.DOTALL)
 
 
-def _quoted_line(text: str, width: int = 80) -> str:
+def quoted_line(text: str, width: int = 80) -> str:
     r"""A value as an error quotes it: its first line (without a CR), at most ``width`` characters.
 
-    >>> _quoted_line('m1,"q5,1\r\nm2,q6,1')
+    >>> quoted_line('m1,"q5,1\r\nm2,q6,1')
     'm1,"q5,1'
     """
     return text.split("\n", 1)[0].rstrip("\r")[:width]
 
 
-def _opens_a_quote(row_text: str) -> bool:
+def opens_a_quote(row_text: str) -> bool:
     r"""Whether a row's text has a field that opens a quote the row never closes (an odd count of quotes,
     one of them at a field's start: a quote inside an unquoted value, ``q"5``, is only a character).
 
-    >>> _opens_a_quote('m2,"q1,0'), _opens_a_quote('m1,q"5,1'), _opens_a_quote('"a\nb",1')
+    >>> opens_a_quote('m2,"q1,0'), opens_a_quote('m1,q"5,1'), opens_a_quote('"a\nb",1')
     (True, False, False)
     """
     return row_text.count('"') % 2 == 1 and re.search(r'(^|,)"', row_text) is not None
@@ -399,19 +399,14 @@ def _refuse_a_quote_left_open(table: pa.Table, handle: Path | BinaryIO, name: st
     closed = ('"' + last.replace('"', '""') + '"').encode()
     if _text_end(handle, len(closed)) != closed:
         raise InputDataError(name, QUOTE_LEFT_OPEN, column=table.column_names[-1], row=table.num_rows,
-                             found=_quoted_line(last), hint=QUOTE_HINT)
+                             found=quoted_line(last), hint=QUOTE_HINT)
 
 
 def _text_end(handle: Path | BinaryIO, size: int) -> bytes:
     r"""The last ``size`` bytes of a CSV's text before its closing line breaks (fewer if the text is shorter).
 
-    >>> _text_end(io.BytesIO(b'a
-"b
-c"
-
-'), 5)
-    b'"b
-c"'
+    >>> _text_end(io.BytesIO(b'a\n"b\nc"\r\n\n'), 5)
+    b'"b\nc"'
     """
     if isinstance(handle, Path) and compression_of(handle) is not None:
         handle = io.BytesIO(read_file_bytes(handle))  # rare: only when the last value spans lines

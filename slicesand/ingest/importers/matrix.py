@@ -33,7 +33,8 @@ import pyarrow.csv as pa_csv
 from slicesand.errors import InputDataError
 from slicesand.ingest.importers._common import ImportOptions, Notes, ReaderOutput, make_dump, read_bytes
 from slicesand.ingest.known_models import lookup_scales
-from slicesand.io.tables import compression_of, csv_header, csv_parse_options, read_file_bytes
+from slicesand.io.tables import (FIELD_COUNT, QUOTE_HINT, QUOTE_LEFT_OPEN, compression_of, csv_header,
+                                 csv_parse_options, opens_a_quote, quoted_line, read_file_bytes)
 
 MISSING_CELLS = ("", "NA", "N/A", "NaN", "nan", "null", "None")
 MODEL_HEADERS = ("model", "models", "model_id", "model_name", "subject", "subject_id", "llm")
@@ -110,10 +111,13 @@ class _Grid:
 class _Lines:
     """Cells as one list per line (a wide file split by pyarrow's string kernels, or by the csv module)."""
 
-    def __init__(self, cells: pa.ListArray, path: Path) -> None:
+    def __init__(self, cells: pa.ListArray, path: Path, quoted: bool = False) -> None:
         widths = pc.list_value_length(cells).to_numpy(zero_copy_only=False)
         if len(cells) == 0 or widths[0] < 1:
             raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
+        self.cells = cells
+        if quoted:  # before the widths: an open quote makes its line short
+            _refuse_a_line_break(self, path)
         ragged = np.flatnonzero(widths != widths[0])
         if ragged.size:
             raise InputDataError(str(path), f"line {ragged[0] + 1} has {widths[ragged[0]]} cells, the first line "
@@ -129,6 +133,14 @@ class _Lines:
     def token(self, line: int, column: int) -> str:
         return self.cells[line].values[column].as_py()
 
+    def first_line_break(self) -> tuple[int, int] | None:
+        """(line, column) of the first cell that holds a line break, by index; ``None`` if none does."""
+        broken = np.flatnonzero(pc.match_substring(self.cells.flatten(), "\n").to_numpy(zero_copy_only=False))
+        if not broken.size:
+            return None
+        line = int(pc.list_parent_indices(self.cells)[int(broken[0])].as_py())
+        return line, int(broken[0]) - int(self.cells.offsets[line].as_py())
+
     def block(self, first_line: int, first_column: int) -> tuple[np.ndarray, np.ndarray]:
         body = self.cells.slice(first_line)
         tokens = pc.list_slice(body, first_column).flatten() if first_column else body.flatten()
@@ -140,10 +152,12 @@ class _Lines:
 class _Columns:
     """Cells as one text column per file column (a narrow file, parsed by pyarrow's CSV reader)."""
 
-    def __init__(self, table: pa.Table, path: Path) -> None:
+    def __init__(self, table: pa.Table, path: Path, quoted: bool = False) -> None:
         if table.num_rows == 0 or table.num_columns == 0:
             raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
         self.columns = [column.combine_chunks() for column in table.columns]  # a few hundred at most
+        if quoted:
+            _refuse_a_line_break(self, path)
         self.n_lines, self.width = table.num_rows, table.num_columns
 
     def line(self, index: int) -> pa.Array:
@@ -154,6 +168,13 @@ class _Columns:
 
     def token(self, line: int, column: int) -> str:
         return self.columns[column][line].as_py()
+
+    def first_line_break(self) -> tuple[int, int] | None:
+        """(line, column) of the first cell that holds a line break, by index; ``None`` if none does."""
+        found = [(int(broken[0]), column) for column, broken in enumerate(
+            np.flatnonzero(pc.match_substring(cells, "\n").to_numpy(zero_copy_only=False)) for cells in self.columns)
+            if broken.size]
+        return min(found) if found else None
 
     def block(self, first_line: int, first_column: int) -> tuple[np.ndarray, np.ndarray]:
         parsed = [_numbers(column.slice(first_line)) for column in self.columns[first_column:]]
@@ -170,11 +191,11 @@ def _read_cells(path: Path) -> _Lines | _Columns:
         data = data[3:]
     try:
         if len(csv_header(data[:1 << 16])) <= _NARROW:
-            return _Columns(_csv_reader_table(data), path)
+            return _Columns(_csv_reader_table(data, path), path, quoted=b'"' in data)
         if b'"' in data:
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
             return _Lines(pa.array([[cell.strip() for cell in row] for row in rows if row], pa.list_(pa.string())),
-                          path)
+                          path, quoted=True)
         lines = pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string())
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:
         if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
@@ -188,16 +209,34 @@ def _read_cells(path: Path) -> _Lines | _Columns:
     return _Lines(cells, path)
 
 
-def _csv_reader_table(data: bytes) -> pa.Table:
+def _refuse_a_line_break(cells: _Lines | _Columns, path: Path) -> None:
+    """No cell of a response matrix (an id or a 0/1) holds a line break: one that does is a quote never
+    closed, which took the lines after it into one cell (found only as a bad 0/1 cell before, quoting
+    the rest of the file in the message), or two stray quotes that paired up across lines. Looked for
+    only in a file with a quote: without one, no cell can span lines."""
+    broken = cells.first_line_break()
+    if broken is not None:
+        line, column = broken
+        raise InputDataError(str(path), f"line {line + 1}, cell {column + 1}: {QUOTE_LEFT_OPEN}",
+                             found=quoted_line(cells.token(line, column)), hint=QUOTE_HINT)
+
+
+def _csv_reader_table(data: bytes, path: Path) -> pa.Table:
     """A narrow file parsed by pyarrow's CSV reader, every cell as text (trimmed later, where read)."""
-    table = pa_csv.read_csv(
-        pa.BufferReader(data),
-        read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-        parse_options=csv_parse_options(data),
-        convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(_NARROW + 1)},
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
-    return table
+    try:
+        return pa_csv.read_csv(
+            pa.BufferReader(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=csv_parse_options(data),
+            convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(_NARROW + 1)},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as error:
+        fields = FIELD_COUNT.search(str(error))
+        if fields and opens_a_quote(fields[3].strip()):  # the open quote took the line breaks after it
+            raise InputDataError(str(path), QUOTE_LEFT_OPEN, found=quoted_line(fields[3].strip()),
+                                 hint=QUOTE_HINT) from None
+        raise
 
 
 def _first_non_utf8_line(data: bytes) -> int | None:

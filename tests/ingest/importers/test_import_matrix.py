@@ -102,6 +102,34 @@ def test_repeated_ids_are_an_error(tmp_path):
         read_source(path, "matrix-csv")
 
 
+def _quote_broken(n_questions: int, how: str) -> str:
+    header = "model," + ",".join(f"q{j}" for j in range(n_questions)) + "\n"
+    rows = [f"m{i}," + ",".join(str((i * j) % 2) for j in range(n_questions)) + "\n" for i in range(6)]
+    if how == "opened in the last cell":
+        rows[3] = rows[3][:-2] + '"1\n'
+    else:
+        rows[3] = rows[3].replace(",1,", ',"1,', 1)
+        if how == "two stray quotes":
+            rows[4] = rows[4].replace(",0,", ',0",', 1)
+    return header + "".join(rows)
+
+
+@pytest.mark.parametrize("n_questions", [80, 600])  # pyarrow's reader, and the csv module for a wide file
+@pytest.mark.parametrize("how", ["opened in the last cell", "opened inside a line", "two stray quotes"])
+def test_a_quote_never_closed_is_one_line_naming_it(tmp_path, n_questions, how):
+    """A quote in the last cell took the rest of the file into it: refused as a bad 0/1 cell, its message
+    quoting every later line; opened inside a line it was a field count, or 'line 5 has 3 cells'."""
+    path = tmp_path / "m.csv"
+    path.write_text(_quote_broken(n_questions, how))
+    with pytest.raises(InputDataError) as caught:
+        read_source(path)
+    message = str(caught.value)
+    assert "a double quote opens a value that no quote closes" in message and "\n" not in message, message
+    assert "(hint: close the quote" in message and len(message) - len(str(path)) < 300
+    if how == "opened in the last cell" or n_questions > 512:
+        assert "line 5, cell " in message  # the fifth line is m3's
+
+
 def test_task_name_option_labels_the_matrix(fixtures_dir):
     result = read_source(fixtures_dir / "matrix" / "models_as_rows.csv", options=ImportOptions(task_name="arc"))
     assert set(as_frame(result)["task"]) == {"arc"}
