@@ -593,8 +593,22 @@ def model_question_sums(dump: Dump, models: np.ndarray) -> tuple[np.ndarray, np.
 def select_task(dump: Dump, task: str) -> Dump:
     """The part of a dump that belongs to one task, with questions re-coded densely."""
     if task not in dump.tasks:
-        raise UsageError(dump.source.name, f"no task '{task}' in the dump", found=", ".join(dump.tasks))
+        raise no_such_task(dump.source.name, task, list(dump.tasks))
     return select_questions(dump, dump.question_tasks == task)
+
+
+def no_such_task(source: str, task: str, tasks: list[str]) -> UsageError:
+    """The error for a ``task`` the dump does not hold (both engines say it alike).
+
+    >>> str(no_such_task("d.csv", "a", [""]))
+    "d.csv: the dump has no task column, so it holds no task 'a' (hint: leave out `task`, or name the column with `task_column`)"
+    >>> str(no_such_task("d.csv", "a", ["b", "c"]))
+    "d.csv: no task 'a' in the dump; found 'b, c'"
+    """
+    if tasks == [""]:
+        return UsageError(source, f"the dump has no task column, so it holds no task '{task}'",
+                          hint="leave out `task`, or name the column with `task_column`")
+    return UsageError(source, f"no task '{task}' in the dump", found=", ".join(tasks))
 
 
 def select_questions(dump: Dump, keep: np.ndarray, *, dense: bool = False) -> Dump:

@@ -37,7 +37,7 @@ import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
 from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, P_EXPECTED, DumpColumns, duplicate_row,
-                                   flops_conflict, no_score_problem, partial_score_notes)
+                                   flops_conflict, no_score_problem, no_such_task, partial_score_notes)
 from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
 from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
 from slicesand.slicing.query_interrupts import InterruptibleConnection
@@ -673,7 +673,7 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
     tasks = scanner.tasks()
     if task is not None:
         if task not in tasks:
-            raise UsageError(scanner.name, f"no task '{task}' in the dump", found=", ".join(tasks))
+            raise no_such_task(scanner.name, task, tasks)
         tasks = [task]
     if len(tasks) > 1:
         raise UsageError(scanner.name, f"the dump holds {len(tasks)} tasks; slice one at a time",

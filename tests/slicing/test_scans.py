@@ -288,3 +288,18 @@ def test_an_empty_name_is_an_empty_value_in_both_engines(tmp_path, column):
     for engine in ("numpy", "auto"):
         with pytest.raises(InputDataError, match=f"column '{column}', row 8: empty value"):
             slice_stage(path, SliceOptions(groups=3), engine=engine)
+
+
+def test_a_task_asked_of_a_dump_without_a_task_column_is_named_alike_by_both_engines(tmp_path):
+    """'no task 'a' in the dump; found ''' named nothing: the dump has no task column at all."""
+    from slicesand.errors import UsageError
+
+    path = tmp_path / "d.parquet"
+    _noisy().to_parquet(path, index=False)
+    messages = []
+    for engine in ("numpy", "auto"):
+        with pytest.raises(UsageError) as caught:
+            slice_stage(path, SliceOptions(groups=3), DumpOptions(task="a"), engine=engine)
+        messages.append(str(caught.value).split(": ", 1)[1])  # the file: its name in memory, its path scanned
+    assert messages[0] == messages[1]
+    assert "the dump has no task column, so it holds no task 'a' (hint: leave out `task`" in messages[0]
