@@ -13,8 +13,8 @@ Slicing needs two passes over a dump, and both are plain SQL (``scan_sql``):
 The scans read a relation ``dump`` (the long table) and ``models(model, flops)`` (the scales, from the
 dump's flops column, ``--models`` or the bundled table), and the second reads ``question_groups`` (the
 first scan's result). ``slicesand slice --emit-sql`` prints them for a given dump schema; the same text
-runs unchanged on DuckDB, Trino, Spark SQL and BigQuery (``dialect`` only names the double and string
-types). :func:`scan_dump` runs them in DuckDB (imported lazily), which streams the files on every core
+runs unchanged on DuckDB, Trino, Spark SQL and BigQuery (``dialect`` names only the double, string
+and integer types, and how a column name is quoted). :func:`scan_dump` runs them in DuckDB (imported lazily), which streams the files on every core
 in bounded memory, and hands the sums to :func:`slicesand.slicing.difficulty.slice_from_sums`, the same
 code that builds the result of the in-memory numpy path. ``tests/slicing/test_scans.py`` pins the two
 paths together (to 1e-12) on every test dump.
@@ -75,6 +75,20 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_identifier(name: str, dialect: str = "duckdb") -> str:
+    r"""A column name quoted as ``dialect`` reads it: DuckDB and Trino take the standard double quotes,
+    which Spark SQL and BigQuery read as a string literal; they take backticks.
+
+    >>> quote_identifier('a"b'), quote_identifier("a`b", "spark"), quote_identifier("a`b", "bigquery")
+    ('"a""b"', '`a``b`', '`a\\`b`')
+    """
+    if dialect == "spark":
+        return "`" + name.replace("`", "``") + "`"
+    if dialect == "bigquery":
+        return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+    return _quote(name)
+
+
 def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColumns(), has_task: bool = False,
              has_correct: bool = True, has_p_correct: bool = True, text_ids: bool = True,
              scales_in_dump: bool = False, dialect: str = "duckdb", accuracy_from: str = "correct",
@@ -95,26 +109,30 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     double, text, integer = DIALECTS[dialect]
     if not (has_correct or has_p_correct):
         raise UsageError(None, "a dump needs a correct or a p_correct column to be scanned", hint=DUMP_HINT)
-    model, question = f"d.{_quote(columns.model)}", f"d.{_quote(columns.question)}"
-    task = f"d.{_quote(columns.task)}" if has_task else "''"
-    correct, p_correct = f"d.{_quote(columns.correct)}", f"d.{_quote(columns.p_correct)}"
+    def column(name: str) -> str:
+        return f"d.{quote_identifier(name, dialect)}"
+
+    model, question = column(columns.model), column(columns.question)
+    task = column(columns.task) if has_task else "''"
+    correct, p_correct = column(columns.correct), column(columns.p_correct)
     parts = [f"CAST({p_correct} AS {double})"] * has_p_correct + [f"CAST({correct} AS {double})"] * has_correct
     p = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
     score = f"(0e0 - (1e0 - {p}) * (1e0 - {p}))"  # TC Brier; 0 - x so a perfect answer is 0, not -0
-    flops = f"d.{_quote(columns.flops)}" if scales_in_dump else "m.flops"
+    flops = column(columns.flops) if scales_in_dump else "m.flops"
     scales = "" if scales_in_dump else f" LEFT JOIN models AS m ON {model} = m.model"
     reference = f"{flops} IS NOT NULL" if cut is None else f"{flops} < {float(cut)!r}"
     tie_id = "question" if text_ids else f"CAST(question AS {text})"
     tie_task = "task" if text_ids or not has_task else f"CAST(task AS {text})"
     hashed = f", hash(question{', task' if has_task else ''}) AS question_hash" if hash_keys else ""
     cases = _group_cases(groups, "n_ranked")
+    group_keys = f"{task}, {question}" if has_task else question  # BigQuery groups by no constant ('')
     questions = f"""CREATE TABLE question_groups AS
 WITH per_question AS (
   SELECT {task} AS task, {question} AS question,
          SUM(CASE WHEN {reference} THEN CAST(FLOOR({score} * 1099511627776e0) AS {integer}) END) AS reference_key,
          SUM(CASE WHEN {reference} THEN 1 ELSE 0 END) AS reference_answers
   FROM dump AS d{scales}
-  GROUP BY {task}, {question}
+  GROUP BY {group_keys}
 ),
 ranked AS (
   SELECT task, question, CAST(reference_key AS {double}) / 1099511627776e0 / reference_answers AS difficulty,

@@ -248,6 +248,20 @@ def test_emitted_sql_is_plain_and_names_the_schema():
     assert "AS BIGNUMERIC)) AS FLOAT64) / 4503599627370496e0 AS score_sum" in sql  # exact sums, in its types
 
 
+@pytest.mark.parametrize("dialect, quoted", [("spark", "d.`p correct`"), ("bigquery", "d.`p correct`"),
+                                             ("trino", 'd."p correct"'), ("duckdb", 'd."p correct"')])
+def test_emitted_sql_quotes_names_as_each_engine_reads_them(dialect, quoted):
+    """Spark SQL and BigQuery read "name" as a string: every row was 'p correct', not a probability.
+    And BigQuery groups by no constant: a dump without a task column grouped by ''."""
+    from slicesand.ingest.dump import DumpColumns
+
+    sql = scan_sql(groups=3, cut=1e22, columns=DumpColumns(p_correct="p correct"), dialect=dialect).script()
+    assert f"CAST({quoted} AS " in sql
+    assert "GROUP BY ''" not in sql and "GROUP BY d." in sql
+    if dialect in ("spark", "bigquery"):
+        assert '"' not in sql.split("CREATE TABLE", 1)[1]  # no double quote past the comments
+
+
 def test_emitted_script_runs_and_gives_the_slices(tmp_path):
     import subprocess
     import sys
