@@ -303,8 +303,9 @@ def _read_csv(
 ) -> pa.Table:
     convert = pa_csv.ConvertOptions(column_types=column_types, strings_can_be_null=False)
     parse = csv_parse_options(handle)
+    read_options = _csv_read_options(handle)
     try:
-        table = pa_csv.read_csv(handle, read_options=_csv_read_options(handle), parse_options=parse,
+        table = pa_csv.read_csv(_arrow_source(handle), read_options=read_options, parse_options=parse,
                                 convert_options=convert)
     except pa.ArrowInvalid as exc:
         if _STRADDLES not in str(exc):
@@ -315,7 +316,7 @@ def _read_csv(
         if not isinstance(handle, Path):
             handle.seek(0)
         try:
-            table = pa_csv.read_csv(handle, read_options=pa_csv.ReadOptions(use_threads=False,
+            table = pa_csv.read_csv(_arrow_source(handle), read_options=pa_csv.ReadOptions(use_threads=False,
                                                                             block_size=_whole_block(handle)),
                                     parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as again:
@@ -325,6 +326,13 @@ def _read_csv(
     if parse.newlines_in_values:
         _refuse_a_quote_left_open(table, handle, name)
     return table
+
+
+def _arrow_source(handle: Path | BinaryIO) -> Path | BinaryIO | pa.BufferReader:
+    """What pyarrow reads a CSV from: a path, or a reader of its own over the bytes. A threaded read
+    that failed could still be reading ahead from a shared Python file object while the next read
+    began at its start, which then began mid-file (1 in 3 runs: "the header has 1" column)."""
+    return pa.BufferReader(handle.getbuffer()) if isinstance(handle, io.BytesIO) else handle
 
 
 def _raise_csv_error(message: str, handle: Path | BinaryIO, name: str, parse: pa_csv.ParseOptions,
@@ -502,7 +510,7 @@ def _numbered_error(message: str, handle: Path | BinaryIO, parse: pa_csv.ParseOp
             handle.seek(0)
         options = pa_csv.ReadOptions(use_threads=False, block_size=_whole_block(handle) or 1 << 20)
         try:
-            pa_csv.read_csv(handle, read_options=options, parse_options=parse, convert_options=convert)
+            pa_csv.read_csv(_arrow_source(handle), read_options=options, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as again:
             if _RECORD.search(str(again)):
                 message = str(again)
