@@ -129,6 +129,7 @@ def dump_from_table(table: pa.Table, source: Source, *, columns: DumpColumns = D
         )
 
     model_code, model_names, models_complete = _encode(table, columns.model, name, allow_blank=False)
+    _reject_line_breaks(model_code, model_names, columns.model, name)
     raw_question_code, raw_question_ids, questions_complete = _encode(table, columns.question, name,
                                                                       allow_blank=False)
     if columns.task in table.column_names:
@@ -294,6 +295,22 @@ def _encode(table: pa.Table, column: str, name: str, *, allow_blank: bool = True
     if not allow_blank:
         _reject_blank(codes, values, column, name)
     return codes, values, not was_dictionary
+
+
+#: A model name that spans lines is no name: in a CSV, a stray quote opened in an earlier field and
+#: another closing it rows later take every line between into one value, and those rows are gone.
+NAME_LINE_BREAK = "a model name holds a line break"
+NAME_LINE_BREAK_HINT = ('a stray double quote in an earlier field takes the rows up to the next one into one '
+                        'value: close the quote, or write a quote inside a value as two ("")')
+
+
+def _reject_line_breaks(codes: np.ndarray, values: np.ndarray, column: str, name: str) -> None:
+    """Refuse a model name with a line break (both engines say it alike), at its first row."""
+    broken = np.flatnonzero(np.char.find(values.astype(str), "\n") >= 0)  # one entry a model
+    if broken.size:
+        rows = np.flatnonzero(np.isin(codes, broken))
+        raise InputDataError(name, NAME_LINE_BREAK, column=column, row=int(rows[0]) + 1 if rows.size else None,
+                             hint=NAME_LINE_BREAK_HINT)
 
 
 def _reject_blank(codes: np.ndarray, values: np.ndarray, column: str, name: str) -> None:

@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from slicesand.errors import InputDataError, UsageError
-from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, P_EXPECTED, DumpColumns, duplicate_row,
-                                   flops_conflict, no_score_problem, no_such_task, partial_score_notes)
+from slicesand.ingest.dump import (CORRECT_EXPECTED, DUMP_HINT, FLOPS_EXPECTED, NAME_LINE_BREAK, NAME_LINE_BREAK_HINT,
+                                   P_EXPECTED, DumpColumns, duplicate_row, flops_conflict, no_score_problem,
+                                   no_such_task, partial_score_notes)
 from slicesand.io.id_text import SCAN_TIME_ZONE, duckdb_text, refuse_id_type, refused_duckdb_kind
 from slicesand.io.tables import Source, preview, reject_repeated_columns, sha256_file
 from slicesand.slicing.query_interrupts import InterruptibleConnection
@@ -450,6 +451,9 @@ class DumpScanner:
         rows = [r[:len(r) - len(checks)] for r in rows]
         if any(r[0] is None or str(r[0]) == "" for r in rows):  # "" is no name, as in the in-memory reader
             self._fail(self._empty(c.model), "empty value", c.model)
+        if any("\n" in str(r[0]) for r in rows):  # one row a model
+            self._fail(f"contains(CAST(d.{q(c.model)} AS VARCHAR), chr(10))", NAME_LINE_BREAK, c.model,
+                       hint=NAME_LINE_BREAK_HINT)
         names = np.array([str(r[0]) for r in rows], dtype=object)
         if not self.has_flops:
             return names, None

@@ -317,3 +317,20 @@ def test_a_task_asked_of_a_dump_without_a_task_column_is_named_alike_by_both_eng
         messages.append(str(caught.value).split(": ", 1)[1])  # the file: its name in memory, its path scanned
     assert messages[0] == messages[1]
     assert "the dump has no task column, so it holds no task 'a' (hint: leave out `task`" in messages[0]
+
+
+def test_a_model_name_with_a_line_break_is_refused_alike_by_both_engines(tmp_path):
+    """In a CSV, a stray quote at a model's name and another rows later took the rows between into one
+    name, and slicing went on without them; a Parquet dump's name is refused the same way, by both."""
+    frame = _noisy()
+    frame.loc[frame["model"] == "m03", "model"] = "m03\nm04,q001,1,0.5,1e20"
+    path = tmp_path / "broken.parquet"
+    frame.to_parquet(path, index=False)
+    first = int(np.flatnonzero(frame["model"].str.contains("\n"))[0]) + 1
+    for engine in ("numpy", "auto"):
+        with pytest.raises(InputDataError, match=f"column 'model', row {first}: a model name holds a line break"):
+            slice_stage(path, SliceOptions(groups=3), engine=engine)
+    csv = tmp_path / "broken.csv"
+    csv.write_text('model,question,correct,flops\nm1,q1,1,1e21\n"m1,q2,1,1e21\nm2",q3,0,1e22\nm2,q4,1,1e22\n')
+    with pytest.raises(InputDataError, match="column 'model', row 2: a model name holds a line break"):
+        slice_stage(csv, SliceOptions(groups=3))
