@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -398,16 +399,54 @@ def _refuse_a_quote_left_open(table: pa.Table, handle: Path | BinaryIO, name: st
     """A quote opened in the last column of a row and never closed takes the rest of the file into that
     value, and every row after it is gone without an error. pyarrow reads such a value to the end of the
     file and says nothing, so look at the text: a last value that holds a line break was quoted, and if
-    its quote was closed, the file ends (but for line breaks) with exactly that quoted value."""
-    if table.num_rows == 0 or not pa.types.is_string(table.schema.field(table.num_columns - 1).type):
+    its quote was closed, the file ends (but for line breaks) with exactly that quoted value (and the
+    spaces after its quote, which pyarrow keeps in the value)."""
+    if table.num_rows and pa.types.is_string(table.schema.field(table.num_columns - 1).type):
+        last = table.column(table.num_columns - 1)[-1].as_py()
+        if last and "\n" in last:
+            quoted = last.rstrip(" \t")
+            closed = ('"' + quoted.replace('"', '""') + '"' + last[len(quoted):]).encode()
+            if _text_end(handle, len(closed)) != closed:
+                raise InputDataError(name, QUOTE_LEFT_OPEN, column=table.column_names[-1], row=table.num_rows,
+                                     found=quoted_line(last), hint=QUOTE_HINT)
+    _refuse_rows_read_into_a_value(table, name)
+
+
+QUOTES_PAIRED = ("a value spans lines that read as rows of this file (a stray double quote opened it, "
+                 "and another, rows later, closed it)")
+_NUMBER_TEXT = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf|infinity|Infinity)|true|false)?\s*$"
+
+
+def _refuse_rows_read_into_a_value(table: pa.Table, name: str) -> None:
+    """Two stray quotes, one opening a value and one rows later closing it, take the rows between into
+    that value, and the field counts still add up: refuse a value holding a line that reads as a row
+    of this file, with a field for each column and a number in each numeric column (a question's text
+    on two lines, "A) w, B) x, C) y, D) z", has no number where the FLOPs are). Only values with a line
+    break are looked into; a file without a numeric column cannot be told apart and is not."""
+    numeric = [i for i, field in enumerate(table.schema)
+               if pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_boolean(field.type)]
+    if not numeric:
         return
-    last = table.column(table.num_columns - 1)[-1].as_py()
-    if not last or "\n" not in last:
-        return
-    closed = ('"' + last.replace('"', '""') + '"').encode()
-    if _text_end(handle, len(closed)) != closed:
-        raise InputDataError(name, QUOTE_LEFT_OPEN, column=table.column_names[-1], row=table.num_rows,
-                             found=quoted_line(last), hint=QUOTE_HINT)
+    for index, column in enumerate(table.columns):
+        if not pa.types.is_string(column.type):
+            continue
+        spanning = pc.match_substring(column, "\n")
+        if not pc.any(spanning).as_py():
+            continue
+        rows = np.flatnonzero(spanning.to_numpy(zero_copy_only=False))
+        lines = pc.list_slice(pc.split_pattern(pc.filter(column, spanning).combine_chunks(), "\n"), 1)
+        later = pc.utf8_rtrim(pc.list_flatten(lines), characters="\r")  # each value's lines after its first
+        fields = pc.split_pattern(later, ",")
+        rowlike = pc.equal(pc.list_value_length(fields), table.num_columns)
+        for position in numeric:
+            number = pc.match_substring_regex(pc.list_element(pc.if_else(rowlike, fields, pa.scalar(
+                [""] * table.num_columns, fields.type)), position), _NUMBER_TEXT)
+            rowlike = pc.and_(rowlike, number)
+        if pc.any(rowlike).as_py():
+            owner = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
+            row = int(rows[owner[int(pc.index(rowlike, True).as_py())]])
+            raise InputDataError(name, QUOTES_PAIRED, column=table.column_names[index], row=row + 1,
+                                 found=quoted_line(column[row].as_py()), hint=QUOTE_HINT)
 
 
 def _text_end(handle: Path | BinaryIO, size: int) -> bytes:

@@ -169,6 +169,7 @@ def test_a_quote_never_closed_is_never_read_silently(runner, tmp_path, n_rows, h
     (b'"two\nlines, quoted"\n', "two\nlines, quoted"),
     (b'"Which one?\nA) w, B) x, C) y, D) z"\r\n\n', "Which one?\nA) w, B) x, C) y, D) z"),  # a line of a row's commas
     (b'"say ""a""\nthen, b"', 'say "a"\nthen, b'),  # doubled quotes, no closing line break
+    (b'"a\nb"  \n', "a\nb  "),  # spaces after the closing quote, which pyarrow keeps
 ])
 def test_a_last_value_on_two_lines_is_still_a_value(tmp_path, how, last, value):
     """A closed quote in the last column of the last row was refused when a later line of it had as many
@@ -186,3 +187,24 @@ def _scales(tmp_path) -> str:
     path = tmp_path / "models.csv"
     path.write_text("model,flops\n" + "".join(f"m{i},1e2{i}\n" for i in range(6)))
     return str(path)
+
+
+@pytest.mark.parametrize("where", ["the last column", "a column before it"])
+@pytest.mark.parametrize("how", ["file", "gzip"])
+def test_two_stray_quotes_that_pair_up_never_swallow_rows_silently(runner, tmp_path, where, how):
+    """A quote opening a value and another closing it rows later took the rows between into that value,
+    and the field counts still added up: the slice went on without them (exit 0, found by review)."""
+    import gzip
+
+    if where == "the last column":
+        header, rows = QUOTED_LAST, _rows(180)
+        rows[20], rows[90] = b'm2,1e22,0,"q3\n', b'm0,1e20,0,q15"\n'
+    else:
+        header = b"model,question,correct,flops\n"
+        rows = [b"m%d,q%d,%d,1e2%d\n" % (i % 6, i // 6, i % 2, i % 6) for i in range(180)]
+        rows[20], rows[90] = b'm2,"q3,0,1e22\n', b'm0,q15",0,1e20\n'
+    data = header + b"".join(rows)
+    path = tmp_path / ("d.csv.gz" if how == "gzip" else "d.csv")
+    path.write_bytes(gzip.compress(data) if how == "gzip" else data)
+    line = _run(runner, ["slice", str(path), "-o", str(tmp_path / "o.csv"), "--models", _scales(tmp_path)])
+    assert "column 'question', row 21: a value spans lines that read as rows of this file" in line, line

@@ -37,8 +37,9 @@ def cut_inside_a_quote(header: list[str], rows: list[list[str]], cell: tuple[int
 
 
 def long_quoted_dump(n_rows: int = 60_000, evil_from: int = 0) -> tuple[bytes, list[list[str]]]:
-    """A long dump of more than one block whose model from row ``evil_from`` on is named ``EVIL``."""
-    rows = [[EVIL if i >= evil_from and i % 3 == 0 else f"m{i % 3}", f"q{i}", str(i % 2), "1e21"]
+    """A long dump of more than one block whose every third question from row ``evil_from`` on is named
+    ``EVIL`` and its number (a question's text may span lines; a model's name may not)."""
+    rows = [[f"m{i % 3}", f"{EVIL}{i}" if i >= evil_from and i % 3 == 0 else f"q{i}", str(i % 2), "1e21"]
             for i in range(n_rows)]
     data = cut_inside_a_quote(["model", "question", "correct", "flops"], rows)
     assert len(data) > BLOCK
