@@ -88,7 +88,15 @@ def _raising_handlers() -> dict[int, Callable[[int, FrameType | None], Any]]:
 class _SignalWatch:
     """From when it is made until :meth:`stop`: a thread that interrupts ``connection``'s query on
     SIGINT or SIGTERM, and handlers that note the signal. Only the main thread can set handlers and
-    the wake-up descriptor; elsewhere it watches nothing (signal handlers run on the main thread)."""
+    the wake-up descriptor; elsewhere it watches nothing (signal handlers run on the main thread).
+
+    A signal can come at any moment, its handler raising between two steps of setting up or putting
+    away: every step there runs even if one before it raised (:func:`_each`), and the handlers that
+    note are put in first and taken out last, so that in between nothing raises."""
+
+    #: How often a noted signal's interruption is repeated: ``interrupt()`` before the query has begun
+    #: (the statement still being bound) does nothing, and the query would then run to its end.
+    REPEAT_SECONDS = 0.02
 
     def __init__(self, connection) -> None:
         self.signum: int | None = None  # the signal the thread stopped the query for
@@ -100,24 +108,36 @@ class _SignalWatch:
         if not self._handlers:
             return
         self._read, self._write = os.pipe()
-        os.set_blocking(self._write, False)  # as Python requires of a wake-up descriptor
-        self._previous = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
-        for signum in self._handlers:
-            signal.signal(signum, self._note)
-        self._thread = threading.Thread(target=self._watch, args=(connection,), name="slicesand-query-signals",
-                                        daemon=True)
-        self._thread.start()
+        self._previous: int | None = None
+        try:
+            for signum in self._handlers:
+                signal.signal(signum, self._note)
+            os.set_blocking(self._write, False)  # as Python requires of a wake-up descriptor
+            self._previous = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+            self._thread = threading.Thread(target=self._watch, args=(connection,),
+                                            name="slicesand-query-signals", daemon=True)
+            self._thread.start()
+        except BaseException:  # the handler of a signal between two of the steps above
+            self._thread = None
+            _each([self._put_back_wakeup_fd, self._close, self._put_back_handlers])
+            raise
 
     def _note(self, signum: int, frame: FrameType | None) -> None:
         if self._noted is None:
             self._noted = (self._handlers[signum], signum, frame)
 
     def _watch(self, connection) -> None:
+        import select
+
         while True:
+            ready, _, _ = select.select([self._read], [], [], None if self.signum is None else self.REPEAT_SECONDS)
+            if not ready:  # a signal came: interrupt again, in case the query had not begun
+                connection.interrupt()
+                continue
             for signum in os.read(self._read, 64):
                 if signum == _STOP:
                     return
-                if self._previous >= 0:  # the event loop that set it still hears of the signal
+                if self._previous is not None and self._previous >= 0:  # the event loop that set it hears too
                     try:
                         os.write(self._previous, bytes([signum]))
                     except OSError:
@@ -127,18 +147,35 @@ class _SignalWatch:
                     connection.interrupt()
 
     def stop(self) -> tuple[Callable, int, FrameType | None] | None:
-        """Put the handlers and the wake-up descriptor back and end the thread; the handler, signal and
+        """Put the wake-up descriptor and the handlers back and end the thread; the handler, signal and
         frame of a signal noted meanwhile, for the caller to raise."""
         if self._thread is None:
             return None
-        signal.set_wakeup_fd(self._previous)
-        os.write(self._write, bytes([_STOP]))
-        self._thread.join()
-        os.close(self._read)
-        os.close(self._write)
-        for signum, handler in self._handlers.items():  # last: till here a signal is noted, not raised
-            signal.signal(signum, handler)
+        _each([self._put_back_wakeup_fd, lambda: os.write(self._write, bytes([_STOP])), self._thread.join,
+               self._close, self._put_back_handlers])
         return self._noted
+
+    def _put_back_wakeup_fd(self) -> None:
+        if self._previous is not None:
+            signal.set_wakeup_fd(self._previous)
+
+    def _close(self) -> None:
+        if self._thread is None or not self._thread.is_alive():  # never a descriptor a thread still reads
+            os.close(self._read)
+            os.close(self._write)
+
+    def _put_back_handlers(self) -> None:  # last: till here a signal is noted, not raised
+        _each([lambda signum=signum, handler=handler: signal.signal(signum, handler)
+               for signum, handler in self._handlers.items()])
+
+
+def _each(steps: list[Callable[[], object]]) -> None:
+    """Run every step, in order, each even if one before it raised (which is raised once all have run)."""
+    if steps:
+        try:
+            steps[0]()
+        finally:
+            _each(steps[1:])
 
 
 class InterruptibleConnection:

@@ -56,6 +56,7 @@ def signal_name(request):
     previous = _terminate_as_interrupt()
     yield request.param
     _restore_sigterm(previous)
+    Terminated.received = False  # as in a process that never had one
 
 
 @pytest.mark.parametrize("attempt", range(3))  # a lost signal was 1 run in 4
@@ -181,3 +182,48 @@ def test_a_signal_whose_handler_does_not_raise_leaves_the_query_alone():
     finally:
         signal.signal(signal.SIGINT, handler)
     assert total[0][0] > 0 and heard == [signal.SIGINT]
+
+
+def test_a_signal_before_the_query_begins_still_stops_it(signal_name):
+    """``interrupt()`` before DuckDB has begun the query (while it binds the statement) does nothing: the
+    query then ran to its end (found by review). The watch repeats it until the block ends."""
+    duckdb_connection = duckdb.connect(config={"threads": 2})
+    fired = []
+    lost = threading.Timer(30, lambda: (fired.append(True), duckdb_connection.interrupt()))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        with InterruptibleConnection(duckdb_connection).interruptible():
+            os.kill(os.getpid(), getattr(signal, signal_name))  # noted here, not raised
+            time.sleep(0.2)  # the watch's first interrupt() finds no query
+            lost.start()
+            duckdb_connection.execute(ENDLESS_QUERY)
+    lost.cancel()
+    assert not fired, "the signal went unseen: the query was stopped by hand after 30 s"
+    assert isinstance(caught.value, Terminated) == (signal_name == "SIGTERM")
+
+
+@pytest.mark.parametrize("raising_call", [1, 2, 3, 4])  # the two handlers put in, then the two put back
+def test_a_handler_raising_while_the_watch_is_set_up_or_put_away_leaves_nothing_behind(
+        signal_name, monkeypatch, raising_call):
+    """A signal's handler can raise between any two steps: a SIGINT between putting back the two handlers
+    left SIGTERM noted for good (a later SIGTERM did nothing), and one while setting up left Ctrl-C
+    swallowed, two descriptors open and the wake-up descriptor on a dead pipe (found by review)."""
+    real, calls = signal.signal, []
+
+    def raising_after(signum, handler):
+        calls.append(signum)
+        previous = real(signum, handler)
+        if len(calls) == raising_call:
+            raise KeyboardInterrupt  # as the handler of a signal that came just then would
+        return previous
+
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    connection = InterruptibleConnection(duckdb.connect())
+    monkeypatch.setattr(signal, "signal", raising_after)
+    with pytest.raises(KeyboardInterrupt):
+        connection.execute("SELECT 42").fetchall()
+    monkeypatch.undo()
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
+    assert signal.set_wakeup_fd(-1) == -1  # none was set before, and none is left
+    assert len(os.listdir("/proc/self/fd")) == descriptors
+    assert connection.execute("SELECT 42").fetchall() == [(42,)]
