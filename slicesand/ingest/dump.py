@@ -618,13 +618,13 @@ def no_such_task(source: str, task: str, tasks: list[str]) -> UsageError:
     """The error for a ``task`` the dump does not hold (both engines say it alike).
 
     >>> str(no_such_task("d.csv", "a", [""]))
-    "d.csv: the dump has no task column, so it holds no task 'a' (hint: leave out `task`, or name the column with `task_column`)"
+    "d.csv: the dump names no task (no task column, or an empty one), so it holds no task 'a' (hint: leave out `task`, or name the column with `task_column`)"
     >>> str(no_such_task("d.csv", "a", ["b", "c"]))
     "d.csv: no task 'a' in the dump; found 'b, c'"
     """
     if tasks == [""]:
-        return UsageError(source, f"the dump has no task column, so it holds no task '{task}'",
-                          hint="leave out `task`, or name the column with `task_column`")
+        return UsageError(source, f"the dump names no task (no task column, or an empty one), so it holds no "
+                          f"task '{task}'", hint="leave out `task`, or name the column with `task_column`")
     return UsageError(source, f"no task '{task}' in the dump", found=", ".join(tasks))
 
 

@@ -316,7 +316,7 @@ def test_a_task_asked_of_a_dump_without_a_task_column_is_named_alike_by_both_eng
             slice_stage(path, SliceOptions(groups=3), DumpOptions(task="a"), engine=engine)
         messages.append(str(caught.value).split(": ", 1)[1])  # the file: its name in memory, its path scanned
     assert messages[0] == messages[1]
-    assert "the dump has no task column, so it holds no task 'a' (hint: leave out `task`" in messages[0]
+    assert "the dump names no task (no task column, or an empty one), so it holds no task 'a'" in messages[0]
 
 
 def test_a_model_name_with_a_line_break_is_refused_alike_by_both_engines(tmp_path):

@@ -194,7 +194,8 @@ def _read_cells(path: Path) -> _Lines | _Columns:
             return _Columns(_csv_reader_table(data, path), path, quoted=b'"' in data)
         if b'"' in data:
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-            return _Lines(pa.array([[cell.strip() for cell in row] for row in rows if row], pa.list_(pa.string())),
+            # trimmed of spaces only: a line break at a cell's end is a quote never closed (see _Lines)
+            return _Lines(pa.array([[cell.strip(" \t") for cell in row] for row in rows if row], pa.list_(pa.string())),
                           path, quoted=True)
         lines = pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string())
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:

@@ -107,6 +107,8 @@ def _quote_broken(n_questions: int, how: str) -> str:
     rows = [f"m{i}," + ",".join(str((i * j) % 2) for j in range(n_questions)) + "\n" for i in range(6)]
     if how == "opened in the last cell":
         rows[3] = rows[3][:-2] + '"1\n'
+    elif how == "opened in the file's last cell":  # a wide file's cells were trimmed of that line break
+        rows[5] = rows[5][:-2] + '"1\n'
     else:
         rows[3] = rows[3].replace(",1,", ',"1,', 1)
         if how == "two stray quotes":
@@ -115,7 +117,8 @@ def _quote_broken(n_questions: int, how: str) -> str:
 
 
 @pytest.mark.parametrize("n_questions", [80, 600])  # pyarrow's reader, and the csv module for a wide file
-@pytest.mark.parametrize("how", ["opened in the last cell", "opened inside a line", "two stray quotes"])
+@pytest.mark.parametrize("how", ["opened in the last cell", "opened in the file's last cell", "opened inside a line",
+                                 "two stray quotes"])
 def test_a_quote_never_closed_is_one_line_naming_it(tmp_path, n_questions, how):
     """A quote in the last cell took the rest of the file into it: refused as a bad 0/1 cell, its message
     quoting every later line; opened inside a line it was a field count, or 'line 5 has 3 cells'."""
@@ -126,7 +129,9 @@ def test_a_quote_never_closed_is_one_line_naming_it(tmp_path, n_questions, how):
     message = str(caught.value)
     assert "a double quote opens a value that no quote closes" in message and "\n" not in message, message
     assert "(hint: close the quote" in message and len(message) - len(str(path)) < 300
-    if how == "opened in the last cell" or n_questions > 512:
+    if how == "opened in the file's last cell":
+        assert f"line 7, cell {n_questions + 1}: " in message
+    elif how == "opened in the last cell" or n_questions > 512:
         assert "line 5, cell " in message  # the fifth line is m3's
 
 
