@@ -414,15 +414,16 @@ def _refuse_a_quote_left_open(table: pa.Table, handle: Path | BinaryIO, name: st
 
 QUOTES_PAIRED = ("a value spans lines that read as rows of this file (a stray double quote opened it, "
                  "and another, rows later, closed it)")
-_NUMBER_TEXT = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf|infinity|Infinity)|true|false)?\s*$"
+_NUMBER_TEXT = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|NaN|inf|Inf|infinity|Infinity)\s*$"
 
 
 def _refuse_rows_read_into_a_value(table: pa.Table, name: str) -> None:
     """Two stray quotes, one opening a value and one rows later closing it, take the rows between into
     that value, and the field counts still add up: refuse a value holding a line that reads as a row
-    of this file, with a field for each column and a number in each numeric column (a question's text
-    on two lines, "A) w, B) x, C) y, D) z", has no number where the FLOPs are). Only values with a line
-    break are looked into; a file without a numeric column cannot be told apart and is not."""
+    of this file, with a field for each column, and in each numeric column a number within the range
+    that column holds (or nothing). A question's text on two lines, "A) w, B) x, C) y, D) z", has no
+    number where the FLOPs are; a sequence "1,2,3,4,5" has no probability where p_correct is. Only
+    values with a line break are looked into; a file without a numeric column cannot be told apart."""
     numeric = [i for i, field in enumerate(table.schema)
                if pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_boolean(field.type)]
     if not numeric:
@@ -438,15 +439,31 @@ def _refuse_rows_read_into_a_value(table: pa.Table, name: str) -> None:
         later = pc.utf8_rtrim(pc.list_flatten(lines), characters="\r")  # each value's lines after its first
         fields = pc.split_pattern(later, ",")
         rowlike = pc.equal(pc.list_value_length(fields), table.num_columns)
+        padded = pc.if_else(rowlike, fields, pa.scalar([""] * table.num_columns, fields.type))
         for position in numeric:
-            number = pc.match_substring_regex(pc.list_element(pc.if_else(rowlike, fields, pa.scalar(
-                [""] * table.num_columns, fields.type)), position), _NUMBER_TEXT)
-            rowlike = pc.and_(rowlike, number)
+            rowlike = pc.and_(rowlike, _in_column_range(pc.list_element(padded, position), table.column(position)))
         if pc.any(rowlike).as_py():
             owner = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
             row = int(rows[owner[int(pc.index(rowlike, True).as_py())]])
             raise InputDataError(name, QUOTES_PAIRED, column=table.column_names[index], row=row + 1,
                                  found=quoted_line(column[row].as_py()), hint=QUOTE_HINT)
+
+
+def _in_column_range(texts: pa.Array, column: pa.ChunkedArray) -> pa.Array:
+    """Whether each text is empty, or a value ``column`` could hold: a number within its smallest and
+    largest (true or false for a boolean column)."""
+    texts = pc.utf8_trim_whitespace(texts)
+    empty = pc.equal(texts, "")
+    if pa.types.is_boolean(column.type):
+        return pc.or_(empty, pc.is_in(pc.utf8_lower(texts), value_set=pa.array(["true", "false", "0", "1"])))
+    number = pc.match_substring_regex(texts, _NUMBER_TEXT)
+    values = pc.cast(pc.if_else(number, texts, pa.scalar(None, pa.string())), pa.float64())
+    bounds = pc.min_max(column)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low is None:
+        return empty
+    inside = pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
+    return pc.or_(empty, pc.fill_null(inside, False))
 
 
 def _text_end(handle: Path | BinaryIO, size: int) -> bytes:

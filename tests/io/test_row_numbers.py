@@ -170,6 +170,7 @@ def test_a_quote_never_closed_is_never_read_silently(runner, tmp_path, n_rows, h
     (b'"Which one?\nA) w, B) x, C) y, D) z"\r\n\n', "Which one?\nA) w, B) x, C) y, D) z"),  # a line of a row's commas
     (b'"say ""a""\nthen, b"', 'say "a"\nthen, b'),  # doubled quotes, no closing line break
     (b'"a\nb"  \n', "a\nb  "),  # spaces after the closing quote, which pyarrow keeps
+    (b'"Continue:\n1,2,3,4"\n', "Continue:\n1,2,3,4"),  # a line of a row's fields, but no FLOPs where they are
 ])
 def test_a_last_value_on_two_lines_is_still_a_value(tmp_path, how, last, value):
     """A closed quote in the last column of the last row was refused when a later line of it had as many
