@@ -310,7 +310,7 @@ def _reject_line_breaks(codes: np.ndarray, values: np.ndarray, column: str, name
     if broken.size:
         rows = np.flatnonzero(np.isin(codes, broken))
         raise InputDataError(name, NAME_LINE_BREAK, column=column, row=int(rows[0]) + 1 if rows.size else None,
-                             hint=NAME_LINE_BREAK_HINT)
+                             found=str(values[broken[0]]), hint=NAME_LINE_BREAK_HINT)
 
 
 def _reject_blank(codes: np.ndarray, values: np.ndarray, column: str, name: str) -> None:

@@ -452,8 +452,9 @@ class DumpScanner:
         if any(r[0] is None or str(r[0]) == "" for r in rows):  # "" is no name, as in the in-memory reader
             self._fail(self._empty(c.model), "empty value", c.model)
         if any("\n" in str(r[0]) for r in rows):  # one row a model
-            self._fail(f"contains(CAST(d.{q(c.model)} AS VARCHAR), chr(10))", NAME_LINE_BREAK, c.model,
-                       hint=NAME_LINE_BREAK_HINT)
+            file, row, name = self._first_bad_row(f"contains(CAST(d.{q(c.model)} AS VARCHAR), chr(10))",
+                                                  f"CAST(d.{q(c.model)} AS VARCHAR)")
+            raise InputDataError(file, NAME_LINE_BREAK, column=c.model, row=row, found=name, hint=NAME_LINE_BREAK_HINT)
         names = np.array([str(r[0]) for r in rows], dtype=object)
         if not self.has_flops:
             return names, None

@@ -328,7 +328,8 @@ def test_a_model_name_with_a_line_break_is_refused_alike_by_both_engines(tmp_pat
     frame.to_parquet(path, index=False)
     first = int(np.flatnonzero(frame["model"].str.contains("\n"))[0]) + 1
     for engine in ("numpy", "auto"):
-        with pytest.raises(InputDataError, match=f"column 'model', row {first}: a model name holds a line break"):
+        with pytest.raises(InputDataError, match=f"column 'model', row {first}: a model name holds a line break; "
+                                                 r"found 'm03\\nm04,q001,1,0.5,1e20'"):
             slice_stage(path, SliceOptions(groups=3), engine=engine)
     csv = tmp_path / "broken.csv"
     csv.write_text('model,question,correct,flops\nm1,q1,1,1e21\n"m1,q2,1,1e21\nm2",q3,0,1e22\nm2,q4,1,1e22\n')
