@@ -306,7 +306,8 @@ NAME_LINE_BREAK_HINT = ('a stray double quote in an earlier field takes the rows
 
 def _reject_line_breaks(codes: np.ndarray, values: np.ndarray, column: str, name: str) -> None:
     """Refuse a model name with a line break (both engines say it alike), at its first row."""
-    broken = np.flatnonzero(np.char.find(values.astype(str), "\n") >= 0)  # one entry a model
+    text = values.astype(str)
+    broken = np.flatnonzero((np.char.find(text, "\n") >= 0) | (np.char.find(text, "\r") >= 0))  # one a model
     if broken.size:
         rows = np.flatnonzero(np.isin(codes, broken))
         raise InputDataError(name, NAME_LINE_BREAK, column=column, row=int(rows[0]) + 1 if rows.size else None,

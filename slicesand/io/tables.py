@@ -382,7 +382,7 @@ def quoted_line(text: str, width: int = 80) -> str:
     >>> quoted_line('m1,"q5,1\r\nm2,q6,1')
     'm1,"q5,1'
     """
-    return text.split("\n", 1)[0].rstrip("\r")[:width]
+    return re.split("\r\n|\r|\n", text, maxsplit=1)[0][:width]
 
 
 def opens_a_quote(row_text: str) -> bool:
@@ -403,7 +403,7 @@ def _refuse_a_quote_left_open(table: pa.Table, handle: Path | BinaryIO, name: st
     spaces after its quote, which pyarrow keeps in the value)."""
     if table.num_rows and pa.types.is_string(table.schema.field(table.num_columns - 1).type):
         last = table.column(table.num_columns - 1)[-1].as_py()
-        if last and "\n" in last:
+        if last and ("\n" in last or "\r" in last):  # a line ends in LF, CRLF or CR
             quoted = last.rstrip(" \t")
             closed = ('"' + quoted.replace('"', '""') + '"' + last[len(quoted):]).encode()
             if _text_end(handle, len(closed)) != closed:
@@ -431,12 +431,12 @@ def _refuse_rows_read_into_a_value(table: pa.Table, name: str) -> None:
     for index, column in enumerate(table.columns):
         if not pa.types.is_string(column.type):
             continue
-        spanning = pc.match_substring(column, "\n")
+        spanning = pc.match_substring_regex(column, "[\r\n]")
         if not pc.any(spanning).as_py():
             continue
         rows = np.flatnonzero(spanning.to_numpy(zero_copy_only=False))
-        lines = pc.list_slice(pc.split_pattern(pc.filter(column, spanning).combine_chunks(), "\n"), 1)
-        later = pc.utf8_rtrim(pc.list_flatten(lines), characters="\r")  # each value's lines after its first
+        lines = pc.list_slice(pc.split_pattern_regex(pc.filter(column, spanning).combine_chunks(), "\r\n|\r|\n"), 1)
+        later = pc.list_flatten(lines)  # each value's lines after its first
         fields = pc.split_pattern(later, ",")
         rowlike = pc.equal(pc.list_value_length(fields), table.num_columns)
         padded = pc.if_else(rowlike, fields, pa.scalar([""] * table.num_columns, fields.type))

@@ -451,8 +451,8 @@ class DumpScanner:
         rows = [r[:len(r) - len(checks)] for r in rows]
         if any(r[0] is None or str(r[0]) == "" for r in rows):  # "" is no name, as in the in-memory reader
             self._fail(self._empty(c.model), "empty value", c.model)
-        if any("\n" in str(r[0]) for r in rows):  # one row a model
-            file, row, name = self._first_bad_row(f"contains(CAST(d.{q(c.model)} AS VARCHAR), chr(10))",
+        if any("\n" in str(r[0]) or "\r" in str(r[0]) for r in rows):  # one row a model
+            file, row, name = self._first_bad_row(f"regexp_matches(CAST(d.{q(c.model)} AS VARCHAR), '[\\r\\n]')",
                                                   f"CAST(d.{q(c.model)} AS VARCHAR)")
             raise InputDataError(file, NAME_LINE_BREAK, column=c.model, row=row, found=name, hint=NAME_LINE_BREAK_HINT)
         names = np.array([str(r[0]) for r in rows], dtype=object)

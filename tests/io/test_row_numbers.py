@@ -209,3 +209,12 @@ def test_two_stray_quotes_that_pair_up_never_swallow_rows_silently(runner, tmp_p
     path.write_bytes(gzip.compress(data) if how == "gzip" else data)
     line = _run(runner, ["slice", str(path), "-o", str(tmp_path / "o.csv"), "--models", _scales(tmp_path)])
     assert "column 'question', row 21: a value spans lines that read as rows of this file" in line, line
+
+
+@pytest.mark.parametrize("ending", [b"\r", b"\r\n"])
+def test_a_quote_never_closed_is_found_whatever_ends_the_lines(tmp_path, ending):
+    """Lines ended by CR alone (old Mac files) hid an open quote: the check looked for LF only."""
+    path = tmp_path / "d.csv"
+    path.write_bytes(ending.join([b"model,question,correct,note", b'm1,q1,1,"x', b"m2,q2,0,y", b"m3,q3,1,z", b""]))
+    with pytest.raises(InputDataError, match="column 'note', row 1: a double quote opens a value that no quote"):
+        read_table(path)
