@@ -404,9 +404,10 @@ def _refuse_a_quote_left_open(table: pa.Table, handle: Path | BinaryIO, name: st
     if table.num_rows and pa.types.is_string(table.schema.field(table.num_columns - 1).type):
         last = table.column(table.num_columns - 1)[-1].as_py()
         if last and ("\n" in last or "\r" in last):  # a line ends in LF, CRLF or CR
-            quoted = last.rstrip(" \t")
-            closed = ('"' + quoted.replace('"', '""') + '"' + last[len(quoted):]).encode()
-            if _text_end(handle, len(closed)) != closed:
+            quoted = last.rstrip(" \t")  # spaces inside the closing quote, or after it (pyarrow keeps both)
+            closed = [('"' + text.replace('"', '""') + '"' + last[len(text):]).encode() for text in (last, quoted)]
+            end = _text_end(handle, max(map(len, closed)))
+            if not any(end.endswith(form) for form in closed):
                 raise InputDataError(name, QUOTE_LEFT_OPEN, column=table.column_names[-1], row=table.num_rows,
                                      found=quoted_line(last), hint=QUOTE_HINT)
     _refuse_rows_read_into_a_value(table, name)
@@ -419,15 +420,11 @@ _NUMBER_TEXT = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|NaN|inf|Inf|infi
 
 def _refuse_rows_read_into_a_value(table: pa.Table, name: str) -> None:
     """Two stray quotes, one opening a value and one rows later closing it, take the rows between into
-    that value, and the field counts still add up: refuse a value holding a line that reads as a row
-    of this file, with a field for each column, and in each numeric column a number within the range
-    that column holds (or nothing). A question's text on two lines, "A) w, B) x, C) y, D) z", has no
-    number where the FLOPs are; a sequence "1,2,3,4,5" has no probability where p_correct is. Only
-    values with a line break are looked into; a file without a numeric column cannot be told apart."""
+    that value, and the field counts still add up: refuse a value holding a line that reads as a row of
+    this file (:func:`_rowlike_lines`). Only values with a line break are looked into."""
     numeric = [i for i, field in enumerate(table.schema)
                if pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_boolean(field.type)]
-    if not numeric:
-        return
+    firsts = None
     for index, column in enumerate(table.columns):
         if not pa.types.is_string(column.type):
             continue
@@ -436,34 +433,66 @@ def _refuse_rows_read_into_a_value(table: pa.Table, name: str) -> None:
             continue
         rows = np.flatnonzero(spanning.to_numpy(zero_copy_only=False))
         lines = pc.list_slice(pc.split_pattern_regex(pc.filter(column, spanning).combine_chunks(), "\r\n|\r|\n"), 1)
-        later = pc.list_flatten(lines)  # each value's lines after its first
-        fields = pc.split_pattern(later, ",")
-        rowlike = pc.equal(pc.list_value_length(fields), table.num_columns)
-        padded = pc.if_else(rowlike, fields, pa.scalar([""] * table.num_columns, fields.type))
-        for position in numeric:
-            rowlike = pc.and_(rowlike, _in_column_range(pc.list_element(padded, position), table.column(position)))
-        if pc.any(rowlike).as_py():
+        if firsts is None:
+            firsts = pc.unique(table.column(0)) if pa.types.is_string(table.schema.field(0).type) else None
+        found = _rowlike_lines(pc.list_flatten(lines), table, numeric, firsts)
+        if found is not None:
             owner = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
-            row = int(rows[owner[int(pc.index(rowlike, True).as_py())]])
+            row = int(rows[owner[found]])
             raise InputDataError(name, QUOTES_PAIRED, column=table.column_names[index], row=row + 1,
                                  found=quoted_line(column[row].as_py()), hint=QUOTE_HINT)
 
 
-def _in_column_range(texts: pa.Array, column: pa.ChunkedArray) -> pa.Array:
-    """Whether each text is empty, or a value ``column`` could hold: a number within its smallest and
-    largest (true or false for a boolean column)."""
+def _rowlike_lines(lines: pa.Array, table: pa.Table, numeric: list[int], firsts: pa.Array | None) -> int | None:
+    """The index of the first line that reads as a row of ``table``, or ``None``. A line does when it
+    starts with a value of the first column (a model's name) and a comma, or when it has a field for
+    each column with a number, within the range its column holds, in at least two numeric columns and
+    nothing else there (an empty field or a null marker). A question's second line, "A) w, B) x", or
+    "1,2,3,4" where FLOPs and a probability should be, or a table's row with those fields empty, is text.
+    """
+    commas = pc.count_substring(lines, ",")
+    candidates = np.flatnonzero(pc.greater(commas, 0).to_numpy(zero_copy_only=False))
+    if not candidates.size:
+        return None
+    texts = lines.take(pa.array(candidates))
+    rowlike = np.zeros(candidates.size, dtype=bool)
+    if firsts is not None:
+        starts = pc.list_element(pc.split_pattern(texts, ",", max_splits=1), 0)
+        rowlike |= pc.is_in(starts, value_set=firsts).to_numpy(zero_copy_only=False)
+    full = np.flatnonzero(pc.equal(commas.take(pa.array(candidates)), table.num_columns - 1)
+                          .to_numpy(zero_copy_only=False))
+    if full.size and len(numeric) >= 2:
+        fields = pc.split_pattern(texts.take(pa.array(full)), ",")
+        numbers, fits = np.zeros(full.size, dtype=int), np.ones(full.size, dtype=bool)
+        for position in numeric:
+            present, inside = _in_column_range(pc.list_element(fields, position), table.column(position))
+            numbers += present & inside
+            fits &= inside | ~present
+        rowlike[full[fits & (numbers >= 2)]] = True
+    hits = np.flatnonzero(rowlike)
+    return int(candidates[hits[0]]) if hits.size else None
+
+
+#: What pyarrow reads as a null in a CSV (its defaults): in a swallowed row, a missing number.
+_NULL_TEXTS = pa.array(sorted(set(pa_csv.ConvertOptions().null_values)))
+
+
+def _in_column_range(texts: pa.Array, column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(whether each text holds a value, and whether that value is one ``column`` could hold: a number
+    within its smallest and largest, or true or false for a boolean column)."""
     texts = pc.utf8_trim_whitespace(texts)
-    empty = pc.equal(texts, "")
+    present = pc.invert(pc.is_in(texts, value_set=_NULL_TEXTS)).to_numpy(zero_copy_only=False)
     if pa.types.is_boolean(column.type):
-        return pc.or_(empty, pc.is_in(pc.utf8_lower(texts), value_set=pa.array(["true", "false", "0", "1"])))
+        inside = pc.is_in(pc.utf8_lower(texts), value_set=pa.array(["true", "false", "0", "1"]))
+        return present, inside.to_numpy(zero_copy_only=False)
     number = pc.match_substring_regex(texts, _NUMBER_TEXT)
     values = pc.cast(pc.if_else(number, texts, pa.scalar(None, pa.string())), pa.float64())
     bounds = pc.min_max(column)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
     if low is None:
-        return empty
-    inside = pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
-    return pc.or_(empty, pc.fill_null(inside, False))
+        return present, np.zeros(len(texts), dtype=bool)
+    inside = pc.fill_null(pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high)), False)
+    return present, inside.to_numpy(zero_copy_only=False)
 
 
 def _text_end(handle: Path | BinaryIO, size: int) -> bytes:

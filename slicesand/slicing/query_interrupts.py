@@ -129,6 +129,8 @@ class _SignalWatch:
     def _watch(self, connection) -> None:
         import select
 
+        if self._noted is not None:  # noted while the watch was being set up, before its descriptor was
+            self.signum = self._noted[1]
         while True:
             ready, _, _ = select.select([self._read], [], [], None if self.signum is None else self.REPEAT_SECONDS)
             if not ready:  # a signal came: interrupt again, in case the query had not begun

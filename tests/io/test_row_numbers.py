@@ -171,6 +171,8 @@ def test_a_quote_never_closed_is_never_read_silently(runner, tmp_path, n_rows, h
     (b'"say ""a""\nthen, b"', 'say "a"\nthen, b'),  # doubled quotes, no closing line break
     (b'"a\nb"  \n', "a\nb  "),  # spaces after the closing quote, which pyarrow keeps
     (b'"Continue:\n1,2,3,4"\n', "Continue:\n1,2,3,4"),  # a line of a row's fields, but no FLOPs where they are
+    (b'"Table:\n2001,,,champions"\n', "Table:\n2001,,,champions"),  # a row's fields, its numbers empty
+    (b'"Q: 2+2?\nAnswer: "\n', "Q: 2+2?\nAnswer: "),  # spaces inside the closing quote
 ])
 def test_a_last_value_on_two_lines_is_still_a_value(tmp_path, how, last, value):
     """A closed quote in the last column of the last row was refused when a later line of it had as many
@@ -190,20 +192,25 @@ def _scales(tmp_path) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("where", ["the last column", "a column before it"])
+@pytest.mark.parametrize("where", ["the last column", "a column before it", "the next row", "a null marker"])
 @pytest.mark.parametrize("how", ["file", "gzip"])
 def test_two_stray_quotes_that_pair_up_never_swallow_rows_silently(runner, tmp_path, where, how):
     """A quote opening a value and another closing it rows later took the rows between into that value,
-    and the field counts still added up: the slice went on without them (exit 0, found by review)."""
+    and the field counts still added up: the slice went on without them (exit 0, found by review). So
+    too when the second quote was on the next row (only part of a row between, starting with a model's
+    name), and when the rows between wrote a missing probability as NA."""
     import gzip
 
     if where == "the last column":
         header, rows = QUOTED_LAST, _rows(180)
         rows[20], rows[90] = b'm2,1e22,0,"q3\n', b'm0,1e20,0,q15"\n'
     else:
-        header = b"model,question,correct,flops\n"
-        rows = [b"m%d,q%d,%d,1e2%d\n" % (i % 6, i // 6, i % 2, i % 6) for i in range(180)]
-        rows[20], rows[90] = b'm2,"q3,0,1e22\n', b'm0,q15",0,1e20\n'
+        header = b"model,question,correct,p_correct,flops\n"
+        rows = [b"m%d,q%d,%d,%s,1e2%d\n" % (i % 6, i // 6, i % 2, b"NA" if where == "a null marker" else b"0.5",
+                                           i % 6) for i in range(180)]
+        rows[20] = b'm2,"q3,0,0.5,1e22\n'
+        rows[21 if where == "the next row" else 90] = b'm%d,q15",0,0.5,1e2%d\n' % ((3, 3) if where == "the next row"
+                                                                                  else (0, 0))
     data = header + b"".join(rows)
     path = tmp_path / ("d.csv.gz" if how == "gzip" else "d.csv")
     path.write_bytes(gzip.compress(data) if how == "gzip" else data)

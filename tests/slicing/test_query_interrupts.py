@@ -227,3 +227,27 @@ def test_a_handler_raising_while_the_watch_is_set_up_or_put_away_leaves_nothing_
     assert signal.set_wakeup_fd(-1) == -1  # none was set before, and none is left
     assert len(os.listdir("/proc/self/fd")) == descriptors
     assert connection.execute("SELECT 42").fetchall() == [(42,)]
+
+
+def test_a_signal_while_the_watch_is_set_up_still_stops_the_query(signal_name, monkeypatch):
+    """Noted between putting the handlers in and the watch's thread starting, a signal never reached
+    the thread, and the query ran to its end (found by review)."""
+    real = os.set_blocking  # called in that window
+
+    def signal_then(fd, blocking):
+        real(fd, blocking)
+        os.kill(os.getpid(), getattr(signal, signal_name))
+
+    duckdb_connection = duckdb.connect(config={"threads": 2})
+    fired = []
+    lost = threading.Timer(30, lambda: (fired.append(True), duckdb_connection.interrupt()))
+    lost.start()
+    monkeypatch.setattr(os, "set_blocking", signal_then)
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            InterruptibleConnection(duckdb_connection).execute(ENDLESS_QUERY)
+    finally:
+        monkeypatch.undo()
+        lost.cancel()
+    assert not fired, "the signal went unseen: the query was stopped by hand after 30 s"
+    assert isinstance(caught.value, Terminated) == (signal_name == "SIGTERM")
