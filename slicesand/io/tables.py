@@ -473,15 +473,14 @@ def _rowlike_lines(lines: pa.Array, table: pa.Table, numeric: list[int], firsts:
     return int(candidates[hits[0]]) if hits.size else None
 
 
-#: What pyarrow reads as a null in a CSV (its defaults): in a swallowed row, a missing number.
-_NULL_TEXTS = pa.array(sorted(set(pa_csv.ConvertOptions().null_values)))
-
-
 def _in_column_range(texts: pa.Array, column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """(whether each text holds a value, and whether that value is one ``column`` could hold: a number
     within its smallest and largest, or true or false for a boolean column)."""
     texts = pc.utf8_trim_whitespace(texts)
-    present = pc.invert(pc.is_in(texts, value_set=_NULL_TEXTS)).to_numpy(zero_copy_only=False)
+    # What pyarrow reads as a null in a CSV (its defaults), in a swallowed row a missing number. Made
+    # here, not on import: pyarrow's array of a list imports pandas, which `slice` otherwise never does.
+    nulls = pa.array(sorted(set(pa_csv.ConvertOptions().null_values)), pa.string())
+    present = pc.invert(pc.is_in(texts, value_set=nulls)).to_numpy(zero_copy_only=False)
     if pa.types.is_boolean(column.type):
         inside = pc.is_in(pc.utf8_lower(texts), value_set=pa.array(["true", "false", "0", "1"]))
         return present, inside.to_numpy(zero_copy_only=False)
