@@ -30,6 +30,7 @@ from slicesand.errors import Terminated, interruption
 QUERY_INTERRUPTED = "Query interrupted"
 
 _STOP = 0  # no signal has the number 0: the byte that ends a watch
+_NOTED = 255  # nor 255: the byte with which a handler that noted a signal wakes the watch
 
 
 class interruptions_raised:  # noqa: N801 (a context manager, named as contextlib's are)
@@ -108,6 +109,7 @@ class _SignalWatch:
         if not self._handlers:
             return
         self._read, self._write = os.pipe()
+        self._open = True  # whether the pipe may be written (its descriptors are not closed)
         self._previous: int | None = None
         try:
             for signum in self._handlers:
@@ -125,12 +127,15 @@ class _SignalWatch:
     def _note(self, signum: int, frame: FrameType | None) -> None:
         if self._noted is None:
             self._noted = (self._handlers[signum], signum, frame)
+            if self._open:  # wake the watch: the signal may have come before the descriptor was its own
+                try:
+                    os.write(self._write, bytes([_NOTED]))
+                except OSError:
+                    pass
 
     def _watch(self, connection) -> None:
         import select
 
-        if self._noted is not None:  # noted while the watch was being set up, before its descriptor was
-            self.signum = self._noted[1]
         while True:
             ready, _, _ = select.select([self._read], [], [], None if self.signum is None else self.REPEAT_SECONDS)
             if not ready:  # a signal came: interrupt again, in case the query had not begun
@@ -139,6 +144,12 @@ class _SignalWatch:
             for signum in os.read(self._read, 64):
                 if signum == _STOP:
                     return
+                if signum == _NOTED:
+                    signum = self._noted[1] if self._noted is not None else signum
+                    if self.signum is None and signum in self._handlers:
+                        self.signum = signum
+                        connection.interrupt()
+                    continue
                 if self._previous is not None and self._previous >= 0:  # the event loop that set it hears too
                     try:
                         os.write(self._previous, bytes([signum]))
@@ -163,6 +174,7 @@ class _SignalWatch:
 
     def _close(self) -> None:
         if self._thread is None or not self._thread.is_alive():  # never a descriptor a thread still reads
+            self._open = False  # first: a note-taker still in place must not write a closed descriptor
             os.close(self._read)
             os.close(self._write)
 
