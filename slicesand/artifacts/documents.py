@@ -247,6 +247,11 @@ def _baselines(fields: Fields) -> dict:
     return baselines
 
 
+#: The log10 FLOPs a fit's training range may hold: 10 to those powers is a finite, normal double (a
+#: corrupted [0, 309] made every command that reads the fit end in an OverflowError, exit 1).
+LOG10_FLOPS_RANGE = (-307.0, 308.0)
+
+
 def fit_from_document(document: dict, name: str) -> Fit:
     """Rebuild a :class:`Fit` from its JSON document (as returned by :func:`read_json_artifact`); every
     field is checked as it is read, and a missing or wrong one is an :class:`ArtifactError` (exit 4)
@@ -266,8 +271,9 @@ def fit_from_document(document: dict, name: str) -> Fit:
     with_accuracy = tc_to_accuracy is not None
     baseline = _line(fields.at("baseline", optional=not with_accuracy))
     low, high = fields.numbers("training_x_range", 2)
-    if low > high:
-        raise fields.error("training_x_range", "a list [low, high] with low <= high", [low, high])
+    if not (LOG10_FLOPS_RANGE[0] <= low <= high <= LOG10_FLOPS_RANGE[1]):  # 10^x must be a finite number
+        raise fields.error("training_x_range", f"a list [low, high] of log10 FLOPs with low <= high, both within "
+                           f"[{LOG10_FLOPS_RANGE[0]:g}, {LOG10_FLOPS_RANGE[1]:g}]", [low, high])
     recorded_input = fields.at("input", optional=True)  # its sha256 is how staleness is checked
     if recorded_input is not None:
         recorded_input.string("sha256")

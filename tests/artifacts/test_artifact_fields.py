@@ -93,6 +93,8 @@ def test_a_corrupted_fit_json_is_exit_4_or_works(made, runner, tmp_path_factory,
 
 @pytest.mark.parametrize("edit, expected", [
     (lambda d: d["easy"].update(domain=[1, 1]), "field easy.domain must be a list of 2 increasing finite numbers"),
+    (lambda d: d.update(training_x_range=[0, 309]),  # 10^309 overflowed: exit 1 (found by hypothesis)
+     "field training_x_range must be a list [low, high] of log10 FLOPs with low <= high, both within [-307, 308]"),
     (lambda d: d["parameters"].update(chance=5), "field parameters.chance must be a number in [0, 1); found 5"),
     (lambda d: d["parameters"].update(cut=-1), "field parameters.cut must be a number > 0 or null; found -1"),
     (lambda d: d["parameters"].update(chance="abc"), 'field parameters.chance must be a number in [0, 1); found "abc"'),
