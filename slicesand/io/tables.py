@@ -358,10 +358,10 @@ def _raise_csv_error(message: str, handle: Path | BinaryIO, name: str, parse: pa
             detail = detail[: value.start(1)] + quoted_line(value[1]) + detail[value.end(1):]
         detail = detail.strip().replace("CSV conversion error to double", "not a number")
         raise InputDataError(name, detail, column=column, row=row) from None
+    left_open = quote_left_open(message, name, row)
+    if left_open is not None:
+        raise left_open from None
     fields = FIELD_COUNT.search(message)
-    if fields and opens_a_quote(fields[3].strip()):
-        raise InputDataError(name, QUOTE_LEFT_OPEN, row=row, found=quoted_line(fields[3].strip()),
-                             hint=QUOTE_HINT) from None
     if fields:
         expected, got, text = int(fields[1]), int(fields[2]), quoted_line(fields[3].strip())
         raise InputDataError(
@@ -383,6 +383,19 @@ def quoted_line(text: str, width: int = 80) -> str:
     'm1,"q5,1'
     """
     return re.split("\r\n|\r|\n", text, maxsplit=1)[0][:width]
+
+
+def quote_left_open(message: str, name: str, row: int | None = None) -> InputDataError | None:
+    """The error for pyarrow's field-count ``message`` when its row opens a quote it never closes (the
+    quote took the line breaks after it, so the row came out short), else ``None``.
+
+    >>> str(quote_left_open('Expected 3 columns, got 2: m2,"q1,0', "d.csv"))[:40]
+    'd.csv: a double quote opens a value that'
+    """
+    fields = FIELD_COUNT.search(message)
+    if fields is None or not opens_a_quote(fields[3].strip()):
+        return None
+    return InputDataError(name, QUOTE_LEFT_OPEN, row=row, found=quoted_line(fields[3].strip()), hint=QUOTE_HINT)
 
 
 def opens_a_quote(row_text: str) -> bool:
@@ -454,12 +467,13 @@ def _rowlike_lines(lines: pa.Array, table: pa.Table, numeric: list[int], firsts:
     candidates = np.flatnonzero(pc.greater(commas, 0).to_numpy(zero_copy_only=False))
     if not candidates.size:
         return None
-    texts = lines.take(pa.array(candidates))
+    picked = pa.array(candidates)
+    texts = lines.take(picked)
     rowlike = np.zeros(candidates.size, dtype=bool)
     if firsts is not None:
         starts = pc.list_element(pc.split_pattern(texts, ",", max_splits=1), 0)
         rowlike |= pc.is_in(starts, value_set=firsts).to_numpy(zero_copy_only=False)
-    full = np.flatnonzero(pc.equal(commas.take(pa.array(candidates)), table.num_columns - 1)
+    full = np.flatnonzero(pc.equal(commas.take(picked), table.num_columns - 1)
                           .to_numpy(zero_copy_only=False))
     if full.size and len(numeric) >= 2:
         fields = pc.split_pattern(texts.take(pa.array(full)), ",")

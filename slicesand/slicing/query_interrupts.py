@@ -141,20 +141,18 @@ class _SignalWatch:
             if not ready:  # a signal came: interrupt again, in case the query had not begun
                 connection.interrupt()
                 continue
-            for signum in os.read(self._read, 64):
-                if signum == _STOP:
+            for byte in os.read(self._read, 64):
+                if byte == _STOP:
                     return
-                if signum == _NOTED:
-                    signum = self._noted[1] if self._noted is not None else signum
-                    if self.signum is None and signum in self._handlers:
-                        self.signum = signum
-                        connection.interrupt()
-                    continue
-                if self._previous is not None and self._previous >= 0:  # the event loop that set it hears too
-                    try:
-                        os.write(self._previous, bytes([signum]))
-                    except OSError:
-                        pass
+                if byte == _NOTED:  # written only once a signal is noted
+                    signum = self._noted[1]
+                else:
+                    signum = byte
+                    if self._previous is not None and self._previous >= 0:  # the event loop that set it hears too
+                        try:
+                            os.write(self._previous, bytes([signum]))
+                        except OSError:
+                            pass
                 if signum in self._handlers and self.signum is None:
                     self.signum = signum
                     connection.interrupt()

@@ -33,8 +33,8 @@ import pyarrow.csv as pa_csv
 from slicesand.errors import InputDataError
 from slicesand.ingest.importers._common import ImportOptions, Notes, ReaderOutput, make_dump, read_bytes
 from slicesand.ingest.known_models import lookup_scales
-from slicesand.io.tables import (FIELD_COUNT, QUOTE_HINT, QUOTE_LEFT_OPEN, compression_of, csv_header,
-                                 csv_parse_options, opens_a_quote, quoted_line, read_file_bytes)
+from slicesand.io.tables import (QUOTE_HINT, QUOTE_LEFT_OPEN, compression_of, csv_header, csv_parse_options,
+                                 quote_left_open, quoted_line, read_file_bytes)
 
 MISSING_CELLS = ("", "NA", "N/A", "NaN", "nan", "null", "None")
 MODEL_HEADERS = ("model", "models", "model_id", "model_name", "subject", "subject_id", "llm")
@@ -233,10 +233,9 @@ def _csv_reader_table(data: bytes, path: Path) -> pa.Table:
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as error:
-        fields = FIELD_COUNT.search(str(error))
-        if fields and opens_a_quote(fields[3].strip()):  # the open quote took the line breaks after it
-            raise InputDataError(str(path), QUOTE_LEFT_OPEN, found=quoted_line(fields[3].strip()),
-                                 hint=QUOTE_HINT) from None
+        left_open = quote_left_open(str(error), str(path))
+        if left_open is not None:
+            raise left_open from None
         raise
 
 
