@@ -47,6 +47,7 @@ True
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -282,11 +283,13 @@ def question_multiplicities(ranked: np.ndarray, draws: int, seed: int, first: in
     return question_picks(ranked, draws, seed, first)[0]
 
 
-def question_picks(ranked: np.ndarray, draws: int, seed: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def question_picks(ranked: np.ndarray, draws: int, seed: int, first: int = 0,
+                   out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`question_multiplicities`, and the picks they count among the ranked questions: a (draws,
     ranked questions) array of positions among the ranked columns, one per question drawn. The
     difficulties at those positions are the drawn questions with their repeats, which
     :func:`edge_groups` ranks (a gather, where repeating each difficulty by its count was twice as slow).
+    ``out``: int64 arrays of those two shapes to fill (every cell is written) and return.
 
     >>> counts, picks = question_picks(np.array([True, True, True, False]), 2, 0)
     >>> bool(np.array_equal(counts[:, :3], [np.bincount(row, minlength=3) for row in picks]))
@@ -294,8 +297,9 @@ def question_picks(ranked: np.ndarray, draws: int, seed: int, first: int = 0) ->
     """
     ranked_part = np.flatnonzero(ranked)
     parts = [part for part in (ranked_part, np.flatnonzero(~ranked)) if part.size]
-    counts = np.zeros((draws, ranked.size), dtype=np.int64)
-    picks = np.empty((draws, ranked_part.size), dtype=np.int64)
+    if out is None:
+        out = (np.empty((draws, ranked.size), dtype=np.int64), np.empty((draws, ranked_part.size), dtype=np.int64))
+    counts, picks = out  # the strata cover every column, so every cell of a row is written
     whole = len(parts) == 1  # one stratum (every question ranked, the usual case): whole rows, no scatter
     for row, draw in enumerate(range(first, first + draws)):  # one short loop over draws; each row is vectorised
         rng = np.random.default_rng((seed, 1, draw))
@@ -345,25 +349,37 @@ def question_draws(matrix: QuestionMatrix, models: np.ndarray, model_weights: np
 
     block = block_rows(matrix.score.shape[1])
     out = np.empty((4, padded, rows.size))
+    per_thread = threading.local()
 
     def one_block(start: int) -> None:  # blocks of draws bound memory; each block is vectorised
+        if not hasattr(per_thread, "buffers"):
+            per_thread.buffers = Buffers()
+        buffers = per_thread.buffers
         part = slice(start, min(start + block, padded))
-        counts, picks = question_picks(matrix.ranked, part.stop - part.start, seed, first=start)
-        k = counts.astype(np.float64)
+        n_rows, n_questions = part.stop - part.start, matrix.ranked.size
+        counts, picks = question_picks(matrix.ranked, n_rows, seed, first=start,
+                                       out=(buffers.get("counts", (n_rows, n_questions), np.int64),
+                                            buffers.get("picks", (n_rows, ranked.size), np.int64)))
+        k = buffers.get("k", counts.shape, np.float64)
+        np.copyto(k, counts)
         weights = ref_weights[part]
         with np.errstate(invalid="ignore", divide="ignore"):
-            denominator = weights.sum(axis=1, keepdims=True) if ref_count is None else weights @ ref_count
-            difficulty = (weights @ ref_score) / denominator
+            denominator = (weights.sum(axis=1, keepdims=True) if ref_count is None else
+                           np.matmul(weights, ref_count, out=buffers.get("denominator", (n_rows, ranked.size))))
+            difficulty = np.matmul(weights, ref_score, out=buffers.get("difficulty", (n_rows, ranked.size)))
+            np.divide(difficulty, denominator, out=difficulty)
         # A question no drawn reference model answered keeps its full-data difficulty.
-        undefined = ~np.isfinite(difficulty)
-        if undefined.any():
-            difficulty = np.where(undefined, full, difficulty)
+        defined = np.isfinite(difficulty, out=buffers.get("defined", difficulty.shape, bool))
+        if not defined.all():
+            difficulty = np.where(defined, difficulty, full)
         every = ranked.size == k.shape[1]  # every question ranked (the usual case): whole rows, no gathers
         # The columns are in tie order (QuestionMatrix.tie_rank is their position), and only the easy and
         # hard groups enter the fits.
-        easy, hard = edge_groups(difficulty, counts if every else counts[:, ranked], matrix.groups, picks=picks)
+        easy, hard = edge_groups(difficulty, counts if every else counts[:, ranked], matrix.groups, picks=picks,
+                                 buffers=buffers)
         if every:
-            easy_w, hard_w = k * easy, k * hard
+            easy_w = np.multiply(k, easy, out=buffers.get("easy_w", k.shape))
+            hard_w = np.multiply(k, hard, out=buffers.get("hard_w", k.shape))
         else:
             easy_w, hard_w = np.zeros_like(k), np.zeros_like(k)
             easy_w[:, ranked] = k[:, ranked] * easy
@@ -391,7 +407,7 @@ def block_rows(n_questions: int) -> int:
 
 
 def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,
-                picks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                picks: np.ndarray | None = None, buffers: Buffers | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per draw (rows), which questions (columns, in tie order) fall in the easiest and in the hardest
     group: the first and last groups of :func:`slicesand.slicing.difficulty.groups_by_position`, without
     sorting the rows.
@@ -404,7 +420,8 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,
     drawn zero times is placed by the same rule. ``picks`` (:func:`question_picks`), when given, are the
     columns drawn in each row, which ``counts`` counts: the repeated row is then gathered from them. Rows whose counts do not add up to the number of
     columns, or that hold NaN, are ranked by ``groups_by_position``
-    (``tests/uncertainty/test_resampling.py`` pins the two together).
+    (``tests/uncertainty/test_resampling.py`` pins the two together). ``buffers`` (:class:`Buffers`) hold
+    the temporaries and the two masks returned, which the next call with them overwrites.
 
     >>> easy, hard = edge_groups(np.array([[-0.5, -0.1, -0.7, -0.9]]), np.array([[1, 1, 2, 0]]), 2)
     >>> easy.astype(int).tolist(), hard.astype(int).tolist()
@@ -415,11 +432,15 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,
     if not inner.size:  # one group: it is both the easiest and the hardest
         everything = np.ones(difficulty.shape, dtype=bool)
         return everything, everything
-    if not (counts.sum(axis=1) == n).all() or np.isnan(difficulty).any():
+    buffers = Buffers() if buffers is None else buffers
+    if not (counts.sum(axis=1) == n).all() or np.isnan(difficulty, out=buffers.get("nan", difficulty.shape, bool)).any():
         group = groups_by_position(difficulty, counts, np.arange(n), groups)
         return group == 0, group == groups - 1
     if picks is not None:  # the same values as the repeat below (a row's order does not matter to partition)
-        repeated = np.take_along_axis(difficulty, picks, axis=1)
+        # take_along_axis, into a reused array: each row's picks offset to that row of the flat difficulties
+        flat = np.add(picks, (np.arange(n_draws) * n)[:, None], out=buffers.get("flat", picks.shape, np.int64))
+        repeated = np.take(np.ascontiguousarray(difficulty).ravel(), flat, mode="clip",
+                           out=buffers.get("repeated", picks.shape))
     else:
         repeated = np.repeat(difficulty.ravel(), counts.ravel()).reshape(n_draws, n)
     # The question at position b - 1 (easiest first) is the b-th largest of the repeated row: at
@@ -435,12 +456,12 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,
         smaller.partition(n - last, axis=1)
         pivots[last] = smaller[:, n - last, None]
 
-    def ranked_before(boundary: int) -> np.ndarray:  # drawn questions whose position is below ``boundary``
+    def ranked_before(boundary: int, name: str) -> np.ndarray:  # drawn questions whose position is below ``boundary``
         if boundary <= 0 or boundary >= n:
             return np.full(difficulty.shape, boundary >= n)
         pivot = pivots[boundary]
-        within = difficulty >= pivot
-        tied = difficulty == pivot
+        within = np.greater_equal(difficulty, pivot, out=buffers.get(name, difficulty.shape, bool))
+        tied = np.equal(difficulty, pivot, out=buffers.get("tied", difficulty.shape, bool))
         rows = np.flatnonzero(tied.sum(axis=1) > 1)  # other questions as difficult as the pivot: rare
         if rows.size:
             easier, tied, row_counts = difficulty[rows] > pivot[rows], tied[rows], counts[rows]
@@ -450,7 +471,31 @@ def edge_groups(difficulty: np.ndarray, counts: np.ndarray, groups: int, *,
             within[rows] = easier | (tied & (before < boundary))
         return within
 
-    return ranked_before(int(inner[0])), ~ranked_before(int(inner[-1]))
+    hard = ranked_before(int(inner[-1]), "hard")
+    return ranked_before(int(inner[0]), "easy"), np.logical_not(hard, out=hard)
+
+
+class Buffers:
+    """Arrays reused from one block of draws to the next (one set per thread of :func:`question_draws`):
+    a block's temporaries are as large as the block (8 MB each on 60 x 14k), and the allocator returns
+    freed ones of that size to the system, so each fresh one was paid again in page faults (a third of
+    the draws' time went to the kernel). :meth:`get` returns the first rows of the array kept under a
+    name, made anew only when it is too small.
+
+    >>> buffers = Buffers()
+    >>> a = buffers.get("k", (4, 3)); b = buffers.get("k", (2, 3))
+    >>> b.shape, bool(np.shares_memory(a, b))
+    ((2, 3), True)
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+        kept = self._arrays.get(name)
+        if kept is None or kept.shape[0] < shape[0] or kept.shape[1:] != shape[1:] or kept.dtype != dtype:
+            kept = self._arrays[name] = np.empty(shape, dtype)
+        return kept[:shape[0]]
 
 
 def _weighted_means(weights: np.ndarray, sums_t: np.ndarray, counts_t: np.ndarray | None) -> np.ndarray:

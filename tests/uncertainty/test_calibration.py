@@ -178,6 +178,6 @@ def test_unit_question_weights_reproduce_the_slices_with_unranked_questions(monk
         assert np.allclose(drawn[i, 0], frame[column].to_numpy(), atol=1e-12), column
 
 
-def every_question_once(ranked, draws, seed, first=0):
+def every_question_once(ranked, draws, seed, first=0, out=None):
     """:func:`slicesand.uncertainty.resampling.question_picks` when every draw takes each question once."""
     return np.ones((draws, ranked.size), int), np.tile(np.arange(int(ranked.sum())), (draws, 1))

@@ -28,6 +28,36 @@ def test_blocks_and_threads_do_not_change_the_draws(monkeypatch):
     assert not np.array_equal(qr.question_draws(matrix, models, weights, seed=5), reference, equal_nan=True)
 
 
+def test_blocks_reuse_their_arrays_without_leaking_between_draws_on_a_ragged_dump(monkeypatch):
+    # Missing cells and questions no reference model answered: the general path, whose per-thread
+    # arrays (qr.Buffers) are only partly written by each part of it. Draws in one block and in
+    # short blocks, on one thread and on two, must be the same bits.
+    from slicesand.ingest.dump import Dump
+
+    dump, flops = _noisy_dump(n_questions=90, dense=False)
+    keep = ~(((dump.question_code >= 80) & (flops[dump.model_code] < 1e22))
+             | ((dump.question_code % 7 == 0) & (dump.model_code % 5 == 0)))
+    dump = Dump(dump.source, dump.model_names, dump.question_ids, dump.question_tasks, dump.model_code[keep],
+                dump.question_code[keep], dump.score[keep], dump.correct[keep], None, True, dense=False)
+    matrix, _ = qr.question_matrix(dump, flops, 1e22, 3)
+    assert matrix.count is not None and int((~matrix.ranked).sum()) == 10
+    models = matrix.models[flops < 1e22]
+    weights = np.random.default_rng(2).multinomial(len(models), np.full(len(models), 1 / len(models)), 40) * 1.0
+    one_block = qr.question_draws(matrix, models, weights, seed=3, threads=1)
+    monkeypatch.setattr(qr, "BLOCK_CELLS", 90 * 9)  # blocks of 8 draws: the arrays are reused four times
+    for threads in (1, 2):
+        assert np.array_equal(qr.question_draws(matrix, models, weights, seed=3, threads=threads), one_block,
+                              equal_nan=True)
+
+
+def test_buffers_are_reused_and_grow_when_too_small():
+    buffers = qr.Buffers()
+    first = buffers.get("a", (8, 5))
+    assert np.shares_memory(buffers.get("a", (3, 5)), first)
+    assert not np.shares_memory(buffers.get("a", (9, 5)), first)  # more rows: a new array
+    assert buffers.get("a", (2, 4)).shape == (2, 4) and buffers.get("a", (2, 4), bool).dtype == bool
+
+
 def test_multiplicities_are_uniform_with_replacement():
     ranked = np.r_[np.ones(40, bool), np.zeros(10, bool)]
     counts = qr.question_multiplicities(ranked, 4000, seed=0)
