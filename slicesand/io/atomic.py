@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +112,54 @@ def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
 def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+class HeldSignals:
+    """SIGINT and SIGTERM noted, not acted on, until :meth:`release` (main thread only; elsewhere a no-op)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.previous: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in self.SIGNALS:
+                self.previous[number] = signal.signal(number, self._note)
+
+    def _note(self, signum, frame) -> None:
+        self.received.append(signum)
+
+    def release(self, raise_now: bool = True) -> None:
+        """Put the previous handlers back and, if a signal came meanwhile, act on the first as it would have."""
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        if self.received and raise_now:
+            number = self.received[0]
+            handler = self.previous[number]
+            if callable(handler):
+                handler(number, None)  # Python's SIGINT default raises KeyboardInterrupt; the CLI's SIGTERM, Terminated
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), number)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Run the block to its end with Ctrl-C and SIGTERM held back, then act on the first that came: for
+    a set of files written one by one (each atomically), so an interruption leaves all of them or none.
+    Keep the block short (the writes, with everything computed before it).
+
+    >>> previous = signal.signal(signal.SIGTERM, lambda number, frame: print("terminated"))
+    >>> with interrupts_held():
+    ...     os.kill(os.getpid(), signal.SIGTERM)
+    ...     print("every file written")
+    every file written
+    terminated
+    >>> _ = signal.signal(signal.SIGTERM, previous)
+    """
+    held = HeldSignals()
+    try:
+        yield
+    except BaseException:
+        held.release(raise_now=False)
+        raise
+    held.release()

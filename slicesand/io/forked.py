@@ -51,6 +51,8 @@ import sys
 import threading
 from collections.abc import Callable
 
+from slicesand.io.atomic import HeldSignals
+
 
 def fork_usable() -> bool:
     """Whether :class:`Forked` may run a function in a child: Linux, one Python thread, two or more cores."""
@@ -91,7 +93,7 @@ class Forked:
         # which Python prints and swallows: the run would go on. So SIGINT (and SIGTERM, which the
         # command line raises as a KeyboardInterrupt too) is only noted over the fork
         # (by whichever thread, DuckDB's included, receives it) and handled once the child is known.
-        held = _HeldSignals()
+        held = HeldSignals()
         # The child's garbage collections would walk every object inherited from this process, and
         # touching their headers copies the pages they live on: frozen, the collector leaves them be.
         gc.freeze()
@@ -243,32 +245,3 @@ def _widen(fd: int, size: int = 1 << 20) -> None:
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
     except (ImportError, OSError):
         pass
-
-
-
-class _HeldSignals:
-    """SIGINT and SIGTERM noted, not acted on, until :meth:`release` (main thread only; elsewhere a no-op)."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.received: list[int] = []
-        self.previous: dict[int, object] = {}
-        if threading.current_thread() is threading.main_thread():
-            for number in self.SIGNALS:
-                self.previous[number] = signal.signal(number, self._note)
-
-    def _note(self, signum, frame) -> None:
-        self.received.append(signum)
-
-    def release(self, raise_now: bool = True) -> None:
-        """Put the previous handlers back and, if a signal came meanwhile, act on the first as it would have."""
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
-        if self.received and raise_now:
-            number = self.received[0]
-            handler = self.previous[number]
-            if callable(handler):
-                handler(number, None)  # Python's SIGINT default raises KeyboardInterrupt; the CLI's SIGTERM, Terminated
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), number)

@@ -165,21 +165,25 @@ def make_backtest_figures(models: pd.DataFrame, task: str | None = None) -> dict
 
 def write_backtest_plots(table: pd.DataFrame, models: pd.DataFrame, folder: str | Path,
                          task: str | None = None) -> list[str]:
-    """Write the pictures (PNG and SVG) and the backtest's tables into ``folder``; the file names."""
+    """Write the pictures (PNG and SVG) and the backtest's tables into ``folder``; the file names.
+
+    Every picture is drawn before the first file is written, and the files are written with Ctrl-C and
+    SIGTERM held back (:func:`slicesand.io.atomic.interrupts_held`): an interrupted backtest leaves the
+    folder with all of them or as it was."""
     from slicesand.artifacts.run_folder import add_to_manifest
-    from slicesand.io.atomic import write_bytes_atomic
+    from slicesand.io.atomic import interrupts_held, write_bytes_atomic
     from slicesand.io.tables import write_table
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = []
-    for key, figure in make_backtest_figures(models, task).items():
-        for fmt in ("png", "svg"):
-            names.append(figure_file_name(key, fmt))
-            write_bytes_atomic(folder / names[-1], figure_bytes(figure, fmt))
-    write_table(table, folder / TABLE_FILE)
-    write_table(models, folder / MODELS_FILE)
-    # A run folder's report reads the two tables: its manifest lists them, so an edit is refused (exit 4).
-    add_to_manifest(folder, [TABLE_FILE, MODELS_FILE])
-    return names + [TABLE_FILE, MODELS_FILE]
+    images = {figure_file_name(key, fmt): figure_bytes(figure, fmt)
+              for key, figure in make_backtest_figures(models, task).items() for fmt in ("png", "svg")}
+    with interrupts_held():
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in images.items():
+            write_bytes_atomic(folder / name, data)
+        write_table(table, folder / TABLE_FILE)
+        write_table(models, folder / MODELS_FILE)
+        # A run folder's report reads the two tables: its manifest lists them, so an edit is refused (exit 4).
+        add_to_manifest(folder, [TABLE_FILE, MODELS_FILE])
+    return [*images, TABLE_FILE, MODELS_FILE]
 

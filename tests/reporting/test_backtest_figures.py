@@ -52,6 +52,47 @@ def test_backtest_plot_writes_every_picture_as_png_and_svg(folder):
     assert (folder / TABLE_FILE).exists() and (folder / MODELS_FILE).exists()
 
 
+def test_a_backtest_interrupted_while_drawing_leaves_no_picture(folder, tmp_path, monkeypatch):
+    import slicesand.reporting.backtest_figures as bf
+
+    table, models = read_backtest(folder)
+    saved = []
+
+    def interrupted(figure, fmt):  # Ctrl-C once two pictures are drawn
+        if len(saved) == 2:
+            raise KeyboardInterrupt
+        saved.append(fmt)
+        return b"picture"
+
+    monkeypatch.setattr(bf, "figure_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bf.write_backtest_plots(table, models, tmp_path / "plots")
+    assert not (tmp_path / "plots").exists()
+
+
+def test_a_signal_while_the_backtest_writes_waits_for_its_last_file(folder, tmp_path, monkeypatch):
+    import signal
+
+    import slicesand.io.atomic as atomic
+    import slicesand.reporting.backtest_figures as bf
+
+    table, models = read_backtest(folder)
+    monkeypatch.setattr(bf, "figure_bytes", lambda figure, fmt: b"picture")
+    write, written = atomic.write_bytes_atomic, []
+
+    def write_then_interrupt(target, data):
+        write(target, data)
+        written.append(Path(target).name)
+        if len(written) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the first file
+
+    monkeypatch.setattr(atomic, "write_bytes_atomic", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        bf.write_backtest_plots(table, models, tmp_path / "plots")
+    names = sorted(path.name for path in (tmp_path / "plots").iterdir())
+    assert len(written) == 6 and names == sorted([*written, TABLE_FILE, MODELS_FILE]), names
+
+
 def test_backtest_tables_are_in_the_run_manifest_and_an_edit_is_refused(folder, tmp_path):
     from slicesand.io.tables import sha256_file
 
