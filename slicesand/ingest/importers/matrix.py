@@ -111,17 +111,17 @@ class _Grid:
 class _Lines:
     """Cells as one list per line (a wide file split by pyarrow's string kernels, or by the csv module)."""
 
-    def __init__(self, cells: pa.ListArray, path: Path, quoted: bool = False) -> None:
+    def __init__(self, cells: pa.ListArray, path: Path, line_numbers: np.ndarray, quoted: bool = False) -> None:
         widths = pc.list_value_length(cells).to_numpy(zero_copy_only=False)
         if len(cells) == 0 or widths[0] < 1:
             raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
-        self.cells = cells
+        self.cells, self.line_numbers = cells, line_numbers
         if quoted:  # before the widths: an open quote makes its line short
             _refuse_a_line_break(self, path)
         ragged = np.flatnonzero(widths != widths[0])
         if ragged.size:
-            raise InputDataError(str(path), f"line {ragged[0] + 1} has {widths[ragged[0]]} cells, the first line "
-                                 f"{widths[0]}", hint="every line of a response matrix has the same number of cells")
+            raise InputDataError(str(path), f"line {line_numbers[ragged[0]]} has {widths[ragged[0]]} cells, the "
+                                 f"first line {widths[0]}", hint="every line of a response matrix has the same number of cells")
         self.cells, self.n_lines, self.width = cells, len(cells), int(widths[0])
 
     def line(self, index: int) -> pa.Array:
@@ -152,9 +152,10 @@ class _Lines:
 class _Columns:
     """Cells as one text column per file column (a narrow file, parsed by pyarrow's CSV reader)."""
 
-    def __init__(self, table: pa.Table, path: Path, quoted: bool = False) -> None:
+    def __init__(self, table: pa.Table, path: Path, line_numbers: np.ndarray, quoted: bool = False) -> None:
         if table.num_rows == 0 or table.num_columns == 0:
             raise InputDataError(str(path), "the file is empty", hint=MATRIX_HINT)
+        self.line_numbers = line_numbers
         self.columns = [column.combine_chunks() for column in table.columns]  # a few hundred at most
         if quoted:
             _refuse_a_line_break(self, path)
@@ -189,14 +190,17 @@ def _read_cells(path: Path) -> _Lines | _Columns:
     data = read_file_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    # Empty lines are skipped on every path, as pyarrow's reader skips them; messages name a line by its
+    # number in the file. The cells' lines are the file's until a cell spans lines, which is refused there.
+    line_numbers = non_empty_lines(data)
     try:
         if len(csv_header(data[:1 << 16])) <= _NARROW:
-            return _Columns(_csv_reader_table(data, path), path, quoted=b'"' in data)
+            return _Columns(_csv_reader_table(data, path), path, line_numbers, quoted=b'"' in data)
         if b'"' in data:
             rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
             # trimmed of spaces only: a line break at a cell's end is a quote never closed (see _Lines)
             return _Lines(pa.array([[cell.strip(" \t") for cell in row] for row in rows if row], pa.list_(pa.string())),
-                          path, quoted=True)
+                          path, line_numbers, quoted=True)
         lines = pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string())
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:
         if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
@@ -206,8 +210,23 @@ def _read_cells(path: Path) -> _Lines | _Columns:
         raise InputDataError(str(path), f"line {_first_non_utf8_line(data)} is not UTF-8 text (Latin-1 or another "
                              "legacy encoding?)",
                              hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
-    cells = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r"), ",")
-    return _Lines(cells, path)
+    lines = pc.utf8_rtrim(lines, characters="\r")
+    cells = pc.split_pattern(lines.filter(pc.greater(pc.binary_length(lines), 0)), ",")
+    return _Lines(cells, path, line_numbers)
+
+
+def non_empty_lines(data: bytes) -> np.ndarray:
+    """The numbers (from 1) of the lines of ``data`` that hold something: an empty line is one whose
+    line break (LF or CRLF) follows the previous one at once, as pyarrow's CSV reader counts them.
+
+    >>> non_empty_lines(b"a,b\\n\\n1,0\\r\\n\\r\\n0,1").tolist()
+    [1, 3, 5]
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(raw == 10)
+    starts, stops = np.r_[0, breaks + 1], np.r_[breaks, raw.size]
+    carriage = (stops > starts) & (raw[np.maximum(stops - 1, 0)] == 13) if raw.size else np.zeros(starts.size, bool)
+    return np.flatnonzero(stops - starts - carriage > 0) + 1
 
 
 def _refuse_a_line_break(cells: _Lines | _Columns, path: Path) -> None:
@@ -218,7 +237,7 @@ def _refuse_a_line_break(cells: _Lines | _Columns, path: Path) -> None:
     broken = cells.first_line_break()
     if broken is not None:
         line, column = broken
-        raise InputDataError(str(path), f"line {line + 1}, cell {column + 1}: {QUOTE_LEFT_OPEN}",
+        raise InputDataError(str(path), f"line {cells.line_numbers[line]}, cell {column + 1}: {QUOTE_LEFT_OPEN}",
                              found=quoted_line(cells.token(line, column)), hint=QUOTE_HINT)
 
 

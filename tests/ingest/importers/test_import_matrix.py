@@ -135,6 +135,42 @@ def test_a_quote_never_closed_is_one_line_naming_it(tmp_path, n_questions, how):
         assert "line 5, cell " in message  # the fifth line is m3's
 
 
+def _plain_matrix(n_questions: int) -> str:
+    return _quote_broken(n_questions, "two stray quotes").replace('"', "")
+
+
+def _with_empty_lines(text: str) -> str:
+    """The file with an empty line after the header, a CRLF empty line after the second model, and two at the end."""
+    lines = text.splitlines(keepends=True)
+    return "".join([lines[0], "\n", *lines[1:3], "\r\n", *lines[3:], "\n\n"])
+
+
+@pytest.mark.parametrize("n_questions", [80, 600])
+@pytest.mark.parametrize("quoted", [False, True])  # a wide file is split by pyarrow's kernels, or by the csv module
+def test_empty_lines_are_skipped_on_every_path(tmp_path, n_questions, quoted):
+    plain = _plain_matrix(n_questions)
+    if quoted:
+        plain = plain.replace("model,", '"model",', 1)
+    (tmp_path / "plain.csv").write_text(plain)
+    (tmp_path / "spaced.csv").write_text(_with_empty_lines(plain))
+    expected = as_frame(read_source(tmp_path / "plain.csv")).drop(columns="task")
+    assert as_frame(read_source(tmp_path / "spaced.csv")).drop(columns="task").equals(expected)
+
+
+@pytest.mark.parametrize("n_questions", [80, 600])
+def test_a_message_names_the_line_of_the_file_after_empty_lines(tmp_path, n_questions):
+    path = tmp_path / "m.csv"
+    path.write_text(_with_empty_lines(_quote_broken(n_questions, "opened in the last cell")))
+    with pytest.raises(InputDataError, match="line 7, cell "):  # m3's line, after two empty lines
+        read_source(path)
+    ragged = _plain_matrix(n_questions).splitlines(keepends=True)
+    ragged[4] = ragged[4].rstrip("\n") + ",1\n"  # m3's line has a cell too many
+    path.write_text(_with_empty_lines("".join(ragged)))
+    if n_questions > 512:  # the wide path counts cells itself; pyarrow's reader says it in its words
+        with pytest.raises(InputDataError, match=f"line 7 has {n_questions + 2} cells"):
+            read_source(path)
+
+
 def test_task_name_option_labels_the_matrix(fixtures_dir):
     result = read_source(fixtures_dir / "matrix" / "models_as_rows.csv", options=ImportOptions(task_name="arc"))
     assert set(as_frame(result)["task"]) == {"arc"}
