@@ -66,6 +66,7 @@ def read_slices(path: str | Path, *, stdin: BinaryIO | None = None) -> SlicesTab
                 raise InputDataError(name, "not a number", column=column, row=row + 1,
                                      found=frame[column].iloc[row])
             frame[column] = values
+    check_slices_values(frame, name)
     meta, stale = None, False
     if str(path) != STDIO and sidecar_path(path).exists():
         meta = check_slices_meta(read_json_artifact(sidecar_path(path), "slicesand.slices"), str(sidecar_path(path)))
@@ -76,3 +77,57 @@ def read_slices(path: str | Path, *, stdin: BinaryIO | None = None) -> SlicesTab
             raise ArtifactError(str(sidecar_path(path)), "the sidecar describes a different number of groups",
                                 found=meta.get("n_groups"))
     return SlicesTable(frame, n_groups, source, name, meta, stale)
+
+
+#: The range each column of a slices table holds: TC Brier scores and their group means lie in [-1, 0]
+#: (minus a squared probability gap), accuracies in [0, 1]; an empty cell (a model a group's questions
+#: left out) is allowed. The slack covers a mean's last-bit rounding.
+VALUE_RANGES = {"tc_brier": (-1.0, 0.0), "accuracy": (0.0, 1.0)}
+RANGE_SLACK = 1e-9
+
+
+def check_slices_values(frame: pd.DataFrame, name: str) -> None:
+    """Refuse what no slicing makes, before it reaches a fit or a forecast (a wrong number, not an error,
+    would come out): a model listed twice, or with no name; FLOPs that are not a positive, finite number;
+    a score or an accuracy outside its range (:data:`VALUE_RANGES`), or infinite. Rows are data rows (1 is
+    the first after the header).
+
+    >>> frame = pd.DataFrame({"model": ["a", "b", "a"], "flops": [1e20, 1e21, 1e22], "tc_brier": [-0.5] * 3,
+    ...                       "group_1": [-0.2] * 3})
+    >>> check_slices_values(frame, "slices.csv")
+    Traceback (most recent call last):
+    ...
+    slicesand.errors.InputDataError: slices.csv: column 'model', row 3: model 'a' is listed twice (first at row 1); found 'a' (hint: a slices table has one row a model)
+    """
+    import numpy as np
+
+    models = frame["model"]
+    unnamed = models.isna() | (models.astype(str).str.strip() == "")
+    if unnamed.any():
+        row = int(np.flatnonzero(unnamed.to_numpy())[0])
+        raise InputDataError(name, "a model needs a name", column="model", row=row + 1, found=models.iloc[row],
+                             hint=SLICES_HINT)
+    repeated = models.duplicated(keep="first").to_numpy()
+    if repeated.any():
+        row = int(np.flatnonzero(repeated)[0])
+        first = int(np.flatnonzero((models == models.iloc[row]).to_numpy())[0])
+        raise InputDataError(name, f"model {str(models.iloc[row])!r} is listed twice (first at row {first + 1})",
+                             column="model", row=row + 1, found=models.iloc[row],
+                             hint="a slices table has one row a model")
+    flops = frame["flops"].to_numpy(dtype=float)
+    bad = ~(np.isfinite(flops) & (flops > 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputDataError(name, "FLOPs must be a positive, finite number", column="flops", row=row + 1,
+                             found=frame["flops"].iloc[row])
+    for column in ["tc_brier", "accuracy", *group_columns_in(frame)]:
+        if column not in frame:
+            continue
+        low, high = VALUE_RANGES.get(column, VALUE_RANGES["tc_brier"])
+        values = frame[column].to_numpy(dtype=float)
+        outside = ~np.isnan(values) & ~((values >= low - RANGE_SLACK) & (values <= high + RANGE_SLACK))
+        if outside.any():
+            row = int(np.flatnonzero(outside)[0])
+            what = "an accuracy" if column == "accuracy" else "a TC Brier score"
+            raise InputDataError(name, f"{what} lies in [{low:g}, {high:g}] (or is empty when unknown)", column=column,
+                                 row=row + 1, found=frame[column].iloc[row], hint=SLICES_HINT)
