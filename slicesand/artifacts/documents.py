@@ -227,9 +227,15 @@ def _warning(fields: Fields) -> Diagnostic:
                       fields.string("task", optional=True), fields.string("model", optional=True))
 
 
-def _baselines(fields: Fields) -> dict:
-    """The fitted baselines by name, each field checked (:func:`baseline_from_dict` rebuilds them)."""
-    stored = fields.at("baselines", optional=True)
+def _baselines(fields: Fields, with_accuracy: bool) -> dict:
+    """The fitted baselines by name, each field checked (:func:`baseline_from_dict` rebuilds them). A fit
+    with an accuracy line holds every one of :data:`BASELINES` (the forecast's trend and the MSE table
+    read them: one missing would change the forecast without a word); one without holds none."""
+    stored = fields.at("baselines", optional=not with_accuracy)
+    held = [] if stored is None else list(stored.document)
+    if with_accuracy and sorted(held) != sorted(BASELINES):
+        raise fields.error("baselines", f"an object holding each of {', '.join(BASELINES)}",
+                           held)
     baselines = {}
     for name in ([] if stored is None else list(stored.document)):
         one = stored.at(name)
@@ -300,7 +306,7 @@ def fit_from_document(document: dict, name: str) -> Fit:
         selection=None if selection is None else selection.document,
         accuracy_floor=fields.number("accuracy_floor", low=0, high=1, optional=True),
         task=fields.string("task", optional=True),
-        baselines=_baselines(fields),
+        baselines=_baselines(fields, with_accuracy),
         easy_curvature_p=fields.number("easy_curvature_p", low=0, high=1, optional=True),
     )
 

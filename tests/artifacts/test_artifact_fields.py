@@ -102,6 +102,12 @@ def test_a_corrupted_fit_json_is_exit_4_or_works(made, runner, tmp_path_factory,
     (lambda d: d["tc_to_accuracy"].update(slope=0), "field tc_to_accuracy.slope must be a non-zero number"),
     (lambda d: d.update(selection=3), "field selection must be an object or null; found 3"),
     (lambda d: d.update(task="\x1b[31mred"), None),  # a task name is any string
+    # Without its baselines a fit forecast the sandwich where it said the trend (found by review: exit 0)
+    (lambda d: d.update(baselines={}),
+     "field baselines must be an object holding each of sigmoid, bounded_sigmoid, linear, flat; found []"),
+    (lambda d: d["baselines"].pop("flat"), 'field baselines must be an object holding each of sigmoid, '
+     'bounded_sigmoid, linear, flat; found ["sigmoid", "bounded_sigmoid", "linear"]'),
+    (lambda d: d.pop("baselines"), "has no field baselines"),
 ])
 def test_reviewers_fit_json_edits_through_a_process(made, tmp_path, edit, expected):
     folder, document = made
