@@ -300,8 +300,9 @@ def _encode(table: pa.Table, column: str, name: str, *, allow_blank: bool = True
 #: A model name that spans lines is no name: in a CSV, a stray quote opened in an earlier field and
 #: another closing it rows later take every line between into one value, and those rows are gone.
 NAME_LINE_BREAK = "a model name holds a line break"
-NAME_LINE_BREAK_HINT = ('a stray double quote in an earlier field takes the rows up to the next one into one '
-                        'value: close the quote, or write a quote inside a value as two ("")')
+# Both a CSV's and a Parquet file's words: only in a CSV can a stray quote be the cause.
+NAME_LINE_BREAK_HINT = ('rename the model; in a CSV, a stray double quote in an earlier field takes the rows up to '
+                        'the next one into one value: close the quote, or write a quote inside a value as two ("")')
 
 
 def _reject_line_breaks(codes: np.ndarray, values: np.ndarray, column: str, name: str) -> None:
@@ -487,6 +488,20 @@ def _reject_duplicates(
     first = int(order[np.searchsorted(ordered, key[row])])
     raise duplicate_row(name, row + 1, str(model_names[model_code[row]]), str(question_ids[question_code[row]]),
                         first + 1)
+
+
+def flops_of_models(table: pa.Table, column: str, name: str) -> dict[str, float]:
+    """Each model's FLOPs from a table's ``column``, checked as a dump's are (positive, finite, one value
+    a model: an InputDataError names the row otherwise); a model whose rows all leave it empty is left out.
+
+    >>> flops_of_models(pa.table({"model": ["a", "a", "b"], "flops": [1e20, 1e20, None]}), "flops", "t.csv")
+    {'a': 1e+20}
+    """
+    encoded = pc.dictionary_encode(table.column("model")).combine_chunks()
+    names = encoded.dictionary.to_numpy(zero_copy_only=False)
+    by_model = _flops_per_model(table, column, encoded.indices.to_numpy(zero_copy_only=False), names, name)
+    known = np.isfinite(by_model)
+    return dict(zip(names[known].tolist(), by_model[known].tolist()))
 
 
 def _flops_per_model(

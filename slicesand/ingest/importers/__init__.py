@@ -73,6 +73,7 @@ _OPTION_KINDS = {
 }
 
 PARAMS_FROM_SOURCE = "source metadata (params only)"
+FLOPS_FROM_SOURCE = "the dump's flops column"
 _FROM_HINT = FROM_HINT
 
 
@@ -116,10 +117,12 @@ def _check_options_fit(kind: str, options: ImportOptions) -> None:
 
 
 def _model_table(output: ReaderOutput, options: ImportOptions) -> pd.DataFrame:
-    """One row per model in first-seen order, with scale from the bundled table, else the source.
+    """One row per model in first-seen order, with scale from the source's own FLOPs, else the
+    bundled table, else the parameters the source states.
 
-    The bundled table is preferred where it knows a model: its numbers are nominal sizes with
-    tokens and FLOPs, so models from different sources stay on one footing.
+    FLOPs the source states (a long table's ``flops`` column) come first, as ``slice`` takes them from
+    the same file. Otherwise the bundled table is preferred where it knows a model: its numbers are
+    nominal sizes with tokens and FLOPs, so models from different sources stay on one footing.
     """
     import pandas as pd
 
@@ -135,6 +138,13 @@ def _model_table(output: ReaderOutput, options: ImportOptions) -> pd.DataFrame:
     table["scale_source"] = table["scale_source"].where(~use_source, PARAMS_FROM_SOURCE)
     for column in ("params", "tokens", "flops"):
         table[column] = table[column].astype("float64")
+    stated = pd.Series(output.model_flops, dtype="float64").reindex(models).to_numpy()
+    given = ~np.isnan(stated)
+    if given.any():  # the source's FLOPs, with its own parameters only (a bundled row's would not match)
+        table["flops"] = np.where(given, stated, table["flops"].to_numpy(dtype=np.float64))
+        table["params"] = np.where(given, from_source, table["params"].to_numpy(dtype=np.float64))
+        table["tokens"] = np.where(given, np.nan, table["tokens"].to_numpy(dtype=np.float64))
+        table["scale_source"] = table["scale_source"].where(~given, FLOPS_FROM_SOURCE)
     return table[SCALE_COLUMNS].reset_index(drop=True)
 
 

@@ -102,11 +102,13 @@ class ReaderOutput:
     """What one reader hands back before the model table is completed.
 
     ``model_params`` holds parameter counts the source itself states (e.g. lm-eval's
-    ``model_num_parameters``), keyed by model.
+    ``model_num_parameters``), keyed by model; ``model_flops`` the FLOPs it states (a long table's own
+    ``flops`` column), which no other source overrides.
     """
 
     dump: pa.Table
     model_params: dict[str, float] = field(default_factory=dict)
+    model_flops: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 

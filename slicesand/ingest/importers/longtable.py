@@ -1,7 +1,8 @@
 """Read a long table already in slicesand's format, from CSV (plain or compressed) or Parquet.
 
-Columns ``model`` and ``question`` (text), ``correct`` (0/1) and/or ``p_correct`` (in [0, 1]), and an
-optional ``task``; empty cells in ``correct``/``p_correct`` mean unknown. Without a ``task`` column the
+Columns ``model`` and ``question`` (text), ``correct`` (0/1) and/or ``p_correct`` (in [0, 1]), an
+optional ``task`` and an optional ``flops`` (one value a model, kept as the models' scale); empty cells
+in ``correct``/``p_correct`` mean unknown. Without a ``task`` column the
 task is ``task_name`` when given, else empty (one unnamed task, as ``slice`` reads it). Other columns
 are dropped with a note. The file is read by the same reader as ``slice``'s
 (:func:`slicesand.io.tables.read_table`), so both commands accept and refuse the same files.
@@ -38,7 +39,7 @@ def read_long(path: Path, options: ImportOptions) -> ReaderOutput:
     table, _ = read_table(path, required=["model", "question"], column_types=types, what="long table", hint=_HINT)
     if not any(name in table.column_names for name in VALUE_COLUMNS):
         raise InputDataError(str(path), "a long table needs a correct or a p_correct column", hint=_HINT)
-    extra = [name for name in table.column_names if name not in DUMP_SCHEMA.names]
+    extra = [name for name in table.column_names if name not in (*DUMP_SCHEMA.names, "flops")]
     if extra:
         notes.add(f"{path.name}: ignored columns {', '.join(map(str, extra[:5]))}"
                   + (f" and {len(extra) - 5} more" if len(extra) > 5 else ""))
@@ -53,7 +54,14 @@ def read_long(path: Path, options: ImportOptions) -> ReaderOutput:
                                     lambda v: pc.or_(pc.less(v, 0), pc.greater(v, 1)))
     dump = pa.Table.from_pydict({name: columns[name] for name in DUMP_SCHEMA.names}, schema=DUMP_SCHEMA)
     _reject_repeated_rows(dump, path, first_row)
-    return ReaderOutput(dump=dump, notes=notes.render())
+    # The table's own FLOPs are kept, checked as `slice` checks them: the same file gives the same
+    # scales whether it is sliced as it is or imported first.
+    model_flops = {}
+    if "flops" in table.column_names:
+        from slicesand.ingest.dump import flops_of_models
+
+        model_flops = flops_of_models(table, "flops", str(path))
+    return ReaderOutput(dump=dump, model_flops=model_flops, notes=notes.render())
 
 
 def _first(mask: pa.ChunkedArray | pa.Array) -> int | None:

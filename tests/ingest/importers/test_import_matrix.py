@@ -166,9 +166,10 @@ def test_a_message_names_the_line_of_the_file_after_empty_lines(tmp_path, n_ques
     ragged = _plain_matrix(n_questions).splitlines(keepends=True)
     ragged[4] = ragged[4].rstrip("\n") + ",1\n"  # m3's line has a cell too many
     path.write_text(_with_empty_lines("".join(ragged)))
-    if n_questions > 512:  # the wide path counts cells itself; pyarrow's reader says it in its words
-        with pytest.raises(InputDataError, match=f"line 7 has {n_questions + 2} cells"):
-            read_source(path)
+    # The wide path counts cells itself; for the narrow one, pyarrow's "Expected 81 columns, got 82: m3,..."
+    # (no line number, the row quoted whole) is said in the same words (found by review).
+    with pytest.raises(InputDataError, match=f"line 7 has {n_questions + 2} cells, the first line {n_questions + 1}"):
+        read_source(path)
 
 
 def test_task_name_option_labels_the_matrix(fixtures_dir):
@@ -285,6 +286,35 @@ def test_long_table_without_task_takes_task_name(tmp_path):
     assert read_source(path, "long").dump.to_pylist()[0]["task"] == ""
     result = read_source(path, "long", options=ImportOptions(task_name="arc"))
     assert result.dump.to_pylist()[0]["task"] == "arc"
+
+
+def test_a_long_tables_own_flops_are_its_models_scales(tmp_path):
+    """`slice dump.csv` takes the dump's flops column; `import` took the bundled table's FLOPs where it
+    knew a model and dropped the column ("ignored columns flops"), so the same file gave other scales
+    imported (found by review)."""
+    from slicesand.ingest.importers import flops_per_row
+
+    path = tmp_path / "dump.csv"
+    path.write_text("model,question,correct,flops\nEleutherAI/pythia-1b,q1,1,1e20\nEleutherAI/pythia-1b,q2,0,1e20\n"
+                    "m2,q1,1,3e21\nm3,q1,0,\n")
+    result = read_source(path, "long")
+    models = result.models.set_index("model")
+    assert models.loc["EleutherAI/pythia-1b", "flops"] == 1e20 and models.loc["m2", "flops"] == 3e21
+    assert models.loc["EleutherAI/pythia-1b", "scale_source"] == "the dump's flops column"
+    assert np.isnan(models.loc["EleutherAI/pythia-1b", "tokens"])  # not the bundled row's tokens
+    assert np.isnan(models.loc["m3", "flops"])  # no FLOPs given, none known
+    assert flops_per_row(result).to_pylist() == [1e20, 1e20, 3e21, None]
+    assert not any("ignored columns" in note for note in result.notes), result.notes
+
+
+def test_a_long_tables_flops_are_checked_as_slice_checks_them(tmp_path):
+    path = tmp_path / "dump.csv"
+    path.write_text("model,question,correct,flops\nm1,q1,1,1e20\nm1,q2,0,2e20\n")
+    with pytest.raises(InputDataError, match="row 2"):
+        read_source(path, "long")
+    path.write_text("model,question,correct,flops\nm1,q1,1,-3\n")
+    with pytest.raises(InputDataError, match="FLOPs must be a positive, finite number"):
+        read_source(path, "long")
 
 
 def test_long_duplicate_rows_are_an_error(tmp_path):
