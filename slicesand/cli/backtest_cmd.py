@@ -83,6 +83,9 @@ def backtest_command(
     if plot is not None and str(plot) == STDIO:  # pictures have no stream form: refuse rather than make a folder named -
         raise UsageError(None, "--plot takes a folder for the backtest's pictures, not - (stdout)",
                          hint="--plot backtest_plots/")
+    if plot is not None and plot.exists() and not plot.is_dir():  # refused before the backtest, not after it
+        raise UsageError(str(plot), "is a file; --plot writes the backtest's pictures into a folder",
+                         hint="give --plot a folder name")
     ui = Ui(quiet)
     fmt = stdout_format(fmt)
     try:

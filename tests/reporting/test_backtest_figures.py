@@ -93,6 +93,14 @@ def test_a_signal_while_the_backtest_writes_waits_for_its_last_file(folder, tmp_
     assert len(written) == 6 and names == sorted([*written, TABLE_FILE, MODELS_FILE]), names
 
 
+def test_backtest_plot_into_a_file_is_refused_before_the_backtest(folder, tmp_path):
+    (tmp_path / "afile").write_text("hi")
+    result = _slicesand("backtest", str(folder / "slices.csv"), "--plot", "afile", "-q", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert result.stderr == ("error: afile: is a file; --plot writes the backtest's pictures into a folder "
+                             "(hint: give --plot a folder name)\n")
+
+
 def test_backtest_tables_are_in_the_run_manifest_and_an_edit_is_refused(folder, tmp_path):
     from slicesand.io.tables import sha256_file
 
