@@ -54,12 +54,16 @@ def read_models_table(path: str | Path) -> ModelsTable:
                              found=", ".join(columns), hint=MODELS_HINT)
     numbers = {column: _positive_numbers(table.column(column), name, column)
                for column in ("flops", "params", "tokens") if column in columns}
-    if "flops" not in numbers:
-        flops = 6.0 * numbers["params"] * numbers["tokens"]
-    elif {"params", "tokens"} <= set(numbers):
-        flops = np.where(np.isnan(numbers["flops"]), 6.0 * numbers["params"] * numbers["tokens"], numbers["flops"])
-    else:
-        flops = numbers["flops"]
+    flops = numbers.get("flops", np.full(table.num_rows, np.nan))
+    if {"params", "tokens"} <= set(numbers):
+        with np.errstate(over="ignore"):  # an overflow is refused below, by row, not warned about
+            product = 6.0 * numbers["params"] * numbers["tokens"]
+        overflow = np.isnan(flops) & np.isinf(product)
+        if overflow.any():
+            row = int(np.flatnonzero(overflow)[0])
+            raise InputDataError(name, "6 x params x tokens is past the largest number (over 1.8e308 FLOPs)",
+                                 column="params", row=row + 1, found=float(numbers["params"][row]), hint=MODELS_HINT)
+        flops = np.where(np.isnan(flops), product, flops)
     models = table.column("model")
     codes = numpy_of(pc.dictionary_encode(models, null_encoding="encode").combine_chunks().indices)
     first = np.zeros(len(codes), dtype=bool)

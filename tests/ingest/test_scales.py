@@ -27,11 +27,17 @@ def test_models_table_flops_params_and_tokens(tmp_path):
     ("model,flops\na,1e21\nb,-5\n", "column 'flops', row 2: flops must be positive and finite; found -5.0"),
     ("model,params,tokens\na,1,2\na,3,4\n", "column 'model', row 2: model listed twice; found 'a'"),
     ("model,size\na,1\n", "needs a 'flops' column, or 'params' and 'tokens'; found 'model, size'"),
+    # 6 x params x tokens overflowed with a numpy warning, and the model was left out without a scale
+    ("model,params,tokens\na,1e9,2e10\nb,1e200,1e200\n",
+     "column 'params', row 2: 6 x params x tokens is past the largest number (over 1.8e308 FLOPs); found 1e+200"),
 ])
 def test_bad_models_table_names_the_row(tmp_path, text, message):
+    import warnings
+
     path = tmp_path / "models.csv"
     path.write_text(text)
-    with pytest.raises(InputDataError) as caught:
+    with pytest.raises(InputDataError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning is no error message
         read_models_table(path)
     assert str(caught.value).startswith(f"{path}: {message}")
 
