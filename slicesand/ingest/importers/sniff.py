@@ -66,8 +66,31 @@ def sniff_source(path: str | PathLike, long_columns: tuple[str, ...] = LONG_COLU
         return _sniff_json(path, head)
     if suffix in CSV_SUFFIXES:
         header = csv_header(head)
-        return "long" if len(set(header) & set(long_columns)) >= 2 else "matrix-csv"
+        if len(set(header) & set(long_columns)) >= 2:
+            return "long"
+        _refuse_a_long_header_misspelt(path, header, long_columns)
+        return "matrix-csv"
     raise InputDataError(str(path), f"unknown file type {suffix!r}", hint=FROM_HINT)
+
+
+def _refuse_a_long_header_misspelt(path: Path, header: list[str], long_columns: tuple[str, ...]) -> None:
+    """A header that names the long table's columns in another letter case, or with another separator,
+    would be read as a response matrix and refused in its terms ("the first column repeats an id"):
+    say what it is instead."""
+    wanted = {name.lower(): name for name in long_columns}
+    cased = [name for name in header if name.strip().lower() in wanted and name not in long_columns]
+    if len({name.strip().lower() for name in cased}) >= 2:
+        raise InputDataError(str(path), "the header names the long table's columns in another letter case",
+                             found=", ".join(cased[:4]), hint="column names are lower case: "
+                             + ", ".join(long_columns) + " (rename them)")
+    if len(header) == 1:
+        for separator in (";", "\t", "|"):
+            parts = [part.strip().lower() for part in header[0].split(separator)]
+            if len(set(parts) & set(wanted)) >= 2:
+                shown = "a tab" if separator == "\t" else repr(separator)
+                raise InputDataError(str(path), f"the file is separated by {shown}, not by commas",
+                                     found=header[0][:60], hint="slicesand reads comma-separated CSV; convert it, "
+                                     "e.g. with Python's csv module or pandas (`sep=`)")
 
 
 def _sniff_json(path: Path, head: bytes) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -131,3 +132,25 @@ def test_notes_fold_repeats_into_one_sentence():
         notes.add("no results file", group="x", subject=model)
     notes.add("plain")
     assert notes.render() == ["no results file (m0, m1, m2, m3, m4, m5, and 2 more)", "plain"]
+
+
+@pytest.mark.parametrize("header, problem", [
+    ("Model,Question,Correct,P_correct", "the header names the long table's columns in another letter case; "
+                                         "found 'Model, Question, Correct, P_correct'"),
+    ("model;question;correct", "the file is separated by ';', not by commas"),
+    ("model\tquestion\tcorrect", "the file is separated by a tab, not by commas"),
+])
+def test_a_long_table_header_misspelt_is_named_not_read_as_a_matrix(tmp_path, header, problem):
+    """Read as a response matrix, these were refused in its terms ('the first column repeats an id',
+    'needs at least one 0/1 cell') (found by review)."""
+    path = tmp_path / "dump.csv"
+    separator = {"model;": ";", "model\t": "\t"}.get(header[:6], ",")
+    path.write_text(header + "\n" + separator.join(["m1", "q1", "1", "0.9"][:header.count(separator) + 1]) + "\n")
+    with pytest.raises(InputDataError, match="^" + re.escape(f"{path}: {problem}")):
+        sniff_source(path)
+
+
+def test_a_matrix_whose_corner_is_model_is_still_a_matrix(tmp_path):
+    path = tmp_path / "grid.csv"
+    path.write_text("Model,q1,q2\nm1,1,0\nm2,0,1\n")
+    assert sniff_source(path) == "matrix-csv"
