@@ -255,7 +255,27 @@ def _csv_reader_table(data: bytes, path: Path) -> pa.Table:
         left_open = quote_left_open(str(error), str(path))
         if left_open is not None:
             raise left_open from None
+        ragged = _first_short_or_long_line(data) if b'"' not in data else None
+        if ragged is not None:  # in the wide path's words, with the line's number in the file
+            line, cells, first = ragged
+            raise InputDataError(str(path), f"line {line} has {cells} cells, the first line {first}",
+                                 hint="every line of a response matrix has the same number of cells") from None
         raise
+
+
+def _first_short_or_long_line(data: bytes) -> tuple[int, int, int] | None:
+    """(line number, its cells, the first line's cells) of the first non-empty line of an unquoted CSV
+    whose cells are not as many as the first line's; ``None`` if every line has as many.
+
+    >>> _first_short_or_long_line(b"m,q1,q2\\n\\na,1,0\\nb,1\\n")
+    (4, 2, 3)
+    """
+    lines = pc.utf8_rtrim(pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string()), characters="\r")
+    cells = pc.add(pc.count_substring(lines, ","), 1).to_numpy(zero_copy_only=False)
+    numbers = non_empty_lines(data)
+    cells = cells[numbers - 1]
+    ragged = np.flatnonzero(cells != cells[0]) if cells.size else np.zeros(0, int)
+    return (int(numbers[ragged[0]]), int(cells[ragged[0]]), int(cells[0])) if ragged.size else None
 
 
 def _first_non_utf8_line(data: bytes) -> int | None:
