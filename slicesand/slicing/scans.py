@@ -723,9 +723,11 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
 
     # One row per (model, group; NULL for unranked questions): scatter into (M, G + 1) sums.
     n_models, groups = len(model_names), options.groups
-    names = model_names.astype(str)
+    names, found = model_names.astype(str), np.ma.getdata(per_model["model"]).astype(str)
     sorter = np.argsort(names, kind="stable")
-    row = sorter[np.searchsorted(names, np.ma.getdata(per_model["model"]).astype(str), sorter=sorter)]
+    row = sorter[np.minimum(np.searchsorted(names, found, sorter=sorter), len(names) - 1)]
+    if not np.array_equal(names[row], found):  # every model the scan sums is one of the dump's
+        raise RuntimeError("scan_dump: the per-model sums name a model the dump's model list lacks")
     cell = _filled(per_model["difficulty_group"], 0).astype(np.int64)  # 0: unranked, 1..G: groups
 
     def table(column: str) -> np.ndarray:
