@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -201,7 +202,7 @@ def _read_cells(path: Path) -> _Lines | _Columns:
             # trimmed of spaces only: a line break at a cell's end is a quote never closed (see _Lines)
             return _Lines(pa.array([[cell.strip(" \t") for cell in row] for row in rows if row], pa.list_(pa.string())),
                           path, line_numbers, quoted=True)
-        lines = pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string())
+        lines = _lines_of(data).cast(pa.string())
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:
         if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
             raise InputDataError(str(path), f"not a readable CSV file ({str(error).splitlines()[0]})",
@@ -210,23 +211,25 @@ def _read_cells(path: Path) -> _Lines | _Columns:
         raise InputDataError(str(path), f"line {_first_non_utf8_line(data)} is not UTF-8 text (Latin-1 or another "
                              "legacy encoding?)",
                              hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
-    lines = pc.utf8_rtrim(lines, characters="\r")
     cells = pc.split_pattern(lines.filter(pc.greater(pc.binary_length(lines), 0)), ",")
     return _Lines(cells, path, line_numbers)
 
 
-def non_empty_lines(data: bytes) -> np.ndarray:
-    """The numbers (from 1) of the lines of ``data`` that hold something: an empty line is one whose
-    line break (LF or CRLF) follows the previous one at once, as pyarrow's CSV reader counts them.
+def _lines_of(data: bytes) -> pa.Array:
+    """The file's lines (binary), broken where pyarrow's CSV reader and the csv module break them: at an
+    LF, a CRLF or a CR alone."""
+    return pa.array(re.split(rb"\r\n|\r|\n", data), pa.binary())
 
-    >>> non_empty_lines(b"a,b\\n\\n1,0\\r\\n\\r\\n0,1").tolist()
-    [1, 3, 5]
+
+def non_empty_lines(data: bytes) -> np.ndarray:
+    """The numbers (from 1) of the lines of ``data`` that hold something (:func:`_lines_of`), as pyarrow's
+    CSV reader counts them: an empty line is a line break right after the previous one.
+
+    >>> non_empty_lines(b"a,b\\n\\n1,0\\r\\n\\r\\n0,1\\r\\r1,1").tolist()
+    [1, 3, 5, 7]
     """
-    raw = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(raw == 10)
-    starts, stops = np.r_[0, breaks + 1], np.r_[breaks, raw.size]
-    carriage = (stops > starts) & (raw[np.maximum(stops - 1, 0)] == 13) if raw.size else np.zeros(starts.size, bool)
-    return np.flatnonzero(stops - starts - carriage > 0) + 1
+    lengths = pc.binary_length(_lines_of(data)).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(lengths > 0) + 1
 
 
 def _refuse_a_line_break(cells: _Lines | _Columns, path: Path) -> None:
@@ -255,7 +258,7 @@ def _csv_reader_table(data: bytes, path: Path) -> pa.Table:
         left_open = quote_left_open(str(error), str(path))
         if left_open is not None:
             raise left_open from None
-        ragged = _first_short_or_long_line(data) if b'"' not in data else None
+        ragged = _first_short_or_long_record(data)
         if ragged is not None:  # in the wide path's words, with the line's number in the file
             line, cells, first = ragged
             raise InputDataError(str(path), f"line {line} has {cells} cells, the first line {first}",
@@ -263,19 +266,30 @@ def _csv_reader_table(data: bytes, path: Path) -> pa.Table:
         raise
 
 
-def _first_short_or_long_line(data: bytes) -> tuple[int, int, int] | None:
-    """(line number, its cells, the first line's cells) of the first non-empty line of an unquoted CSV
-    whose cells are not as many as the first line's; ``None`` if every line has as many.
+def _first_short_or_long_record(data: bytes) -> tuple[int, int, int] | None:
+    """(line number in the file, its cells, the first line's cells) of the first record whose cells are
+    not as many as the header's, from pyarrow's own count on one thread (its records are the non-empty
+    lines until a value spans lines); ``None`` if it finds none.
 
-    >>> _first_short_or_long_line(b"m,q1,q2\\n\\na,1,0\\nb,1\\n")
+    >>> _first_short_or_long_record(b'm,q1,q2\\n\\n"a",1,0\\nb,1\\n')
     (4, 2, 3)
     """
-    lines = pc.utf8_rtrim(pa.array(data.rstrip(b"\r\n").split(b"\n"), pa.binary()).cast(pa.string()), characters="\r")
-    cells = pc.add(pc.count_substring(lines, ","), 1).to_numpy(zero_copy_only=False)
+    found = []
+
+    def first(row) -> str:
+        found.append(row)
+        return "error"
+
+    try:
+        pa_csv.read_csv(pa.BufferReader(data), read_options=pa_csv.ReadOptions(use_threads=False),
+                        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=first))
+    except pa.ArrowInvalid:
+        pass
+    if not found or found[0].number is None:
+        return None
     numbers = non_empty_lines(data)
-    cells = cells[numbers - 1]
-    ragged = np.flatnonzero(cells != cells[0]) if cells.size else np.zeros(0, int)
-    return (int(numbers[ragged[0]]), int(cells[ragged[0]]), int(cells[0])) if ragged.size else None
+    record = min(int(found[0].number), len(numbers))
+    return int(numbers[record - 1]), int(found[0].actual_columns), int(found[0].expected_columns)
 
 
 def _first_non_utf8_line(data: bytes) -> int | None:
