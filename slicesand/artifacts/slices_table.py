@@ -102,7 +102,7 @@ def check_slices_values(frame: pd.DataFrame, name: str) -> None:
     import numpy as np
 
     models = frame["model"]
-    unnamed = models.isna() | (models.astype(str).str.strip() == "")
+    unnamed = models.isna() | (models.astype(str) == "")  # as both slicing engines say: spaces are a name
     if unnamed.any():
         row = int(np.flatnonzero(unnamed.to_numpy())[0])
         raise InputDataError(name, "a model needs a name", column="model", row=row + 1, found=models.iloc[row],
