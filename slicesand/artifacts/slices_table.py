@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from slicesand.artifacts.documents import check_slices_meta, read_json_artifact, sidecar_path
 from slicesand.errors import ArtifactError, InputDataError
-from slicesand.fitting.model import group_columns_in, group_count
+from slicesand.fitting.model import checked_flops, group_columns_in, group_count
 from slicesand.io.tables import STDIO, Source, display_name, read_table
 
 SLICES_HINT = "a slices table has model, flops, tc_brier and group_1 .. group_G (see `slicesand slice`)"
@@ -114,12 +114,7 @@ def check_slices_values(frame: pd.DataFrame, name: str) -> None:
         raise InputDataError(name, f"model {str(models.iloc[row])!r} is listed twice (first at row {first + 1})",
                              column="model", row=row + 1, found=models.iloc[row],
                              hint="a slices table has one row a model")
-    flops = frame["flops"].to_numpy(dtype=float)
-    bad = ~(np.isfinite(flops) & (flops > 0))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputDataError(name, "FLOPs must be a positive, finite number", column="flops", row=row + 1,
-                             found=frame["flops"].iloc[row])
+    checked_flops(frame, name)
     for column in ["tc_brier", "accuracy", *group_columns_in(frame)]:
         if column not in frame:
             continue

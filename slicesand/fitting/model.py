@@ -384,6 +384,17 @@ def _checked_table(frame: pd.DataFrame, source: str | None) -> tuple[int, np.nda
     if missing:
         raise InputDataError(source, f"missing column(s) {', '.join(missing)} in the slices table",
                              found=", ".join(map(str, frame.columns)))
+    return n_groups, checked_flops(frame, source)
+
+
+def checked_flops(frame: pd.DataFrame, source: str | None) -> np.ndarray:
+    """A slices table's ``flops`` as float64, each a positive, finite number: else an InputDataError
+    naming the first row that is not (rows from 1, the first after the header).
+
+    >>> import pandas as pd
+    >>> checked_flops(pd.DataFrame({"flops": [1e20, 2e21]}), "slices.csv").tolist()
+    [1e+20, 2e+21]
+    """
     import pandas as pd
 
     flops = pd.to_numeric(frame["flops"], errors="coerce").to_numpy(dtype=float)
@@ -392,7 +403,7 @@ def _checked_table(frame: pd.DataFrame, source: str | None) -> tuple[int, np.nda
         row = int(np.flatnonzero(bad)[0])
         raise InputDataError(source, "FLOPs must be a positive, finite number", column="flops",
                              row=row + 1, found=frame["flops"].iloc[row])
-    return n_groups, flops
+    return flops
 
 
 def _split(frame: pd.DataFrame, flops: np.ndarray, options: FitOptions, easy_column: str, hard_column: str,

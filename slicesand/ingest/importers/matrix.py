@@ -193,7 +193,8 @@ def _read_cells(path: Path) -> _Lines | _Columns:
         data = data[3:]
     # Empty lines are skipped on every path, as pyarrow's reader skips them; messages name a line by its
     # number in the file. The cells' lines are the file's until a cell spans lines, which is refused there.
-    line_numbers = non_empty_lines(data)
+    lines, filled = _non_empty(data)
+    line_numbers = np.flatnonzero(filled.to_numpy(zero_copy_only=False)) + 1
     try:
         if len(csv_header(data[:1 << 16])) <= _NARROW:
             return _Columns(_csv_reader_table(data, path), path, line_numbers, quoted=b'"' in data)
@@ -202,7 +203,7 @@ def _read_cells(path: Path) -> _Lines | _Columns:
             # trimmed of spaces only: a line break at a cell's end is a quote never closed (see _Lines)
             return _Lines(pa.array([[cell.strip(" \t") for cell in row] for row in rows if row], pa.list_(pa.string())),
                           path, line_numbers, quoted=True)
-        lines = _lines_of(data).cast(pa.string())
+        lines = lines.filter(filled).cast(pa.string())
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:
         if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
             raise InputDataError(str(path), f"not a readable CSV file ({str(error).splitlines()[0]})",
@@ -211,25 +212,24 @@ def _read_cells(path: Path) -> _Lines | _Columns:
         raise InputDataError(str(path), f"line {_first_non_utf8_line(data)} is not UTF-8 text (Latin-1 or another "
                              "legacy encoding?)",
                              hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`") from None
-    cells = pc.split_pattern(lines.filter(pc.greater(pc.binary_length(lines), 0)), ",")
-    return _Lines(cells, path, line_numbers)
+    return _Lines(pc.split_pattern(lines, ","), path, line_numbers)
 
 
-def _lines_of(data: bytes) -> pa.Array:
-    """The file's lines (binary), broken where pyarrow's CSV reader and the csv module break them: at an
-    LF, a CRLF or a CR alone."""
-    return pa.array(re.split(rb"\r\n|\r|\n", data), pa.binary())
+def _non_empty(data: bytes) -> tuple[pa.Array, pa.Array]:
+    """The file's lines (binary), broken where pyarrow's CSV reader and the csv module break them (at an
+    LF, a CRLF or a CR alone), and whether each holds something."""
+    lines = pa.array(re.split(rb"\r\n|\r|\n", data), pa.binary())
+    return lines, pc.greater(pc.binary_length(lines), 0)
 
 
 def non_empty_lines(data: bytes) -> np.ndarray:
-    """The numbers (from 1) of the lines of ``data`` that hold something (:func:`_lines_of`), as pyarrow's
+    """The numbers (from 1) of the lines of ``data`` that hold something (:func:`_non_empty`), as pyarrow's
     CSV reader counts them: an empty line is a line break right after the previous one.
 
     >>> non_empty_lines(b"a,b\\n\\n1,0\\r\\n\\r\\n0,1\\r\\r1,1").tolist()
     [1, 3, 5, 7]
     """
-    lengths = pc.binary_length(_lines_of(data)).to_numpy(zero_copy_only=False)
-    return np.flatnonzero(lengths > 0) + 1
+    return np.flatnonzero(_non_empty(data)[1].to_numpy(zero_copy_only=False)) + 1
 
 
 def _refuse_a_line_break(cells: _Lines | _Columns, path: Path) -> None:
