@@ -4,7 +4,9 @@ How OpenBLAS splits a matrix product between its threads changes the order of th
 same product gives other last bits on 1 and on 2 cores (a 60 x 14k slicing already does). The slicing,
 the bootstrap and the stability check run their products inside :func:`one_blas_thread`: their
 numbers are the same on any machine. The products are many and small, so OpenBLAS's threads would cost
-more CPU than they save; the bootstrap spreads its draws over the cores itself.
+more CPU than they save; the bootstrap spreads its draws over the cores itself. The ``slicesand``
+command goes further and starts OpenBLAS with one thread (``OPENBLAS_NUM_THREADS=1`` unless set;
+:mod:`slicesand.__main__`), so no pool of idle threads spins beside the run.
 
 >>> import numpy as np
 >>> with one_blas_thread():

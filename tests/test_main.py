@@ -63,3 +63,46 @@ def test_main_still_ends_in_system_exit_for_callers_that_go_on(monkeypatch, caps
         assert exit_.code == 0
     else:  # pragma: no cover - the assertion's message
         raise AssertionError("main() returned instead of raising SystemExit")
+
+
+# The command's process, with its command replaced by one that loads numpy and says how many threads
+# OpenBLAS has: the entry point must set them before numpy is imported.
+BLAS_SCRIPT = """
+import slicesand.__main__ as entry
+def command():
+    import numpy  # noqa: F401 - loads OpenBLAS
+    from threadpoolctl import threadpool_info
+    print(sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}))
+    return 0
+entry._command = command
+entry.console()
+"""
+
+
+def blas_threads_of_the_command(environment: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-c", BLAS_SCRIPT], capture_output=True, text=True, timeout=60,
+                          env=environment)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_command_starts_openblas_with_one_thread():
+    environment = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    assert blas_threads_of_the_command(environment) == "[1]"
+
+
+def test_a_thread_count_the_caller_set_is_kept():
+    environment = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    assert blas_threads_of_the_command({**environment, "OPENBLAS_NUM_THREADS": "2"}) == "[2]"
+
+
+def test_main_called_in_a_process_that_goes_on_leaves_its_environment(monkeypatch):
+    import slicesand.__main__ as entry
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setattr(sys, "argv", ["slicesand", "--version"])
+    try:
+        entry.main()
+    except SystemExit:
+        pass
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
