@@ -57,4 +57,4 @@ sample-data: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache build *.egg-info
-	find slicesand tests -name __pycache__ -prune -exec rm -rf {} +
+	find slicesand tests bench -name __pycache__ -prune -exec rm -rf {} +

@@ -60,15 +60,20 @@ def _command() -> int:
     return code
 
 
+#: What OpenBLAS reads for its number of threads, first to last: a caller who set one keeps it.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
 def _one_blas_thread_from_the_start() -> None:
     """Start OpenBLAS with one thread (unless the caller's environment says otherwise), before numpy or
     scipy load it. Every product slicesand computes runs on one BLAS thread anyway
     (:mod:`slicesand.blas`), but OpenBLAS starts its own pool of threads when numpy and scipy load it
     and again whenever :mod:`threadpoolctl` gives it back more than one, and each new thread spins on
-    a core for a while before it sleeps: a default ``run`` spent 0.2 to 0.4 s of CPU that way, on the
-    core its figures were being drawn on. The command's own process only (:func:`console`), not
+    a core for a while before it sleeps: a default ``run`` spent about 0.2 s of CPU that way (seen with
+    ``perf``), half of it on the core its figures were being drawn on. The command's own process only (:func:`console`), not
     :func:`main` called in a process that goes on: that process's numpy is its own."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if not any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def _terminate_as_interrupt():

@@ -65,38 +65,54 @@ def test_main_still_ends_in_system_exit_for_callers_that_go_on(monkeypatch, caps
         raise AssertionError("main() returned instead of raising SystemExit")
 
 
-# The command's process, with its command replaced by one that loads numpy and says how many threads
-# OpenBLAS has: the entry point must set them before numpy is imported.
+# The command's process, with its command replaced by one that loads numpy and says what OpenBLAS was
+# told and how many threads its pools have: the entry point must set them before numpy is imported.
 BLAS_SCRIPT = """
+import os
 import slicesand.__main__ as entry
 def command():
     import numpy  # noqa: F401 - loads OpenBLAS
     from threadpoolctl import threadpool_info
-    print(sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}))
+    pools = sorted({pool["num_threads"] for pool in threadpool_info() if pool["internal_api"] == "openblas"})
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), pools)
     return 0
 entry._command = command
 entry.console()
 """
 
 
-def blas_threads_of_the_command(environment: dict[str, str]) -> str:
+def blas_of_the_command(**variables: str) -> tuple[str, list[int]]:
+    """(OPENBLAS_NUM_THREADS, OpenBLAS pool sizes) in the command's process, with only ``variables``
+    of the thread-count variables set."""
+    import ast
+
+    from slicesand.__main__ import BLAS_THREAD_VARIABLES
+
+    environment = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
     done = subprocess.run([sys.executable, "-c", BLAS_SCRIPT], capture_output=True, text=True, timeout=60,
-                          env=environment)
+                          env={**environment, **variables})
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    told, pools = done.stdout.strip().split(" ", 1)
+    return told, ast.literal_eval(pools)
 
 
 def test_the_command_starts_openblas_with_one_thread():
-    environment = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    assert blas_threads_of_the_command(environment) == "[1]"
+    told, pools = blas_of_the_command()
+    assert told == "1"
+    assert set(pools) <= {1}  # no pool where numpy's BLAS is not OpenBLAS (Accelerate on macOS)
 
 
 def test_a_thread_count_the_caller_set_is_kept():
-    environment = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    assert blas_threads_of_the_command({**environment, "OPENBLAS_NUM_THREADS": "2"}) == "[2]"
+    told, pools = blas_of_the_command(OPENBLAS_NUM_THREADS="2")
+    assert told == "2"
+    if len(os.sched_getaffinity(0)) >= 2 and pools:  # OpenBLAS runs no more threads than cores
+        assert pools == [2]
+    assert blas_of_the_command(OMP_NUM_THREADS="2")[0] == "None"  # OpenBLAS reads that one too: kept
 
 
 def test_main_called_in_a_process_that_goes_on_leaves_its_environment(monkeypatch):
+    """``main`` (for a caller that goes on) leaves the thread count to the caller; the ``--version`` fast
+    path it takes here imports nothing else, so this pins only ``main`` itself."""
     import slicesand.__main__ as entry
 
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
