@@ -65,8 +65,9 @@ def backtest_command(
     models: Models = None,
     task: Task = None,
     fmt: Format = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="DIR", rich_help_panel=OUTPUT_PANEL, help="Also draw the backtest's "
-                                                 "pictures (PNG and SVG) into DIR; a run folder's report shows them.")] = None,
+    # A string, as typed: a Path would read ./- as -, the folder a user asked for as stdout.
+    plot_folder: Annotated[Optional[str], typer.Option("--plot", metavar="DIR", rich_help_panel=OUTPUT_PANEL, help="Also draw the backtest's "
+                                                       "pictures (PNG and SVG) into DIR; a run folder's report shows them.")] = None,
     quiet: Quiet = False,
     **options,
 ) -> None:
@@ -80,9 +81,10 @@ def backtest_command(
     from slicesand.cli.ui import Ui, print_frame, stdout_format, write_stdout
     from slicesand.evaluation.backtest import backtest, backtest_dump
 
-    if plot is not None and str(plot) == STDIO:  # pictures have no stream form: refuse rather than make a folder named -
+    if plot_folder == STDIO:  # pictures have no stream form: refuse rather than make a folder named -
         raise UsageError(None, "--plot takes a folder for the backtest's pictures, not - (stdout)",
                          hint="--plot backtest_plots/")
+    plot = None if plot_folder is None else Path(plot_folder)
     if plot is not None and plot.exists() and not plot.is_dir():  # refused before the backtest, not after it
         raise UsageError(str(plot), "is a file; --plot writes the backtest's pictures into a folder",
                          hint="give --plot a folder name")

@@ -19,8 +19,9 @@ FORMATS = ("table", "csv", "md", "json")
 def run_command(
     ctx: typer.Context,
     dump: DumpArgument,
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", rich_help_panel=OUTPUT_PANEL,
-                                         help="Folder for every artifact.")] = Path("slicesand_out"),
+    # A string, as typed: a Path would read ./- as -, the folder a user asked for as stdout.
+    output: Annotated[str, typer.Option("--output", "-o", metavar="DIR", rich_help_panel=OUTPUT_PANEL,
+                                        help="Folder for every artifact.")] = "slicesand_out",
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", metavar="|".join(FORMATS), rich_help_panel=OUTPUT_PANEL,
                                                help="What to print: table (terminal), csv (piped), md or json (the report).")] = None,
     force: Annotated[bool, typer.Option("--force", metavar=NO_METAVAR, rich_help_panel=OUTPUT_PANEL,
@@ -40,14 +41,14 @@ def run_command(
     from slicesand.errors import UsageError
     from slicesand.pipeline.tasks import run_tasks
 
-    if str(output) == "-":  # a folder of artifacts has no stream form: refuse rather than make a folder named -
+    if output == "-":  # a folder of artifacts has no stream form: refuse rather than make a folder named -
         raise UsageError(None, "run writes a folder of artifacts; -o takes a folder, not - (stdout)",
                          hint="the forecast is printed to stdout already: --format csv, json or md")
     ui = Ui(quiet)
     fmt = stdout_format(fmt, FORMATS)
     config = from_cli(ctx.params, ctx.meta.get("slicesand.argv"))
     with ui.status("slicing, fitting and forecasting"):
-        runs = run_tasks(dump, output, config, force=force)
+        runs = run_tasks(dump, Path(output), config, force=force)
     with reader_may_leave():  # `| head` left early: exit 0, unless a task failed or --strict fails below
         print_run(runs, fmt, ui)
     if runs.multitask and runs.failed is not None:  # tasks.csv is written and says why; CI must see it

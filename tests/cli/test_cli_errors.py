@@ -187,6 +187,15 @@ def test_a_folder_of_artifacts_is_never_stdout(runner, tmp_path, good_dump, monk
     assert not (tmp_path / "-").exists() and result.stdout == ""
 
 
+@pytest.mark.parametrize("command", [["run", "--easy-degree", "2", "--bootstrap", "0", "--no-figures", "-o", "./-"],
+                                     ["backtest", "--plot", "./-"]])
+def test_a_folder_named_dash_is_a_folder_when_written_as_a_path(runner, tmp_path, good_dump, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [command[0], str(good_dump), *command[1:]])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "-").is_dir() and any((tmp_path / "-").iterdir())
+
+
 def test_usage_error_exit_code(runner):
     result = runner.invoke(app, ["fit"])
     assert result.exit_code == 2
