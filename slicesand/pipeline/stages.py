@@ -151,20 +151,23 @@ def load_stage_dump(dump_path: str | Path, dump_options: DumpOptions, *, stdin: 
 def slice_stage(
     dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions = DumpOptions(),
     *, stdin: BinaryIO | None = None, loaded: Loaded | None = None, engine: str = "auto",
+    spectrum_groups: int | None = None,
 ) -> SliceStage:
     """Load a dump (or take one already ``loaded``, in memory or opened for the scans), attach model
     scales, and slice it.
 
     ``engine`` "auto" slices a Parquet file, folder or glob out of core with DuckDB
     (:mod:`slicesand.slicing.scans`) and keeps no dump in memory; "numpy" loads the dump first.
+    ``spectrum_groups``: out of core, the sums of that many groups are made in the same pass over the
+    dump, for :func:`spectrum_slices` (``run``'s spectrum) to take without reading the dump again.
     """
     if isinstance(loaded, ScannedInput):
-        stage = _scan_stage(dump_path, slice_options, dump_options, loaded)
+        stage = _scan_stage(dump_path, slice_options, dump_options, loaded, spectrum_groups)
         if stage is not None:
             return stage
         loaded = None
     if engine == "auto" and loaded is None and stdin is None and scannable(dump_path, dump_options):
-        stage = _scan_stage(dump_path, slice_options, dump_options)
+        stage = _scan_stage(dump_path, slice_options, dump_options, spectrum_groups=spectrum_groups)
         if stage is not None:
             return stage
     dump, flops, notes = loaded if loaded is not None else load_stage_dump(dump_path, dump_options, stdin=stdin)
@@ -275,7 +278,7 @@ def _scan_failed(dump_path: str | Path, exc: Exception) -> None:
 
 
 def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options: DumpOptions,
-                scanned: ScannedInput | None = None) -> SliceStage | None:
+                scanned: ScannedInput | None = None, spectrum_groups: int | None = None) -> SliceStage | None:
     """Slice with the DuckDB scans: no dump in memory, only per-model and per-question sums. ``None``
     when DuckDB cannot read a single file: the in-memory reader then says precisely what is wrong."""
     import duckdb
@@ -284,7 +287,7 @@ def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options
     if scanned is None:
         return None
     try:
-        result = _scan_slices(scanned, slice_options, dump_options.task)
+        result = _scan_slices(scanned, slice_options, dump_options.task, spectrum_groups)
     except duckdb.Error as exc:
         return _scan_failed(dump_path, exc)
     # as the in-memory path: what the reader noticed about the input, then where the scales came from
@@ -292,11 +295,12 @@ def _scan_stage(dump_path: str | Path, slice_options: SliceOptions, dump_options
     return SliceStage(result, scanned.scanner.source(), dump_options, scanned=scanned)
 
 
-def _scan_slices(scanned: ScannedInput, slice_options: SliceOptions, task: str | None) -> SliceResult:
+def _scan_slices(scanned: ScannedInput, slice_options: SliceOptions, task: str | None,
+                 spectrum_groups: int | None = None) -> SliceResult:
     from slicesand.slicing.scans import scan_dump
 
     return scan_dump(scanned.scanner, scanned.model_names, scanned.flops, slice_options, task=task,
-                     dump_flops=scanned.dump_flops)
+                     dump_flops=scanned.dump_flops, spectrum_groups=spectrum_groups)
 
 
 def spectrum_slices(stage: SliceStage, groups: int = 10) -> tuple[pd.DataFrame | None, str | None]:
@@ -536,8 +540,8 @@ def _compute_run_steps(dump_path, config: RunConfig, stdin, loaded, drawing) -> 
     if loaded is None:
         loaded = run_input(dump_path, config.dump, memory_budget=config.uncertainty.memory_budget * 1e9,
                            stdin=stdin)
-    stage = slice_stage(dump_path, config.slicing, config.dump, loaded=loaded)
     groups = config.report.spectrum_groups
+    stage = slice_stage(dump_path, config.slicing, config.dump, loaded=loaded, spectrum_groups=groups or None)
     spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
     scipy_imported()
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),

@@ -58,10 +58,22 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 @dataclass(frozen=True)
 class ScanSQL:
-    """The two scans: ``questions`` creates ``question_groups``; ``models`` selects one row per model."""
+    """The two scans: ``questions`` creates ``question_groups``; ``models`` selects one row per model
+    and group. With a second cut of the same ranking (``scan_sql(spectrum_groups=...)``, DuckDB only),
+    ``buckets`` makes the second scan's pass over the dump once, into exact integer sums per model,
+    group and spectrum group, and :meth:`models_by` sums those for either cut."""
 
     questions: str
     models: str
+    buckets: str | None = None
+    bucket_sums: str | None = None  # models_by's SELECT, with {group} for the column to group by
+
+    def models_by(self, column: str) -> str:
+        """One row per model and group of ``column`` (``difficulty_group`` or ``spectrum_group``), from the
+        table ``buckets`` made: the same columns and the same numbers as ``models`` for that cut."""
+        if self.bucket_sums is None:
+            raise ValueError("ScanSQL.models_by: these scans were made without spectrum_groups")
+        return self.bucket_sums.format(group=column)
 
     def script(self) -> str:
         return (f"-- scan 1 of 2: question difficulty on the reference models, ranked into groups\n"
@@ -90,7 +102,7 @@ def quote_identifier(name: str, dialect: str = "duckdb") -> str:
 def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColumns(), has_task: bool = False,
              has_correct: bool = True, has_p_correct: bool = True, text_ids: bool = True,
              scales_in_dump: bool = False, dialect: str = "duckdb", accuracy_from: str = "correct",
-             checksum: bool = False, hash_keys: bool = False) -> ScanSQL:
+             checksum: bool = False, hash_keys: bool = False, spectrum_groups: int | None = None) -> ScanSQL:
     """The SQL of both scans for a dump with these columns.
 
     ``cut`` (FLOPs) makes the models below it the reference; ``None`` makes every model with a scale one.
@@ -100,7 +112,9 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     dump of probabilities only). ``checksum`` (DuckDB only) adds a sum of question hashes per model,
     with which :class:`DumpScanner` proves each (model, question) pair unique; ``hash_keys`` (DuckDB
     only) joins the second scan on a 64-bit hash of the question instead of its text (faster; the
-    caller checks that no two questions share a hash).
+    caller checks that no two questions share a hash). ``spectrum_groups`` (DuckDB only) also cuts the
+    ranking into that many groups (``spectrum_group``) and adds :attr:`ScanSQL.buckets`: the sums of
+    both cuts from one pass over the dump (``run``'s slices and its spectrum).
     """
     if dialect not in DIALECTS:
         raise UsageError(None, f"unknown SQL dialect '{dialect}'", hint=f"use one of {', '.join(DIALECTS)}")
@@ -123,6 +137,10 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     tie_task = "task" if text_ids or not has_task else f"CAST(task AS {text})"
     hashed = f", hash(question{', task' if has_task else ''}) AS question_hash" if hash_keys else ""
     cases = _group_cases(groups, "n_ranked")
+    spectrum, spectrum_null = "", ""
+    if spectrum_groups is not None:
+        spectrum = f",\n       CASE {_group_cases(spectrum_groups, 'n_ranked')} ELSE {spectrum_groups} END AS spectrum_group"
+        spectrum_null = ", NULL"
     group_keys = f"{task}, {question}" if has_task else question  # BigQuery groups by no constant ('')
     questions = f"""CREATE TABLE question_groups AS
 WITH per_question AS (
@@ -141,10 +159,10 @@ ranked AS (
   FROM per_question WHERE reference_answers > 0
 )
 SELECT task, question, difficulty, reference_answers, position,
-       CASE {cases} ELSE {groups} END AS difficulty_group{hashed}
+       CASE {cases} ELSE {groups} END AS difficulty_group{spectrum}{hashed}
 FROM ranked
 UNION ALL
-SELECT task, question, NULL, 0, NULL, NULL{hashed} FROM per_question WHERE reference_answers = 0"""
+SELECT task, question, NULL, 0, NULL, NULL{spectrum_null}{hashed} FROM per_question WHERE reference_answers = 0"""
     if accuracy_from == "p_correct":  # the mean probability (rows without one count their correctness)
         accuracy_sums = f"{exact_sum(p, dialect)} AS correct_sum, COUNT(*) AS correct_known"
     elif has_correct:
@@ -161,7 +179,47 @@ FROM dump AS d{scales}
   JOIN question_groups AS g ON {match}
 WHERE {flops} IS NOT NULL
 GROUP BY {model}, g.difficulty_group"""
-    return ScanSQL(questions, models)
+    if spectrum_groups is None:
+        return ScanSQL(questions, models)
+    return ScanSQL(questions, models, *_bucket_sql(
+        score=score, p=p, correct=correct, model=model, scales=scales, match=match, flops=flops,
+        accuracy_from=accuracy_from, has_correct=has_correct,
+        checksum_of=("g.question_hash" if hash_keys else row_hash) if checksum else None))
+
+
+def _bucket_sql(*, score: str, p: str, correct: str, model: str, scales: str, match: str, flops: str,
+                accuracy_from: str, has_correct: bool, checksum_of: str | None) -> tuple[str, str]:
+    """:attr:`ScanSQL.buckets` and :attr:`ScanSQL.bucket_sums` (DuckDB): per (model, group, spectrum
+    group) the answers and the exact integer sums of :func:`exact_sum` (and of the question hashes),
+    then, per model and group of either cut, their sums made doubles as :func:`exact_sum` makes them.
+    An integer sum of integer sums is the same integer, so each cut's numbers are the bits of its own
+    scan; the correctness of a ``correct`` column is 0 or 1, so its double sums are exact too."""
+    def units(value: str) -> str:
+        return f"SUM(CAST(ROUND({value} * {SUM_SCALE}) AS BIGINT))"
+
+    if accuracy_from == "p_correct":
+        accuracy, accuracy_sums = (f"{units(p)} AS correct_units, COUNT(*) AS correct_known",
+                                   f"CAST(SUM(correct_units) AS DOUBLE) / {SUM_SCALE} AS correct_sum, "
+                                   f"CAST(SUM(correct_known) AS BIGINT) AS correct_known")
+    elif has_correct:
+        accuracy, accuracy_sums = (f"SUM(CAST({correct} AS DOUBLE)) AS correct_sum, COUNT({correct}) AS correct_known",
+                                   "SUM(correct_sum) AS correct_sum, CAST(SUM(correct_known) AS BIGINT) AS correct_known")
+    else:
+        accuracy, accuracy_sums = "0 AS correct_known", "NULL AS correct_sum, 0 AS correct_known"
+    hashes, checksum = ((f", SUM({checksum_of}) AS hash_sum", ", CAST(SUM(hash_sum) AS VARCHAR) AS checksum")
+                        if checksum_of is not None else ("", ""))
+    buckets = f"""CREATE OR REPLACE TEMP TABLE buckets AS
+SELECT {model} AS model, g.difficulty_group AS difficulty_group, g.spectrum_group AS spectrum_group,
+       COUNT(*) AS answered, {units(score)} AS score_units, {accuracy}{hashes}
+FROM dump AS d{scales}
+  JOIN question_groups AS g ON {match}
+WHERE {flops} IS NOT NULL
+GROUP BY {model}, g.difficulty_group, g.spectrum_group"""
+    sums = f"""SELECT model, {{group}} AS difficulty_group, CAST(SUM(answered) AS BIGINT) AS answered,
+       CAST(SUM(score_units) AS DOUBLE) / {SUM_SCALE} AS score_sum, {accuracy_sums}{checksum}
+FROM buckets
+GROUP BY model, {{group}}"""
+    return buckets, sums
 
 
 def exact_sum(value: str, dialect: str = "duckdb") -> str:
@@ -312,6 +370,8 @@ class DumpScanner:
         self._scores_checked = False
         self._ranking: tuple | None = None  # what the table ranked_questions was ranked for
         self._n_ranked = 0
+        # ((ranking, groups), per-model sums) of a second cut made in the last scan's pass (run's spectrum)
+        self._kept_sums: tuple | None = None
         self._tasks: list[str] | None = None
         self._check_counts: list[int] | None = None  # the score checks' counts, from models()
         self.notes: list[str] = []  # about the input, once the scores are checked (as Dump.notes)
@@ -379,14 +439,15 @@ class DumpScanner:
 
     def sql(self, groups: int, cut: float | None, dialect: str = "duckdb", *, scales_in_dump: bool | None = None,
             checksum: bool = False, hash_keys: bool = False, one_task: bool = False,
-            accuracy_from: str = "correct") -> ScanSQL:
+            accuracy_from: str = "correct", spectrum_groups: int | None = None) -> ScanSQL:
         """The scans for this dump; ``one_task`` leaves the task out of the keys (the dump, or the view
         of it, holds a single task)."""
         text_ids = all(self.types.get(c, "VARCHAR") == "VARCHAR" for c in (self.columns.question, self.columns.task))
         return scan_sql(groups=groups, cut=cut, columns=self.columns, has_task=self.has_task and not one_task,
                         has_correct=self.has_correct, has_p_correct=self.has_p_correct, text_ids=text_ids,
                         scales_in_dump=self.has_flops if scales_in_dump is None else scales_in_dump,
-                        dialect=dialect, checksum=checksum, hash_keys=hash_keys, accuracy_from=accuracy_from)
+                        dialect=dialect, checksum=checksum, hash_keys=hash_keys, accuracy_from=accuracy_from,
+                        spectrum_groups=spectrum_groups)
 
     def _first_bad_row(self, condition: str, value: str = "NULL") -> tuple[str, int, object]:
         """The file, row (1-based) and ``value`` (an SQL expression) of the first row matching
@@ -510,14 +571,16 @@ class DumpScanner:
         self.notes = partial_score_notes(*counts[2:4]) if len(counts) == 4 else []
 
     def scan(self, flops_by_model: np.ndarray, model_names: np.ndarray, groups: int, cut: float | None,
-             task: str | None = None, dump_flops: np.ndarray | None = None, accuracy_from: str = "correct"
-             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+             task: str | None = None, dump_flops: np.ndarray | None = None, accuracy_from: str = "correct",
+             spectrum_groups: int | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Run both scans: (question_groups, per-model sums by group), both small, as columns (numpy
         arrays by name, masked where NULL: DuckDB's ``fetchnumpy``; no pandas, whose import was 0.2 s of
         a `slice` at 30M rows).
 
         When the scales are the dump's own flops column (``dump_flops``), the scans read it directly;
-        otherwise they join the ``models`` table.
+        otherwise they join the ``models`` table. ``spectrum_groups``: the per-model sums of that cut of
+        the same ranking are made in the same pass over the dump and kept, and the next call for that
+        many groups (``run``'s spectrum) reads no row of the dump again.
         """
         if not self._scores_checked:  # once per dump: run's second scan (the spectrum) reads the same rows
             self._check_scores()
@@ -532,11 +595,13 @@ class DumpScanner:
                 "model": pa.array(model_names.astype(str), pa.string()),
                 "flops": pa.array(flops, pa.float64(), mask=np.isnan(flops))}))
             self.connection.execute("CREATE OR REPLACE TABLE models AS SELECT * FROM models_frame")
-        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, hash_keys=True, one_task=True,
-                       accuracy_from=accuracy_from)
         # The ranking depends on the task, the cut and the scales, not on the number of groups: a second
         # scan of the same ranking (run's spectrum) cuts the ranked questions again instead of re-reading.
         ranking = (task, cut, in_dump, np.asarray(flops_by_model, dtype=float).tobytes())
+        if ranking == self._ranking or spectrum_groups == groups:  # a re-cut has no second cut to make
+            spectrum_groups = None
+        sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, hash_keys=True, one_task=True,
+                       accuracy_from=accuracy_from, spectrum_groups=spectrum_groups)
         self.connection.execute("DROP TABLE IF EXISTS question_groups")
         if ranking == self._ranking:
             self.connection.execute(regroup_sql(groups, self._n_ranked))
@@ -546,11 +611,23 @@ class DumpScanner:
         questions = self.connection.execute("SELECT * FROM question_groups").fetchnumpy()
         self._ranking, self._n_ranked = ranking, int(np.ma.count(questions["position"]))
         hashes = np.ma.getdata(questions["question_hash"])
+        kept, self._kept_sums = self._kept_sums, None
+        if kept is not None and kept[0] == (ranking, groups, accuracy_from):
+            # Made beside the first cut's sums, from the rows whose pairs that scan proved unique.
+            return questions, kept[1]
         if np.unique(hashes).size < hashes.size:  # two questions share a hash: join on text
             sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, one_task=True,
-                           accuracy_from=accuracy_from)
-        per_model = self.connection.execute(sql.models).fetchnumpy()
+                           accuracy_from=accuracy_from, spectrum_groups=spectrum_groups)
+        if sql.buckets is None:
+            per_model = self.connection.execute(sql.models).fetchnumpy()
+        else:  # one pass over the dump for both cuts
+            self.connection.execute(sql.buckets)
+            per_model = self.connection.execute(sql.models_by("difficulty_group")).fetchnumpy()
+            spectrum = self.connection.execute(sql.models_by("spectrum_group")).fetchnumpy()
+            self.connection.execute("DROP TABLE buckets")
         self._reject_duplicates(hashes.size, per_model)
+        if sql.buckets is not None:  # kept once the pairs are known unique
+            self._kept_sums = ((ranking, spectrum_groups, accuracy_from), spectrum)
         return questions, per_model
 
     def cells(self, model_names: np.ndarray, question_ids: np.ndarray, *, dtype=np.float64,
@@ -687,10 +764,11 @@ def _reject_repeated_columns_in(files: list[str]) -> None:
 
 
 def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.ndarray, options,
-              task: str | None = None, dump_flops: np.ndarray | None = None):
+              task: str | None = None, dump_flops: np.ndarray | None = None, spectrum_groups: int | None = None):
     """Slice a dump out of core: the two scans in DuckDB, then the same assembly as the numpy path
     (:func:`slicesand.slicing.difficulty.slice_from_sums`). ``model_names`` and ``flops_by_model`` come
-    from :meth:`DumpScanner.models` and the scale resolution."""
+    from :meth:`DumpScanner.models` and the scale resolution. ``spectrum_groups``: the pass over the
+    dump also sums that cut (:meth:`DumpScanner.scan`), for the next call with that many groups."""
     from slicesand.slicing.difficulty import SliceSums, check_rankable, reference_models, slice_from_sums
 
     flops_by_model = np.asarray(flops_by_model, dtype=float)
@@ -708,7 +786,7 @@ def scan_dump(scanner: DumpScanner, model_names: np.ndarray, flops_by_model: np.
                          hint="take accuracy from 'correct' (the default)")
     questions, per_model = scanner.scan(np.where(has_scale, flops_by_model, np.nan), model_names,
                                         options.groups, options.cut, task, dump_flops=dump_flops,
-                                        accuracy_from=options.accuracy_from)
+                                        accuracy_from=options.accuracy_from, spectrum_groups=spectrum_groups)
     ranked = ~np.ma.getmaskarray(questions["position"])
     check_rankable(int(ranked.sum()), options.groups)
     # Questions in tie order (id, then task, as text): the order the in-memory path gives them.

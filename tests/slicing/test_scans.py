@@ -335,3 +335,40 @@ def test_a_model_name_with_a_line_break_is_refused_alike_by_both_engines(tmp_pat
     csv.write_text('model,question,correct,flops\nm1,q1,1,1e21\n"m1,q2,1,1e21\nm2",q3,0,1e22\nm2,q4,1,1e22\n')
     with pytest.raises(InputDataError, match="column 'model', row 2: a model name holds a line break"):
         slice_stage(csv, SliceOptions(groups=3))
+
+
+@pytest.mark.parametrize("accuracy_from, columns", [("correct", ("model", "question", "correct", "p_correct", "flops")),
+                                                    ("p_correct", ("model", "question", "correct", "p_correct", "flops")),
+                                                    ("correct", ("model", "question", "p_correct", "flops"))])
+def test_the_spectrum_cut_in_the_same_pass_is_its_own_scans_bits(tmp_path, accuracy_from, columns):
+    """run's spectrum (10 groups) is summed in the pass over the dump that sums its 3 groups: the same
+    bits as slicing the dump into 10 groups alone, and the second call reads no row of the dump."""
+    from slicesand.pipeline.stages import open_scanned
+    from slicesand.slicing.scans import scan_dump
+
+    frame = _noisy(n_models=12, n_questions=400, ragged=True, ties=True).sample(frac=1.0, random_state=1)
+    frame = frame[list(columns)]
+    path = tmp_path / "dump.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=500)
+    cut = 10 ** (19 + 7 / 3)
+
+    def sliced(groups: int, scanned, spectrum_groups=None):
+        options = SliceOptions(groups=groups, cut=cut, accuracy_from=accuracy_from)
+        return scan_dump(scanned.scanner, scanned.model_names, scanned.flops, options,
+                         dump_flops=scanned.dump_flops, spectrum_groups=spectrum_groups)
+
+    together = open_scanned(path, DumpOptions())
+    three = sliced(3, together, spectrum_groups=10)
+    statements = []
+    execute = together.scanner.connection.execute
+    together.scanner.connection.execute = lambda sql, *a: statements.append(sql) or execute(sql, *a)
+    ten = sliced(10, together)
+    assert not [sql for sql in statements if "FROM dump" in sql or "read_parquet(" in sql]  # no row read again
+
+    alone = open_scanned(path, DumpOptions())
+    for result, groups in ((three, 3), (ten, 10)):
+        own = sliced(groups, alone)
+        pd.testing.assert_frame_equal(result.slices, own.slices, check_exact=True)
+        pd.testing.assert_frame_equal(result.questions, own.questions, check_exact=True)
+        assert result.facts == own.facts
+        alone = open_scanned(path, DumpOptions())  # a fresh scanner: no ranking to re-cut
