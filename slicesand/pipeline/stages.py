@@ -541,7 +541,9 @@ def _compute_run_steps(dump_path, config: RunConfig, stdin, loaded, drawing) -> 
         loaded = run_input(dump_path, config.dump, memory_budget=config.uncertainty.memory_budget * 1e9,
                            stdin=stdin)
     groups = config.report.spectrum_groups
-    stage = slice_stage(dump_path, config.slicing, config.dump, loaded=loaded, spectrum_groups=groups or None)
+    # The spectrum's accuracy comes from `correct` (spectrum_slices): its sums can share the pass only then.
+    stage = slice_stage(dump_path, config.slicing, config.dump, loaded=loaded,
+                        spectrum_groups=groups if groups and config.slicing.accuracy_from == "correct" else None)
     spectrum, spectrum_note = spectrum_slices(stage, groups) if groups else (None, None)
     scipy_imported()
     fit = replace(fit_with_rule(stage.result.slices, config.fit, source="slices"),

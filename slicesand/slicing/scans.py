@@ -118,6 +118,8 @@ def scan_sql(*, groups: int, cut: float | None, columns: DumpColumns = DumpColum
     """
     if dialect not in DIALECTS:
         raise UsageError(None, f"unknown SQL dialect '{dialect}'", hint=f"use one of {', '.join(DIALECTS)}")
+    if spectrum_groups is not None and dialect != "duckdb":
+        raise ValueError("scan_sql: spectrum_groups makes DuckDB's SQL only (the embedded engine's own pass)")
     double, text, integer = DIALECTS[dialect]
     if not (has_correct or has_p_correct):
         raise UsageError(None, "a dump needs a correct or a p_correct column to be scanned", hint=DUMP_HINT)

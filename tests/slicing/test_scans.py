@@ -372,3 +372,39 @@ def test_the_spectrum_cut_in_the_same_pass_is_its_own_scans_bits(tmp_path, accur
         pd.testing.assert_frame_equal(result.questions, own.questions, check_exact=True)
         assert result.facts == own.facts
         alone = open_scanned(path, DumpOptions())  # a fresh scanner: no ranking to re-cut
+
+
+@pytest.mark.parametrize("second", [{"task": "beta"}, {"accuracy_from": "p_correct"}, {"cut": 1e21}])
+def test_a_kept_spectrum_cut_is_not_taken_for_another_task_accuracy_or_cut(tmp_path, second):
+    """The sums kept from the first pass are that ranking's (task, cut, scales) and that accuracy's: a
+    second call for another reads the dump again, and equals a fresh scanner's slicing of it."""
+    from slicesand.pipeline.stages import open_scanned
+    from slicesand.slicing.scans import scan_dump
+
+    a, b = _noisy(seed=1, ragged=True), _noisy(seed=2, ragged=True)
+    frame = pd.concat([a.assign(task="alpha"), b.assign(task="beta")], ignore_index=True)
+    path = tmp_path / "dump.parquet"
+    frame.to_parquet(path, index=False)
+    first = {"task": "alpha", "accuracy_from": "correct", "cut": 10 ** (19 + 7 / 3)}
+    call = {**first, **second}
+
+    def sliced(scanned, groups, task, accuracy_from, cut, spectrum_groups=None):
+        options = SliceOptions(groups=groups, cut=cut, accuracy_from=accuracy_from)
+        return scan_dump(scanned.scanner, scanned.model_names, scanned.flops, options, task=task,
+                         dump_flops=scanned.dump_flops, spectrum_groups=spectrum_groups)
+
+    shared = open_scanned(path, DumpOptions())
+    sliced(shared, 3, spectrum_groups=10, **first)
+    statements = []
+    execute = shared.scanner.connection.execute
+    shared.scanner.connection.execute = lambda sql, *args: statements.append(sql) or execute(sql, *args)
+    again = sliced(shared, 10, **call)
+    assert [sql for sql in statements if "FROM dump" in sql]  # read again
+    own = sliced(open_scanned(path, DumpOptions()), 10, **call)
+    pd.testing.assert_frame_equal(again.slices, own.slices, check_exact=True)
+    assert again.facts == own.facts
+
+
+def test_the_one_pass_spectrum_sql_is_duckdbs_own():
+    with pytest.raises(ValueError, match="DuckDB"):
+        scan_sql(groups=3, cut=1e22, dialect="trino", spectrum_groups=10)
