@@ -70,8 +70,8 @@ def _one_blas_thread_from_the_start() -> None:
     (:mod:`slicesand.blas`), but OpenBLAS starts its own pool of threads when numpy and scipy load it
     and again whenever :mod:`threadpoolctl` gives it back more than one, and each new thread spins on
     a core for a while before it sleeps: a default ``run`` spent about 0.2 s of CPU that way (seen with
-    ``perf``), half of it on the core its figures were being drawn on. The command's own process only (:func:`console`), not
-    :func:`main` called in a process that goes on: that process's numpy is its own."""
+    ``perf``), half of it on the core its figures were being drawn on. The command's own process only
+    (:func:`console`), not :func:`main` called in a process that goes on: that process's numpy is its own."""
     if not any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES):
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
