@@ -10,7 +10,7 @@ or ``make`` that called it stops too, instead of going on to the next item. (Pyt
 end with status 130 or by the signal depending on where the Ctrl-C landed: a KeyboardInterrupt inside
 some extension modules' import marks the process as interrupted even after it was handled.)
 
-OpenBLAS runs on one thread in the command's process (:func:`_one_blas_thread_from_the_start`).
+OpenBLAS runs on one thread in the command's process (:func:`slicesand.blas.one_blas_thread_from_the_start`).
 
 A finished command ends without the interpreter's teardown (:func:`_end`): its output flushed and the
 exit handlers run, as Python would, but without freeing every module and object one by one.
@@ -32,7 +32,9 @@ def main() -> None:
 def console() -> None:
     """The ``slicesand`` command as a process: the console script's and ``python -m slicesand``'s entry
     point, ending in :func:`_end`."""
-    _one_blas_thread_from_the_start()
+    from slicesand.blas import one_blas_thread_from_the_start  # the standard library only
+
+    one_blas_thread_from_the_start()
     _end(_command())
 
 
@@ -58,22 +60,6 @@ def _command() -> int:
     if code in _BY_SIGNAL:
         _end_by_signal(_BY_SIGNAL[code])
     return code
-
-
-#: What OpenBLAS reads for its number of threads, first to last: a caller who set one keeps it.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
-
-
-def _one_blas_thread_from_the_start() -> None:
-    """Start OpenBLAS with one thread (unless the caller's environment says otherwise), before numpy or
-    scipy load it. Every product slicesand computes runs on one BLAS thread anyway
-    (:mod:`slicesand.blas`), but OpenBLAS starts its own pool of threads when numpy and scipy load it
-    and again whenever :mod:`threadpoolctl` gives it back more than one, and each new thread spins on
-    a core for a while before it sleeps: a default ``run`` spent about 0.2 s of CPU that way (seen with
-    ``perf``), half of it on the core its figures were being drawn on. The command's own process only
-    (:func:`console`), not :func:`main` called in a process that goes on: that process's numpy is its own."""
-    if not any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES):
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def _terminate_as_interrupt():

@@ -86,7 +86,7 @@ def blas_of_the_command(**variables: str) -> tuple[str, list[int]]:
     of the thread-count variables set."""
     import ast
 
-    from slicesand.__main__ import BLAS_THREAD_VARIABLES
+    from slicesand.blas import BLAS_THREAD_VARIABLES
 
     environment = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
     done = subprocess.run([sys.executable, "-c", BLAS_SCRIPT], capture_output=True, text=True, timeout=60,

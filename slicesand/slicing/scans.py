@@ -196,12 +196,9 @@ def _bucket_sql(*, score: str, p: str, correct: str, model: str, scales: str, ma
     then, per model and group of either cut, their sums made doubles as :func:`exact_sum` makes them.
     An integer sum of integer sums is the same integer, so each cut's numbers are the bits of its own
     scan; the correctness of a ``correct`` column is 0 or 1, so its double sums are exact too."""
-    def units(value: str) -> str:
-        return f"SUM(CAST(ROUND({value} * {SUM_SCALE}) AS BIGINT))"
-
     if accuracy_from == "p_correct":
-        accuracy, accuracy_sums = (f"{units(p)} AS correct_units, COUNT(*) AS correct_known",
-                                   f"CAST(SUM(correct_units) AS DOUBLE) / {SUM_SCALE} AS correct_sum, "
+        accuracy, accuracy_sums = (f"{exact_units(p)} AS correct_units, COUNT(*) AS correct_known",
+                                   f"{from_units('SUM(correct_units)')} AS correct_sum, "
                                    f"CAST(SUM(correct_known) AS BIGINT) AS correct_known")
     elif has_correct:
         accuracy, accuracy_sums = (f"SUM(CAST({correct} AS DOUBLE)) AS correct_sum, COUNT({correct}) AS correct_known",
@@ -212,13 +209,13 @@ def _bucket_sql(*, score: str, p: str, correct: str, model: str, scales: str, ma
                         if checksum_of is not None else ("", ""))
     buckets = f"""CREATE OR REPLACE TEMP TABLE buckets AS
 SELECT {model} AS model, g.difficulty_group AS difficulty_group, g.spectrum_group AS spectrum_group,
-       COUNT(*) AS answered, {units(score)} AS score_units, {accuracy}{hashes}
+       COUNT(*) AS answered, {exact_units(score)} AS score_units, {accuracy}{hashes}
 FROM dump AS d{scales}
   JOIN question_groups AS g ON {match}
 WHERE {flops} IS NOT NULL
 GROUP BY {model}, g.difficulty_group, g.spectrum_group"""
     sums = f"""SELECT model, {{group}} AS difficulty_group, CAST(SUM(answered) AS BIGINT) AS answered,
-       CAST(SUM(score_units) AS DOUBLE) / {SUM_SCALE} AS score_sum, {accuracy_sums}{checksum}
+       {from_units('SUM(score_units)')} AS score_sum, {accuracy_sums}{checksum}
 FROM buckets
 GROUP BY model, {{group}}"""
     return buckets, sums
@@ -235,9 +232,21 @@ def exact_sum(value: str, dialect: str = "duckdb") -> str:
     >>> exact_sum("x")
     'CAST(SUM(CAST(ROUND(x * 4503599627370496e0) AS BIGINT)) AS DOUBLE) / 4503599627370496e0'
     """
-    double = DIALECTS[dialect][0]
-    return (f"CAST(SUM(CAST(ROUND({value} * {SUM_SCALE}) AS {EXACT_SUM_TYPES[dialect]})) AS {double}) "
-            f"/ {SUM_SCALE}")
+    return from_units(exact_units(value, dialect), dialect)
+
+
+def exact_units(value: str, dialect: str = "duckdb") -> str:
+    """SQL for :func:`exact_sum`'s integer sum (of ``value`` in units of 2^-52), before it is a double.
+
+    >>> exact_units("x")
+    'SUM(CAST(ROUND(x * 4503599627370496e0) AS BIGINT))'
+    """
+    return f"SUM(CAST(ROUND({value} * {SUM_SCALE}) AS {EXACT_SUM_TYPES[dialect]}))"
+
+
+def from_units(units: str, dialect: str = "duckdb") -> str:
+    """SQL for an integer sum of :func:`exact_units` made the double it stands for."""
+    return f"CAST({units} AS {DIALECTS[dialect][0]}) / {SUM_SCALE}"
 
 
 def _group_cases(groups: int, n_ranked: str) -> str:
@@ -372,7 +381,8 @@ class DumpScanner:
         self._scores_checked = False
         self._ranking: tuple | None = None  # what the table ranked_questions was ranked for
         self._n_ranked = 0
-        # ((ranking, groups), per-model sums) of a second cut made in the last scan's pass (run's spectrum)
+        # ((ranking, groups, accuracy_from), per-model sums) of a second cut made in the last scan's pass
+        # (run's spectrum)
         self._kept_sums: tuple | None = None
         self._tasks: list[str] | None = None
         self._check_counts: list[int] | None = None  # the score checks' counts, from models()
@@ -620,6 +630,7 @@ class DumpScanner:
         if np.unique(hashes).size < hashes.size:  # two questions share a hash: join on text
             sql = self.sql(groups, cut, scales_in_dump=in_dump, checksum=True, one_task=True,
                            accuracy_from=accuracy_from, spectrum_groups=spectrum_groups)
+        spectrum = None
         if sql.buckets is None:
             per_model = self.connection.execute(sql.models).fetchnumpy()
         else:  # one pass over the dump for both cuts
@@ -628,7 +639,7 @@ class DumpScanner:
             spectrum = self.connection.execute(sql.models_by("spectrum_group")).fetchnumpy()
             self.connection.execute("DROP TABLE buckets")
         self._reject_duplicates(hashes.size, per_model)
-        if sql.buckets is not None:  # kept once the pairs are known unique
+        if spectrum is not None:  # kept once the pairs are known unique
             self._kept_sums = ((ranking, spectrum_groups, accuracy_from), spectrum)
         return questions, per_model
 

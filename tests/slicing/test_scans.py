@@ -337,6 +337,13 @@ def test_a_model_name_with_a_line_break_is_refused_alike_by_both_engines(tmp_pat
         slice_stage(csv, SliceOptions(groups=3))
 
 
+def _recorded_statements(scanner) -> list[str]:
+    """The SQL statements ``scanner`` executes from now on, as they are executed."""
+    statements, execute = [], scanner.connection.execute
+    scanner.connection.execute = lambda sql, *args: statements.append(sql) or execute(sql, *args)
+    return statements
+
+
 @pytest.mark.parametrize("accuracy_from, columns", [("correct", ("model", "question", "correct", "p_correct", "flops")),
                                                     ("p_correct", ("model", "question", "correct", "p_correct", "flops")),
                                                     ("correct", ("model", "question", "p_correct", "flops"))])
@@ -359,9 +366,7 @@ def test_the_spectrum_cut_in_the_same_pass_is_its_own_scans_bits(tmp_path, accur
 
     together = open_scanned(path, DumpOptions())
     three = sliced(3, together, spectrum_groups=10)
-    statements = []
-    execute = together.scanner.connection.execute
-    together.scanner.connection.execute = lambda sql, *a: statements.append(sql) or execute(sql, *a)
+    statements = _recorded_statements(together.scanner)
     ten = sliced(10, together)
     assert not [sql for sql in statements if "FROM dump" in sql or "read_parquet(" in sql]  # no row read again
 
@@ -395,9 +400,7 @@ def test_a_kept_spectrum_cut_is_not_taken_for_another_task_accuracy_or_cut(tmp_p
 
     shared = open_scanned(path, DumpOptions())
     sliced(shared, 3, spectrum_groups=10, **first)
-    statements = []
-    execute = shared.scanner.connection.execute
-    shared.scanner.connection.execute = lambda sql, *args: statements.append(sql) or execute(sql, *args)
+    statements = _recorded_statements(shared.scanner)
     again = sliced(shared, 10, **call)
     assert [sql for sql in statements if "FROM dump" in sql]  # read again
     own = sliced(open_scanned(path, DumpOptions()), 10, **call)
